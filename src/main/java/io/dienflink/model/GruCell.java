@@ -1,0 +1,144 @@
+package io.dienflink.model;
+
+/**
+ * A GRU or AUGRU cell (MODEL_BUNDLE.md section 4) packed for the kernels, stepping a batch of rows.
+ *
+ * <p>Layout: gate pre-activations of one row are {@code [r | u | c]} at offsets 0, H, 2H of a row of
+ * {@link #gateStride} floats, computed over {@code pad(3H)} columns. Element-wise gate math runs over
+ * {@code pad(H)} lanes, reading past each gate into the next one; the slack at the end of a gate row
+ * is zero, so the candidate's padding lanes are {@code tanh(0) = 0} and a state's padding lanes,
+ * which start at zero, stay exactly zero. Consumers read only the first H lanes of a state anyway.
+ */
+final class GruCell {
+    final int in;
+    final int hidden;
+    /** pad(H): the row stride of states. */
+    final int stateStride;
+    /** pad(3H): columns the input and recurrent products compute. */
+    final int gateWidth;
+    /** Row stride of gate buffers, with room for the element-wise over-read. */
+    final int gateStride;
+    final ResetMode reset;
+    /** {@code [in × gateWidth]} */
+    final float[] kx;
+    /** {@code [gateWidth]} */
+    final float[] bx;
+    /** reset after: {@code [H × gateWidth]}; reset before: the r and u columns, {@code [H × pad(2H)]}. */
+    final float[] kh;
+    final float[] bh;
+    final int khWidth;
+    /** reset before only: the c columns, {@code [H × pad(H)]}, and their bias. */
+    final float[] khc;
+    final float[] bhc;
+
+    GruCell(int in, int hidden, ResetMode reset, float[] kernelX, float[] kernelH, float[] biasX, float[] biasH) {
+        this.in = in;
+        this.hidden = hidden;
+        this.reset = reset;
+        int h3 = 3 * hidden;
+        this.stateStride = Kernels.pad(hidden);
+        this.gateWidth = Kernels.pad(h3);
+        this.gateStride = Kernels.pad(Math.max(h3, 2 * hidden + stateStride));
+        this.kx = DenseLayer.padColumns(kernelX, in, h3, gateWidth);
+        this.bx = DenseLayer.padColumns(biasX, 1, h3, gateStride);
+        if (reset == ResetMode.AFTER) {
+            this.khWidth = gateWidth;
+            this.kh = DenseLayer.padColumns(kernelH, hidden, h3, gateWidth);
+            this.bh = DenseLayer.padColumns(biasH, 1, h3, gateStride);
+            this.khc = null;
+            this.bhc = null;
+        } else {
+            this.khWidth = Kernels.pad(2 * hidden);
+            this.kh = new float[hidden * khWidth];
+            this.khc = new float[hidden * stateStride];
+            for (int i = 0; i < hidden; i++) {
+                System.arraycopy(kernelH, i * h3, kh, i * khWidth, 2 * hidden);
+                System.arraycopy(kernelH, i * h3 + 2 * hidden, khc, i * stateStride, hidden);
+            }
+            this.bh = new float[gateStride];
+            System.arraycopy(biasH, 0, bh, 0, 2 * hidden);
+            this.bhc = new float[stateStride];
+            System.arraycopy(biasH, 2 * hidden, bhc, 0, hidden);
+        }
+    }
+
+    /** Rows of {@code gx} (stride {@link #gateStride}) become {@code x·K_x + b_x} for {@code m} input rows. */
+    void inputProjection(Kernels k, float[] x, int xOff, int ldx, int m, float[] gx, int gxOff) {
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(bx, 0, gx, gxOff + r * gateStride, gateStride);
+        }
+        k.gemm(x, xOff, ldx, kx, 0, gateWidth, gx, gxOff, gateStride, m, gateWidth, in);
+    }
+
+    /** Scratch for stepping up to {@code rows} rows at once; grow with {@link #ensure}. */
+    static final class Scratch {
+        float[] gh = new float[0];
+        float[] gate = new float[0];
+        float[] cand = new float[0];
+        float[] rh = new float[0];
+        float[] gc = new float[0];
+        int rows;
+
+        void ensure(GruCell cell, int m) {
+            if (m > rows) {
+                rows = Math.max(m, 2 * rows);
+                gh = new float[rows * cell.gateStride];
+                gate = new float[2 * cell.stateStride];
+                cand = new float[cell.stateStride];
+                rh = new float[rows * cell.stateStride];
+                gc = new float[rows * cell.stateStride];
+            }
+        }
+    }
+
+    /**
+     * One step for {@code m} rows: {@code h[r] ← cell(gx, h[r])}, in place.
+     *
+     * @param gx input pre-activations; row r at {@code gxOff + r·ldgx} (pass {@code ldgx = 0} to share one row)
+     * @param h states, row r at {@code hOff + r·ldh}; updated in place
+     * @param attention AUGRU attention weight of each row, or null for a plain GRU step
+     * @param form how the AUGRU applies the weight (ignored for a plain GRU)
+     */
+    void step(Kernels k, float[] gx, int gxOff, int ldgx, float[] h, int hOff, int ldh, int m,
+              float[] attention, int attOff, AugruForm form, Scratch s) {
+        s.ensure(this, m);
+        int hs = stateStride;
+        int gs = gateStride;
+        float[] gh = s.gh;
+        for (int r = 0; r < m; r++) {
+            System.arraycopy(bh, 0, gh, r * gs, gs);
+        }
+        k.gemm(h, hOff, ldh, kh, 0, khWidth, gh, 0, gs, m, khWidth, hidden);
+        if (reset == ResetMode.BEFORE) {
+            // (r ∘ h)·K_h.c needs r of every row first: gates, then one product for all rows.
+            for (int r = 0; r < m; r++) {
+                int g = gxOff + r * ldgx;
+                k.sigmoidOfSum(gx, g, gh, r * gs, s.rh, r * hs, hs);
+                k.mul(s.rh, r * hs, h, hOff + r * ldh, s.rh, r * hs, hs);
+                System.arraycopy(bhc, 0, s.gc, r * hs, hs);
+            }
+            k.gemm(s.rh, 0, hs, khc, 0, hs, s.gc, 0, hs, m, hs, hidden);
+        }
+        for (int r = 0; r < m; r++) {
+            int g = gxOff + r * ldgx;
+            int hr = hOff + r * ldh;
+            float[] gate = s.gate;
+            k.sigmoidOfSum(gx, g + hidden, gh, r * gs + hidden, gate, hs, hs);
+            if (reset == ResetMode.AFTER) {
+                k.sigmoidOfSum(gx, g, gh, r * gs, gate, 0, hs);
+                k.tanhOfGatedSum(gx, g + 2 * hidden, gate, 0, gh, r * gs + 2 * hidden, s.cand, 0, hs);
+            } else {
+                k.tanhOfSum(gx, g + 2 * hidden, s.gc, r * hs, s.cand, 0, hs);
+            }
+            if (attention != null) {
+                float a = attention[attOff + r];
+                if (form == AugruForm.CODE) {
+                    k.affine(gate, hs, hs, 1f - a, 0f);
+                } else {
+                    k.affine(gate, hs, hs, a, 1f - a);
+                }
+            }
+            k.blend(gate, hs, h, hr, s.cand, 0, h, hr, hs);
+        }
+    }
+}

@@ -1,0 +1,217 @@
+package io.dienflink.model;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The float32 primitives every DIEN layer is built from, on plain {@code float[]} with offsets so
+ * that the hot path allocates nothing. This base class is the portable scalar implementation;
+ * {@link #best()} returns a SIMD implementation on the JDK Vector API when the JVM was started with
+ * {@code --add-modules jdk.incubator.vector}.
+ *
+ * <p>All matrices are row-major. Layers pad their output widths to a multiple of {@link #PAD}
+ * floats with zero weights so that SIMD loops need no tail; callers may pass any sizes, though.
+ * Instances are stateless and thread-safe.
+ */
+public class Kernels {
+    /** Widths are padded to this many floats: one 512-bit vector, or two 256-bit ones. */
+    public static final int PAD = 16;
+
+    private static final Logger LOG = LoggerFactory.getLogger(Kernels.class);
+    private static final Kernels SCALAR = new Kernels();
+    private static volatile Kernels best;
+
+    protected Kernels() {}
+
+    /** The portable implementation (also the reference the SIMD one is tested against). */
+    public static Kernels scalar() {
+        return SCALAR;
+    }
+
+    /**
+     * The fastest implementation this JVM can run: the Vector API one when the incubator module is
+     * present (and the system property {@code dien.kernels} is not {@code scalar}), else {@link #scalar()}.
+     */
+    public static Kernels best() {
+        Kernels k = best;
+        if (k == null) {
+            synchronized (Kernels.class) {
+                k = best;
+                if (k == null) {
+                    k = best = choose();
+                }
+            }
+        }
+        return k;
+    }
+
+    private static Kernels choose() {
+        String forced = System.getProperty("dien.kernels", "auto");
+        if ("scalar".equals(forced)) {
+            LOG.info("Using scalar kernels (dien.kernels=scalar)");
+            return SCALAR;
+        }
+        if (ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent()) {
+            try {
+                Kernels v = (Kernels) Class.forName("io.dienflink.model.VectorKernels").getDeclaredConstructor().newInstance();
+                LOG.info("Using Vector API kernels ({})", v.describe());
+                return v;
+            } catch (ReflectiveOperationException | LinkageError e) {
+                LOG.warn("Vector API kernels unavailable, using scalar kernels", e);
+                return SCALAR;
+            }
+        }
+        LOG.warn("JVM started without --add-modules jdk.incubator.vector: using scalar kernels, about 5-20x slower");
+        return SCALAR;
+    }
+
+    /** A short name for logs and benchmark reports. */
+    public String describe() {
+        return "scalar";
+    }
+
+    /** Rounds {@code n} up to a multiple of {@link #PAD}. */
+    public static int pad(int n) {
+        return (n + PAD - 1) / PAD * PAD;
+    }
+
+    /** {@code C[m×n] += A[m×k] · B[k×n]}; leading dimensions are row strides. */
+    public void gemm(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc, int m, int n, int k) {
+        for (int r = 0; r < m; r++) {
+            int cr = cOff + r * ldc;
+            int ar = aOff + r * lda;
+            for (int i = 0; i < k; i++) {
+                float ai = a[ar + i];
+                int bi = bOff + i * ldb;
+                for (int j = 0; j < n; j++) {
+                    c[cr + j] += ai * b[bi + j];
+                }
+            }
+        }
+    }
+
+    /** {@code out = x + y}. */
+    public void add(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = x[xOff + i] + y[yOff + i];
+        }
+    }
+
+    /** {@code out = x ∘ y}. */
+    public void mul(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = x[xOff + i] * y[yOff + i];
+        }
+    }
+
+    /** {@code out = s · x}. */
+    public void scale(float[] x, int xOff, float s, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = s * x[xOff + i];
+        }
+    }
+
+    /** {@code y += a · x}. */
+    public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        for (int i = 0; i < len; i++) {
+            y[yOff + i] += a * x[xOff + i];
+        }
+    }
+
+    /** {@code x = x · mul + add}, in place. */
+    public void affine(float[] x, int off, int len, float mul, float add) {
+        for (int i = off; i < off + len; i++) {
+            x[i] = x[i] * mul + add;
+        }
+    }
+
+    /** {@code Σ a_i · b_i}. */
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        float s = 0f;
+        for (int i = 0; i < len; i++) {
+            s += a[aOff + i] * b[bOff + i];
+        }
+        return s;
+    }
+
+    /** {@code out = σ(x + y)}. */
+    public void sigmoidOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = sigmoid(x[xOff + i] + y[yOff + i]);
+        }
+    }
+
+    /** {@code out = tanh(x + y)}. */
+    public void tanhOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = (float) Math.tanh(x[xOff + i] + y[yOff + i]);
+        }
+    }
+
+    /** {@code out = tanh(x + r ∘ y)}: the candidate of a reset-after cell. */
+    public void tanhOfGatedSum(float[] x, int xOff, float[] r, int rOff, float[] y, int yOff,
+                               float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = (float) Math.tanh(x[xOff + i] + r[rOff + i] * y[yOff + i]);
+        }
+    }
+
+    /** {@code out = c + u ∘ (h − c)}, i.e. {@code u ∘ h + (1 − u) ∘ c}. */
+    public void blend(float[] u, int uOff, float[] h, int hOff, float[] c, int cOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            float ci = c[cOff + i];
+            out[outOff + i] = ci + u[uOff + i] * (h[hOff + i] - ci);
+        }
+    }
+
+    /** Logistic sigmoid in place. */
+    public void sigmoid(float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            x[i] = sigmoid(x[i]);
+        }
+    }
+
+    /** {@code max(0, x)} in place. */
+    public void relu(float[] x, int off, int len) {
+        for (int i = off; i < off + len; i++) {
+            x[i] = Math.max(0f, x[i]);
+        }
+    }
+
+    /** {@code max(0, x) + slope ∘ min(0, x)} in place. */
+    public void prelu(float[] x, int off, float[] slope, int sOff, int len) {
+        for (int i = 0; i < len; i++) {
+            float v = x[off + i];
+            x[off + i] = v > 0f ? v : slope[sOff + i] * v;
+        }
+    }
+
+    /**
+     * Dice in place with population statistics: {@code p = σ((x − mean) · invStd)},
+     * {@code x = p ∘ x + alpha ∘ (1 − p) ∘ x}.
+     */
+    public void dice(float[] x, int off, float[] mean, float[] invStd, float[] alpha, int len) {
+        for (int i = 0; i < len; i++) {
+            float v = x[off + i];
+            float p = sigmoid((v - mean[i]) * invStd[i]);
+            x[off + i] = v * (p + alpha[i] * (1f - p));
+        }
+    }
+
+    /** {@code exp(x − shift)} in place; returns the sum of the results. */
+    public float expShifted(float[] x, int off, int len, float shift) {
+        float sum = 0f;
+        for (int i = off; i < off + len; i++) {
+            float e = (float) Math.exp(x[i] - shift);
+            x[i] = e;
+            sum += e;
+        }
+        return sum;
+    }
+
+    /** Scalar logistic sigmoid, computed in double and rounded once. */
+    public static float sigmoid(float x) {
+        return (float) (1.0 / (1.0 + Math.exp(-x)));
+    }
+}

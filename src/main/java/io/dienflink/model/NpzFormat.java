@@ -1,0 +1,168 @@
+package io.dienflink.model;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.zip.CRC32;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
+import java.util.zip.ZipOutputStream;
+
+/**
+ * The NumPy {@code .npz} container: a zip of {@code .npy} files. Reading the array data is left to
+ * ND4J ({@link BundleLoader}); this class reads only the headers, so that a bad array is reported by
+ * name before ND4J sees it, and writes uncompressed archives as {@code np.savez} does.
+ */
+public final class NpzFormat {
+    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
+    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
+    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
+
+    private NpzFormat() {}
+
+    /** What an {@code .npy} header declares. */
+    public record Header(String descr, boolean fortranOrder, int[] shape, boolean compressed) {}
+
+    /**
+     * The headers of every array in an npz file, in archive order.
+     *
+     * @param file the npz file
+     * @param label how errors name the file, e.g. {@code weights.npz}
+     * @throws BundleFormatException naming the array whose header cannot be read
+     */
+    public static Map<String, Header> readHeaders(Path file, String label) {
+        Map<String, Header> out = new LinkedHashMap<>();
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                if (e.isDirectory()) {
+                    continue;
+                }
+                String name = e.getName();
+                if (!name.endsWith(".npy")) {
+                    throw new BundleFormatException(label + ": " + name, "is not an .npy entry");
+                }
+                String array = name.substring(0, name.length() - 4);
+                try (InputStream in = zip.getInputStream(e)) {
+                    Header h = parseHeader(in, label + ": " + array);
+                    out.put(array, new Header(h.descr(), h.fortranOrder(), h.shape(), e.getMethod() != ZipEntry.STORED));
+                }
+            }
+        } catch (IOException e) {
+            throw new BundleFormatException(label, "is not a readable npz (zip) file: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    private static Header parseHeader(InputStream in, String field) throws IOException {
+        byte[] pre = in.readNBytes(8);
+        if (pre.length < 8 || !java.util.Arrays.equals(pre, 0, 6, MAGIC, 0, 6)) {
+            throw new BundleFormatException(field, "is not an .npy array (bad magic)");
+        }
+        int major = pre[6] & 0xff;
+        int headerLen;
+        if (major == 1) {
+            byte[] len = in.readNBytes(2);
+            headerLen = (len[0] & 0xff) | (len[1] & 0xff) << 8;
+        } else if (major == 2 || major == 3) {
+            byte[] len = in.readNBytes(4);
+            headerLen = ByteBuffer.wrap(len).order(ByteOrder.LITTLE_ENDIAN).getInt();
+        } else {
+            throw new BundleFormatException(field, "has unsupported .npy version " + major);
+        }
+        String dict = new String(in.readNBytes(headerLen), StandardCharsets.ISO_8859_1);
+        Matcher d = DESCR.matcher(dict);
+        Matcher f = FORTRAN.matcher(dict);
+        Matcher s = SHAPE.matcher(dict);
+        if (!d.find() || !f.find() || !s.find()) {
+            throw new BundleFormatException(field, "has an unreadable .npy header: " + dict.trim());
+        }
+        List<Integer> dims = new ArrayList<>();
+        for (String part : s.group(1).split(",")) {
+            String t = part.trim();
+            if (!t.isEmpty()) {
+                dims.add(Integer.parseInt(t));
+            }
+        }
+        return new Header(d.group(1), "True".equals(f.group(1)), dims.stream().mapToInt(Integer::intValue).toArray(), false);
+    }
+
+    /** Writes the arrays as an uncompressed npz, in map order, as {@code np.savez} would. */
+    public static void write(OutputStream out, Map<String, NpyArray> arrays) throws IOException {
+        ZipOutputStream zip = new ZipOutputStream(out);
+        for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
+            byte[] npy = toNpy(e.getValue());
+            ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
+            entry.setMethod(ZipEntry.STORED);
+            entry.setSize(npy.length);
+            entry.setCompressedSize(npy.length);
+            CRC32 crc = new CRC32();
+            crc.update(npy);
+            entry.setCrc(crc.getValue());
+            entry.setTime(0L); // reproducible bytes: the same arrays always give the same file
+            zip.putNextEntry(entry);
+            zip.write(npy);
+            zip.closeEntry();
+        }
+        zip.finish();
+    }
+
+    /** One array in {@code .npy} format version 1.0. */
+    static byte[] toNpy(NpyArray a) {
+        StringBuilder shape = new StringBuilder("(");
+        int[] dims = a.shape();
+        for (int i = 0; i < dims.length; i++) {
+            shape.append(dims[i]).append(dims.length == 1 ? "," : i + 1 < dims.length ? ", " : "");
+        }
+        shape.append(')');
+        String dict = "{'descr': '" + a.descr() + "', 'fortran_order': False, 'shape': " + shape + ", }";
+        int unpadded = MAGIC.length + 2 + 2 + dict.length() + 1;
+        int padding = (64 - unpadded % 64) % 64;
+        String header = dict + " ".repeat(padding) + "\n";
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        bytes.writeBytes(MAGIC);
+        bytes.write(1);
+        bytes.write(0);
+        bytes.write(header.length() & 0xff);
+        bytes.write(header.length() >>> 8);
+        bytes.writeBytes(header.getBytes(StandardCharsets.ISO_8859_1));
+        bytes.writeBytes(dataBytes(a));
+        return bytes.toByteArray();
+    }
+
+    /** The raw little-endian element bytes of an array. */
+    static byte[] dataBytes(NpyArray a) {
+        Object data = a.data();
+        ByteBuffer buf;
+        if (data instanceof float[] f) {
+            buf = ByteBuffer.allocate(f.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asFloatBuffer().put(f);
+        } else if (data instanceof long[] l) {
+            buf = ByteBuffer.allocate(l.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asLongBuffer().put(l);
+        } else if (data instanceof double[] d) {
+            buf = ByteBuffer.allocate(d.length * 8).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asDoubleBuffer().put(d);
+        } else if (data instanceof int[] i) {
+            buf = ByteBuffer.allocate(i.length * 4).order(ByteOrder.LITTLE_ENDIAN);
+            buf.asIntBuffer().put(i);
+        } else {
+            throw new IllegalStateException("unsupported element type " + data.getClass());
+        }
+        return buf.array();
+    }
+}

@@ -1,0 +1,379 @@
+package io.dienflink.model;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+
+/**
+ * {@link Kernels} on the JDK Vector API (AVX-512 or AVX2). Loaded reflectively by
+ * {@link Kernels#best()} only when {@code jdk.incubator.vector} is in the boot layer, so the rest of
+ * the model never links against the incubator module.
+ *
+ * <p>The matrix product uses register-blocked micro-kernels (4 rows × 4 vectors, 1 row × 8 vectors)
+ * so that each loaded weight vector feeds several FMAs; transcendental functions use the JDK's
+ * vectorised {@code EXP}/{@code TANH}, which is what makes sigmoid-heavy attention and AUGRU cheap.
+ * Lengths that are not a multiple of the vector length finish with the scalar code of the parent.
+ */
+final class VectorKernels extends Kernels {
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
+
+    @Override
+    public String describe() {
+        return "vector " + S.vectorBitSize() + "-bit";
+    }
+
+    @Override
+    public void gemm(float[] a, int aOff, int lda, float[] b, int bOff, int ldb,
+                     float[] c, int cOff, int ldc, int m, int n, int k) {
+        int nv = n - n % L;
+        int r = 0;
+        for (; r + 4 <= m; r += 4) {
+            int ar = aOff + r * lda;
+            int cr = cOff + r * ldc;
+            int j = 0;
+            for (; j + 4 * L <= nv; j += 4 * L) {
+                block4x4(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+            }
+            for (; j < nv; j += L) {
+                block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+            }
+            if (nv < n) {
+                super.gemm(a, ar, lda, b, bOff + nv, ldb, c, cr + nv, ldc, 4, n - nv, k);
+            }
+        }
+        for (; r < m; r++) {
+            int ar = aOff + r * lda;
+            int cr = cOff + r * ldc;
+            int j = 0;
+            for (; j + 8 * L <= nv; j += 8 * L) {
+                block1x8(a, ar, b, bOff + j, ldb, c, cr + j, k);
+            }
+            for (; j + 4 * L <= nv; j += 4 * L) {
+                block1x4(a, ar, b, bOff + j, ldb, c, cr + j, k);
+            }
+            for (; j < nv; j += L) {
+                FloatVector c0 = FloatVector.fromArray(S, c, cr + j);
+                for (int i = 0, bi = bOff + j; i < k; i++, bi += ldb) {
+                    c0 = FloatVector.fromArray(S, b, bi).fma(FloatVector.broadcast(S, a[ar + i]), c0);
+                }
+                c0.intoArray(c, cr + j);
+            }
+            if (nv < n) {
+                super.gemm(a, ar, lda, b, bOff + nv, ldb, c, cr + nv, ldc, 1, n - nv, k);
+            }
+        }
+    }
+
+    private static void block4x4(float[] a, int ar, int lda, float[] b, int bOff, int ldb,
+                                 float[] c, int cr, int ldc, int k) {
+        int c1r = cr + ldc, c2r = c1r + ldc, c3r = c2r + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, cr), c01 = FloatVector.fromArray(S, c, cr + L),
+                c02 = FloatVector.fromArray(S, c, cr + 2 * L), c03 = FloatVector.fromArray(S, c, cr + 3 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, c1r), c11 = FloatVector.fromArray(S, c, c1r + L),
+                c12 = FloatVector.fromArray(S, c, c1r + 2 * L), c13 = FloatVector.fromArray(S, c, c1r + 3 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, c2r), c21 = FloatVector.fromArray(S, c, c2r + L),
+                c22 = FloatVector.fromArray(S, c, c2r + 2 * L), c23 = FloatVector.fromArray(S, c, c2r + 3 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, c3r), c31 = FloatVector.fromArray(S, c, c3r + L),
+                c32 = FloatVector.fromArray(S, c, c3r + 2 * L), c33 = FloatVector.fromArray(S, c, c3r + 3 * L);
+        int a1r = ar + lda, a2r = a1r + lda, a3r = a2r + lda;
+        for (int i = 0, bi = bOff; i < k; i++, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, b, bi + 3 * L);
+            FloatVector x = FloatVector.broadcast(S, a[ar + i]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            c02 = b2.fma(x, c02);
+            c03 = b3.fma(x, c03);
+            x = FloatVector.broadcast(S, a[a1r + i]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            c12 = b2.fma(x, c12);
+            c13 = b3.fma(x, c13);
+            x = FloatVector.broadcast(S, a[a2r + i]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            c22 = b2.fma(x, c22);
+            c23 = b3.fma(x, c23);
+            x = FloatVector.broadcast(S, a[a3r + i]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            c32 = b2.fma(x, c32);
+            c33 = b3.fma(x, c33);
+        }
+        c00.intoArray(c, cr);
+        c01.intoArray(c, cr + L);
+        c02.intoArray(c, cr + 2 * L);
+        c03.intoArray(c, cr + 3 * L);
+        c10.intoArray(c, c1r);
+        c11.intoArray(c, c1r + L);
+        c12.intoArray(c, c1r + 2 * L);
+        c13.intoArray(c, c1r + 3 * L);
+        c20.intoArray(c, c2r);
+        c21.intoArray(c, c2r + L);
+        c22.intoArray(c, c2r + 2 * L);
+        c23.intoArray(c, c2r + 3 * L);
+        c30.intoArray(c, c3r);
+        c31.intoArray(c, c3r + L);
+        c32.intoArray(c, c3r + 2 * L);
+        c33.intoArray(c, c3r + 3 * L);
+    }
+
+    private static void block4x1(float[] a, int ar, int lda, float[] b, int bOff, int ldb,
+                                 float[] c, int cr, int ldc, int k) {
+        int c1r = cr + ldc, c2r = c1r + ldc, c3r = c2r + ldc;
+        int a1r = ar + lda, a2r = a1r + lda, a3r = a2r + lda;
+        FloatVector c0 = FloatVector.fromArray(S, c, cr), c1 = FloatVector.fromArray(S, c, c1r),
+                c2 = FloatVector.fromArray(S, c, c2r), c3 = FloatVector.fromArray(S, c, c3r);
+        for (int i = 0, bi = bOff; i < k; i++, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            c0 = b0.fma(FloatVector.broadcast(S, a[ar + i]), c0);
+            c1 = b0.fma(FloatVector.broadcast(S, a[a1r + i]), c1);
+            c2 = b0.fma(FloatVector.broadcast(S, a[a2r + i]), c2);
+            c3 = b0.fma(FloatVector.broadcast(S, a[a3r + i]), c3);
+        }
+        c0.intoArray(c, cr);
+        c1.intoArray(c, c1r);
+        c2.intoArray(c, c2r);
+        c3.intoArray(c, c3r);
+    }
+
+    private static void block1x8(float[] a, int ar, float[] b, int bOff, int ldb, float[] c, int cr, int k) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cr), c1 = FloatVector.fromArray(S, c, cr + L),
+                c2 = FloatVector.fromArray(S, c, cr + 2 * L), c3 = FloatVector.fromArray(S, c, cr + 3 * L),
+                c4 = FloatVector.fromArray(S, c, cr + 4 * L), c5 = FloatVector.fromArray(S, c, cr + 5 * L),
+                c6 = FloatVector.fromArray(S, c, cr + 6 * L), c7 = FloatVector.fromArray(S, c, cr + 7 * L);
+        for (int i = 0, bi = bOff; i < k; i++, bi += ldb) {
+            FloatVector x = FloatVector.broadcast(S, a[ar + i]);
+            c0 = FloatVector.fromArray(S, b, bi).fma(x, c0);
+            c1 = FloatVector.fromArray(S, b, bi + L).fma(x, c1);
+            c2 = FloatVector.fromArray(S, b, bi + 2 * L).fma(x, c2);
+            c3 = FloatVector.fromArray(S, b, bi + 3 * L).fma(x, c3);
+            c4 = FloatVector.fromArray(S, b, bi + 4 * L).fma(x, c4);
+            c5 = FloatVector.fromArray(S, b, bi + 5 * L).fma(x, c5);
+            c6 = FloatVector.fromArray(S, b, bi + 6 * L).fma(x, c6);
+            c7 = FloatVector.fromArray(S, b, bi + 7 * L).fma(x, c7);
+        }
+        c0.intoArray(c, cr);
+        c1.intoArray(c, cr + L);
+        c2.intoArray(c, cr + 2 * L);
+        c3.intoArray(c, cr + 3 * L);
+        c4.intoArray(c, cr + 4 * L);
+        c5.intoArray(c, cr + 5 * L);
+        c6.intoArray(c, cr + 6 * L);
+        c7.intoArray(c, cr + 7 * L);
+    }
+
+    private static void block1x4(float[] a, int ar, float[] b, int bOff, int ldb, float[] c, int cr, int k) {
+        FloatVector c0 = FloatVector.fromArray(S, c, cr), c1 = FloatVector.fromArray(S, c, cr + L),
+                c2 = FloatVector.fromArray(S, c, cr + 2 * L), c3 = FloatVector.fromArray(S, c, cr + 3 * L);
+        for (int i = 0, bi = bOff; i < k; i++, bi += ldb) {
+            FloatVector x = FloatVector.broadcast(S, a[ar + i]);
+            c0 = FloatVector.fromArray(S, b, bi).fma(x, c0);
+            c1 = FloatVector.fromArray(S, b, bi + L).fma(x, c1);
+            c2 = FloatVector.fromArray(S, b, bi + 2 * L).fma(x, c2);
+            c3 = FloatVector.fromArray(S, b, bi + 3 * L).fma(x, c3);
+        }
+        c0.intoArray(c, cr);
+        c1.intoArray(c, cr + L);
+        c2.intoArray(c, cr + 2 * L);
+        c3.intoArray(c, cr + 3 * L);
+    }
+
+    @Override
+    public void add(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i)).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.add(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void mul(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).mul(FloatVector.fromArray(S, y, yOff + i)).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.mul(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void scale(float[] x, int xOff, float s, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).mul(s).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.scale(x, xOff + i, s, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void axpy(float a, float[] x, int xOff, float[] y, int yOff, int len) {
+        int i = 0;
+        FloatVector av = FloatVector.broadcast(S, a);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).fma(av, FloatVector.fromArray(S, y, yOff + i)).intoArray(y, yOff + i);
+        }
+        if (i < len) {
+            super.axpy(a, x, xOff + i, y, yOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void affine(float[] x, int off, int len, float mul, float add) {
+        int i = 0;
+        FloatVector m = FloatVector.broadcast(S, mul);
+        FloatVector a = FloatVector.broadcast(S, add);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, off + i).fma(m, a).intoArray(x, off + i);
+        }
+        if (i < len) {
+            super.affine(x, off + i, len - i, mul, add);
+        }
+    }
+
+    @Override
+    public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            acc = FloatVector.fromArray(S, a, aOff + i).fma(FloatVector.fromArray(S, b, bOff + i), acc);
+        }
+        float s = acc.reduceLanes(VectorOperators.ADD);
+        return i < len ? s + super.dot(a, aOff + i, b, bOff + i, len - i) : s;
+    }
+
+    private static FloatVector one() {
+        return FloatVector.broadcast(S, 1f);
+    }
+
+    @Override
+    public void sigmoidOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i));
+            sig(v).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.sigmoidOfSum(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void tanhOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i))
+                    .lanewise(VectorOperators.TANH).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.tanhOfSum(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void tanhOfGatedSum(float[] x, int xOff, float[] r, int rOff, float[] y, int yOff,
+                               float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, r, rOff + i).fma(FloatVector.fromArray(S, y, yOff + i), FloatVector.fromArray(S, x, xOff + i))
+                    .lanewise(VectorOperators.TANH).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.tanhOfGatedSum(x, xOff + i, r, rOff + i, y, yOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void blend(float[] u, int uOff, float[] h, int hOff, float[] c, int cOff, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector cv = FloatVector.fromArray(S, c, cOff + i);
+            FloatVector.fromArray(S, u, uOff + i).fma(FloatVector.fromArray(S, h, hOff + i).sub(cv), cv)
+                    .intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.blend(u, uOff + i, h, hOff + i, c, cOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void sigmoid(float[] x, int off, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            sig(FloatVector.fromArray(S, x, off + i)).intoArray(x, off + i);
+        }
+        if (i < len) {
+            super.sigmoid(x, off + i, len - i);
+        }
+    }
+
+    @Override
+    public void relu(float[] x, int off, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector.fromArray(S, x, off + i).max(0f).intoArray(x, off + i);
+        }
+        if (i < len) {
+            super.relu(x, off + i, len - i);
+        }
+    }
+
+    @Override
+    public void prelu(float[] x, int off, float[] slope, int sOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            FloatVector neg = v.min(0f).mul(FloatVector.fromArray(S, slope, sOff + i));
+            v.max(0f).add(neg).intoArray(x, off + i);
+        }
+        if (i < len) {
+            super.prelu(x, off + i, slope, sOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void dice(float[] x, int off, float[] mean, float[] invStd, float[] alpha, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector v = FloatVector.fromArray(S, x, off + i);
+            FloatVector p = sig(v.sub(FloatVector.fromArray(S, mean, i)).mul(FloatVector.fromArray(S, invStd, i)));
+            FloatVector al = FloatVector.fromArray(S, alpha, i);
+            // p + alpha·(1 − p) = alpha + p·(1 − alpha)
+            FloatVector gate = p.fma(al.neg().add(1f), al);
+            v.mul(gate).intoArray(x, off + i);
+        }
+        if (i < len) {
+            for (; i < len; i++) {
+                float v = x[off + i];
+                float p = Kernels.sigmoid((v - mean[i]) * invStd[i]);
+                x[off + i] = v * (p + alpha[i] * (1f - p));
+            }
+        }
+    }
+
+    @Override
+    public float expShifted(float[] x, int off, int len, float shift) {
+        int i = 0;
+        FloatVector acc = FloatVector.zero(S);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector e = FloatVector.fromArray(S, x, off + i).sub(shift).lanewise(VectorOperators.EXP);
+            e.intoArray(x, off + i);
+            acc = acc.add(e);
+        }
+        float sum = acc.reduceLanes(VectorOperators.ADD);
+        return i < len ? sum + super.expShifted(x, off + i, len - i, shift) : sum;
+    }
+
+    private static FloatVector sig(FloatVector v) {
+        return one().div(v.neg().lanewise(VectorOperators.EXP).add(1f));
+    }
+}

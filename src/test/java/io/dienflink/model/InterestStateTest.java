@@ -1,0 +1,230 @@
+package io.dienflink.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Behaviour of {@link InterestState} beyond the golden cases: the ring buffer, the binary encoding,
+ * batching of candidates, rebuilding under another model, and agreement of the two kernel
+ * implementations at production dimensions (T = 100, official architecture).
+ */
+class InterestStateTest {
+    /** Agreement between independent float32 computations of the same quantity. */
+    private static final float TOLERANCE = 2e-5f;
+
+    private static final ModelConfig OFFICIAL = UntrainedBundles.officialArchitecture("untrained-test",
+            new ModelConfig.VocabSizes(50, 400, 30), 100);
+    private static final ModelBundle BUNDLE = UntrainedBundles.random(OFFICIAL, 7);
+
+    private static long item(SplittableRandom r) {
+        // one id in ten is outside the vocabulary, as in production traffic
+        return r.nextInt(10) == 0 ? 1 + r.nextInt(999) : UntrainedBundles.vocabularyId(r.nextInt(400));
+    }
+
+    private static long category(SplittableRandom r) {
+        return UntrainedBundles.vocabularyId(r.nextInt(30));
+    }
+
+    private static InterestState withClicks(DienScorer scorer, int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        InterestState s = scorer.newState();
+        for (int i = 0; i < n; i++) {
+            s.append(scorer, item(r), category(r));
+        }
+        return s;
+    }
+
+    private static long[][] candidates(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[][] c = new long[2][n];
+        for (int i = 0; i < n; i++) {
+            c[0][i] = item(r);
+            c[1][i] = category(r);
+        }
+        return c;
+    }
+
+    private static float[] score(InterestState s, DienScorer scorer, long[][] cand, Semantics sem) {
+        float[] ctr = new float[cand[0].length];
+        s.score(scorer, 42, cand[0], cand[1], ctr.length, sem, ctr);
+        return ctr;
+    }
+
+    @Test
+    void windowKeepsTheLatestClicksInOrder() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        InterestState s = scorer.newState();
+        for (int i = 0; i < 250; i++) {
+            s.append(scorer, UntrainedBundles.vocabularyId(i % 400), UntrainedBundles.vocabularyId(i % 30));
+        }
+        assertThat(s.windowLength()).isEqualTo(100);
+        assertThat(s.totalClicks()).isEqualTo(250);
+        for (int t = 0; t < 100; t++) {
+            assertThat(s.itemAt(t)).isEqualTo(UntrainedBundles.vocabularyId((150 + t) % 400));
+            assertThat(s.categoryAt(t)).isEqualTo(UntrainedBundles.vocabularyId((150 + t) % 30));
+        }
+    }
+
+    @Test
+    void streamingStateAfterEachClickIsOneCellStepFromThePrevious() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        InterestState s = withClicks(scorer, 130, 1);
+        InterestState replay = withClicks(scorer, 129, 1);
+        // the state 130 clicks in continues the 129-click state: the shared 99 rows are identical
+        for (int t = 0; t < 99; t++) {
+            assertThat(s.stateAt(t)).containsExactly(replay.stateAt(t + 1));
+        }
+    }
+
+    @Test
+    void windowedEqualsStreamingUpToTClicksAndDiffersAfter() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        long[][] cand = candidates(5, 3);
+        InterestState full = withClicks(scorer, 100, 2);
+        assertThat(score(full, scorer, cand, Semantics.WINDOWED))
+                .containsExactly(score(full, scorer, cand, Semantics.STREAMING), within(TOLERANCE));
+        InterestState longer = withClicks(scorer, 160, 2);
+        ScoreTrace windowed = longer.trace(scorer, 42, cand[0], cand[1], 5, Semantics.WINDOWED);
+        ScoreTrace streaming = longer.trace(scorer, 42, cand[0], cand[1], 5, Semantics.STREAMING);
+        // The first window state carries 60 older clicks when streaming and none when windowed.
+        assertThat(maxAbsDiff(windowed.windowStates[0], streaming.windowStates[0])).isGreaterThan(1e-2f);
+        assertThat(windowed.windowStates[0]).containsExactly(firstStateOf(scorer, longer), within(TOLERANCE));
+    }
+
+    private static float[] firstStateOf(DienScorer scorer, InterestState s) {
+        InterestState one = scorer.newState();
+        one.append(scorer, s.itemAt(0), s.categoryAt(0));
+        return one.stateAt(0);
+    }
+
+    @Test
+    void encodingRoundTripsExactlyAndScoresBitForBit() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        long[][] cand = candidates(7, 5);
+        for (int n : new int[] {0, 1, 37, 100, 231}) {
+            InterestState s = withClicks(scorer, n, n);
+            byte[] bytes = s.encode();
+            assertThat(bytes).hasSize(s.encodedSize()).hasSize(29 + Math.min(n, 100) * (16 + 4 * 36));
+            assertThat(bytes[0]).isEqualTo(InterestState.ENCODING_VERSION);
+            InterestState d = InterestState.decode(bytes);
+            assertThat(d.encode()).as("re-encoding after %d clicks", n).isEqualTo(bytes);
+            assertThat(d.totalClicks()).isEqualTo(n);
+            assertThat(d.modelFingerprint()).isEqualTo(BUNDLE.fingerprint64());
+            assertThat(score(d, scorer, cand, Semantics.STREAMING)).containsExactly(score(s, scorer, cand, Semantics.STREAMING));
+            // appending to the decoded copy is the same as appending to the original
+            s.append(scorer, UntrainedBundles.vocabularyId(3), UntrainedBundles.vocabularyId(4));
+            d.append(scorer, UntrainedBundles.vocabularyId(3), UntrainedBundles.vocabularyId(4));
+            assertThat(d.encode()).isEqualTo(s.encode());
+        }
+    }
+
+    @Test
+    void decodeRejectsUnknownVersionsAndTruncation() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        byte[] bytes = withClicks(scorer, 10, 1).encode();
+        byte[] future = bytes.clone();
+        future[0] = 9;
+        assertThatThrownBy(() -> InterestState.decode(future)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("unknown InterestState encoding version 9");
+        assertThatThrownBy(() -> InterestState.decode(Arrays.copyOf(bytes, bytes.length - 3)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("truncated");
+    }
+
+    @Test
+    void batchOfCandidatesScoresLikeEachCandidateAlone() {
+        for (String golden : GoldenCases.BUNDLES) {
+            DienScorer scorer = DienModel.from(GoldenCases.bundle(golden)).newScorer();
+            GoldenCases.Case c = GoldenCases.load(golden).cases().get(4);
+            InterestState s = scorer.newState();
+            c.clicks().forEach(k -> s.append(scorer, k.itemId(), k.categoryId()));
+            long[][] cand = {c.candidateItems(), c.candidateCategories()};
+            float[] batch = score(s, scorer, cand, Semantics.STREAMING);
+            for (int i = 0; i < batch.length; i++) {
+                float[] one = score(s, scorer, new long[][] {{cand[0][i]}, {cand[1][i]}}, Semantics.STREAMING);
+                assertThat(one[0]).as("%s candidate %d", golden, i).isCloseTo(batch[i], within(1e-6f));
+            }
+        }
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        InterestState s = withClicks(scorer, 140, 9);
+        long[][] cand = candidates(100, 11);
+        float[] batch = score(s, scorer, cand, Semantics.STREAMING);
+        for (int i = 0; i < 100; i += 13) {
+            float[] one = score(s, scorer, new long[][] {{cand[0][i]}, {cand[1][i]}}, Semantics.STREAMING);
+            assertThat(one[0]).isCloseTo(batch[i], within(1e-6f));
+        }
+    }
+
+    @Test
+    void vectorAndScalarKernelsAgreeAtProductionDimensions() {
+        DienScorer vector = DienModel.from(BUNDLE, Kernels.best()).newScorer();
+        DienScorer scalar = DienModel.from(BUNDLE, Kernels.scalar()).newScorer();
+        assertThat(vector.model().kernels().describe()).startsWith("vector");
+        InterestState sv = withClicks(vector, 300, 4);
+        InterestState ss = withClicks(scalar, 300, 4);
+        for (int t = 0; t < 100; t++) {
+            assertThat(sv.stateAt(t)).containsExactly(ss.stateAt(t), within(TOLERANCE));
+        }
+        long[][] cand = candidates(33, 8);
+        for (Semantics sem : Semantics.values()) {
+            assertThat(score(sv, vector, cand, sem)).containsExactly(score(ss, scalar, cand, sem), within(TOLERANCE));
+        }
+    }
+
+    @Test
+    void emptyHistoryScoresFromUserAndCandidateOnly() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        InterestState s = scorer.newState();
+        ScoreTrace t = s.trace(scorer, 42, new long[] {1000, 2000}, new long[] {1000, 1000}, 2, Semantics.STREAMING);
+        assertThat(t.windowStates).isEmpty();
+        assertThat(t.attention[0]).isEmpty();
+        assertThat(t.finalInterest[0]).containsOnly(0f);
+        assertThat(t.ctr[0]).isBetween(0f, 1f).isNotEqualTo(t.ctr[1]);
+    }
+
+    @Test
+    void stateOfAnotherModelIsRefusedUntilRebuilt() {
+        DienScorer a = DienModel.from(BUNDLE).newScorer();
+        ModelBundle otherBundle = UntrainedBundles.random(OFFICIAL.withMaxHistory(40), 99);
+        DienScorer b = DienModel.from(otherBundle).newScorer();
+        InterestState s = withClicks(a, 120, 6);
+        long[][] cand = candidates(4, 2);
+        assertThatThrownBy(() -> score(s, b, cand, Semantics.STREAMING)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("rebuild");
+        assertThatThrownBy(() -> s.append(b, 1000, 1000)).isInstanceOf(IllegalStateException.class);
+
+        InterestState rebuilt = InterestState.decode(s.encode());
+        rebuilt.rebuild(b);
+        assertThat(rebuilt.isBuiltBy(b.model())).isTrue();
+        assertThat(rebuilt.windowLength()).isEqualTo(40);
+        assertThat(rebuilt.capacity()).isEqualTo(40);
+        for (int t = 0; t < 40; t++) {
+            assertThat(rebuilt.itemAt(t)).isEqualTo(s.itemAt(60 + t));
+        }
+        // the rebuilt states are model B's windowed states over the kept clicks
+        InterestState fresh = b.newState();
+        for (int t = 0; t < 40; t++) {
+            fresh.append(b, s.itemAt(60 + t), s.categoryAt(60 + t));
+        }
+        assertThat(score(rebuilt, b, cand, Semantics.STREAMING)).containsExactly(score(fresh, b, cand, Semantics.STREAMING), within(1e-6f));
+        // a larger maxHistory keeps everything stored
+        InterestState back = InterestState.decode(rebuilt.encode());
+        back.rebuild(a);
+        assertThat(back.windowLength()).isEqualTo(40);
+        assertThat(back.capacity()).isEqualTo(100);
+        back.append(a, 1000, 1000);
+        assertThat(back.windowLength()).isEqualTo(41);
+    }
+
+    private static float maxAbsDiff(float[] a, float[] b) {
+        float m = 0;
+        for (int i = 0; i < a.length; i++) {
+            m = Math.max(m, Math.abs(a[i] - b[i]));
+        }
+        return m;
+    }
+}
