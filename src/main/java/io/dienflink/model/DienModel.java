@@ -1,7 +1,6 @@
 package io.dienflink.model;
 
 import java.nio.file.Path;
-import java.util.Arrays;
 
 /**
  * A DIEN model packed for fast scoring: weights padded and pre-combined for the {@link Kernels},
@@ -14,9 +13,9 @@ public final class DienModel {
     private final String fingerprint;
     private final long fingerprint64;
     private final Kernels kernels;
-    private final long[] userVocab;
-    private final long[] itemVocab;
-    private final long[] categoryVocab;
+    private final VocabularyIndex users;
+    private final VocabularyIndex items;
+    private final VocabularyIndex categories;
     private final float[] userEmbedding;
     private final float[] itemEmbedding;
     private final float[] categoryEmbedding;
@@ -33,9 +32,9 @@ public final class DienModel {
         this.kernels = kernels;
         int d = config.itemDim();
         int h = config.hiddenDim();
-        userVocab = b.longs("vocab.user");
-        itemVocab = b.longs("vocab.item");
-        categoryVocab = b.longs("vocab.category");
+        users = new VocabularyIndex(b.longs("vocab.user"));
+        items = new VocabularyIndex(b.longs("vocab.item"));
+        categories = new VocabularyIndex(b.longs("vocab.category"));
         userEmbedding = b.floats("embedding.user");
         itemEmbedding = b.floats("embedding.item");
         categoryEmbedding = b.floats("embedding.category");
@@ -95,30 +94,24 @@ public final class DienModel {
         return new DienScorer(this);
     }
 
-    /** The embedding row of a raw id: its vocabulary index + 1, or 0 for an id not in the vocabulary. */
-    static int row(long[] vocab, long id) {
-        int i = Arrays.binarySearch(vocab, id);
-        return i >= 0 ? i + 1 : 0;
-    }
-
     /** Writes {@code e(item, category) = [item row ; category row]} (D floats) at {@code off}. */
     void itemVector(long item, long category, float[] dst, int off) {
         int e = config.embeddingDim();
-        System.arraycopy(itemEmbedding, row(itemVocab, item) * e, dst, off, e);
-        System.arraycopy(categoryEmbedding, row(categoryVocab, category) * e, dst, off + e, e);
+        System.arraycopy(itemEmbedding, items.row(item) * e, dst, off, e);
+        System.arraycopy(categoryEmbedding, categories.row(category) * e, dst, off + e, e);
     }
 
     /** Adds {@code e(item, category)} to the D floats at {@code off}. */
     void addItemVector(long item, long category, float[] dst, int off) {
         int e = config.embeddingDim();
-        kernels.add(dst, off, itemEmbedding, row(itemVocab, item) * e, dst, off, e);
-        kernels.add(dst, off + e, categoryEmbedding, row(categoryVocab, category) * e, dst, off + e, e);
+        kernels.add(dst, off, itemEmbedding, items.row(item) * e, dst, off, e);
+        kernels.add(dst, off + e, categoryEmbedding, categories.row(category) * e, dst, off + e, e);
     }
 
     /** Writes the user's embedding (E floats) at {@code off}. */
     void userVector(long user, float[] dst, int off) {
         int e = config.embeddingDim();
-        System.arraycopy(userEmbedding, row(userVocab, user) * e, dst, off, e);
+        System.arraycopy(userEmbedding, users.row(user) * e, dst, off, e);
     }
 
     @Override

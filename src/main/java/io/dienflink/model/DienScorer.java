@@ -237,7 +237,7 @@ public final class DienScorer {
                     max = Math.max(max, attention[a + r]);
                 }
                 k.expShifted(attention, a, rows, max);
-                // Summed oldest first, so a score does not depend on where the ring happens to start.
+                // Summed oldest first, like the reference, whatever slot the ring starts at.
                 float sum = 0f;
                 for (int t = 0; t < rows; t++) {
                     sum += attention[a + (start + t >= ring ? start + t - ring : start + t)];

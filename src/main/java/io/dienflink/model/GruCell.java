@@ -64,6 +64,10 @@ final class GruCell {
 
     /** Rows of {@code gx} (stride {@link #gateStride}) become {@code x·K_x + b_x} for {@code m} input rows. */
     void inputProjection(Kernels k, float[] x, int xOff, int ldx, int m, float[] gx, int gxOff) {
+        if (m == 1) {
+            k.gemv(x, xOff, in, kx, 0, gateWidth, bx, 0, gx, gxOff, gateWidth);
+            return;
+        }
         for (int r = 0; r < m; r++) {
             System.arraycopy(bx, 0, gx, gxOff + r * gateStride, gateStride);
         }
@@ -74,7 +78,6 @@ final class GruCell {
     static final class Scratch {
         float[] gh = new float[0];
         float[] gate = new float[0];
-        float[] cand = new float[0];
         float[] rh = new float[0];
         float[] gc = new float[0];
         int rows;
@@ -83,8 +86,7 @@ final class GruCell {
             if (m > rows) {
                 rows = Math.max(m, 2 * rows);
                 gh = new float[rows * cell.gateStride];
-                gate = new float[2 * cell.stateStride];
-                cand = new float[cell.stateStride];
+                gate = new float[cell.stateStride];
                 rh = new float[rows * cell.stateStride];
                 gc = new float[rows * cell.stateStride];
             }
@@ -105,40 +107,51 @@ final class GruCell {
         int hs = stateStride;
         int gs = gateStride;
         float[] gh = s.gh;
-        for (int r = 0; r < m; r++) {
-            System.arraycopy(bh, 0, gh, r * gs, gs);
+        // A single row (a click, or one candidate) is latency-bound: gemv folds the bias in and
+        // splits its sums; a batch of candidates is throughput-bound: one blocked gemm.
+        if (m == 1) {
+            k.gemv(h, hOff, hidden, kh, 0, khWidth, bh, 0, gh, 0, khWidth);
+        } else {
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(bh, 0, gh, r * gs, gs);
+            }
+            k.gemm(h, hOff, ldh, kh, 0, khWidth, gh, 0, gs, m, khWidth, hidden);
         }
-        k.gemm(h, hOff, ldh, kh, 0, khWidth, gh, 0, gs, m, khWidth, hidden);
         if (reset == ResetMode.BEFORE) {
             // (r ∘ h)·K_h.c needs r of every row first: gates, then one product for all rows.
             for (int r = 0; r < m; r++) {
-                int g = gxOff + r * ldgx;
-                k.sigmoidOfSum(gx, g, gh, r * gs, s.rh, r * hs, hs);
-                k.mul(s.rh, r * hs, h, hOff + r * ldh, s.rh, r * hs, hs);
-                System.arraycopy(bhc, 0, s.gc, r * hs, hs);
+                k.sigmoidOfSumTimes(gx, gxOff + r * ldgx, gh, r * gs, h, hOff + r * ldh, s.rh, r * hs, hs);
             }
-            k.gemm(s.rh, 0, hs, khc, 0, hs, s.gc, 0, hs, m, hs, hidden);
+            if (m == 1) {
+                k.gemv(s.rh, 0, hidden, khc, 0, hs, bhc, 0, s.gc, 0, hs);
+            } else {
+                for (int r = 0; r < m; r++) {
+                    System.arraycopy(bhc, 0, s.gc, r * hs, hs);
+                }
+                k.gemm(s.rh, 0, hs, khc, 0, hs, s.gc, 0, hs, m, hs, hidden);
+            }
         }
         for (int r = 0; r < m; r++) {
             int g = gxOff + r * ldgx;
-            int hr = hOff + r * ldh;
-            float[] gate = s.gate;
-            k.sigmoidOfSum(gx, g + hidden, gh, r * gs + hidden, gate, hs, hs);
-            if (reset == ResetMode.AFTER) {
-                k.sigmoidOfSum(gx, g, gh, r * gs, gate, 0, hs);
-                k.tanhOfGatedSum(gx, g + 2 * hidden, gate, 0, gh, r * gs + 2 * hidden, s.cand, 0, hs);
-            } else {
-                k.tanhOfSum(gx, g + 2 * hidden, s.gc, r * hs, s.cand, 0, hs);
-            }
+            float mul = 1f;
+            float add = 0f;
             if (attention != null) {
                 float a = attention[attOff + r];
                 if (form == AugruForm.CODE) {
-                    k.affine(gate, hs, hs, 1f - a, 0f);
+                    mul = 1f - a;
                 } else {
-                    k.affine(gate, hs, hs, a, 1f - a);
+                    mul = a;
+                    add = 1f - a;
                 }
             }
-            k.blend(gate, hs, h, hr, s.cand, 0, h, hr, hs);
+            if (reset == ResetMode.AFTER) {
+                k.sigmoidOfSum(gx, g, gh, r * gs, s.gate, 0, hs);
+                k.gruFinish(gx, g + hidden, gh, r * gs + hidden, gx, g + 2 * hidden, gh, r * gs + 2 * hidden,
+                        s.gate, 0, h, hOff + r * ldh, hs, mul, add);
+            } else {
+                k.gruFinish(gx, g + hidden, gh, r * gs + hidden, gx, g + 2 * hidden, s.gc, r * hs,
+                        null, 0, h, hOff + r * ldh, hs, mul, add);
+            }
         }
     }
 }

@@ -91,17 +91,43 @@ public class Kernels {
         }
     }
 
+    /**
+     * {@code y[0..n) = bias[0..n) + x[0..k) · W[k×n]} for one row: the latency-bound product of a
+     * recurrent step, where a 1×k by k×n product has no rows to block over.
+     */
+    public void gemv(float[] x, int xOff, int k, float[] w, int wOff, int ldw, float[] bias, int bOff,
+                     float[] y, int yOff, int n) {
+        System.arraycopy(bias, bOff, y, yOff, n);
+        gemm(x, xOff, k, w, wOff, ldw, y, yOff, n, 1, n, k);
+    }
+
+    /**
+     * The end of a GRU/AUGRU step, fused: {@code u = σ(xu + hu)·mul + add},
+     * {@code c = tanh(xc + r ∘ hc)} (or {@code tanh(xc + hc)} when {@code r} is null), and
+     * {@code h ← c + u ∘ (h − c)} in place. A plain GRU passes {@code mul = 1, add = 0}; an AUGRU
+     * passes its attention scaling of the keep gate.
+     */
+    public void gruFinish(float[] xu, int xuOff, float[] hu, int huOff, float[] xc, int xcOff, float[] hc, int hcOff,
+                          float[] r, int rOff, float[] h, int hOff, int len, float mul, float add) {
+        for (int i = 0; i < len; i++) {
+            float u = sigmoid(xu[xuOff + i] + hu[huOff + i]) * mul + add;
+            float pre = r == null ? xc[xcOff + i] + hc[hcOff + i] : xc[xcOff + i] + r[rOff + i] * hc[hcOff + i];
+            float c = (float) Math.tanh(pre);
+            h[hOff + i] = c + u * (h[hOff + i] - c);
+        }
+    }
+
+    /** {@code out = σ(x + y) ∘ z}: the reset gate applied to the previous state. */
+    public void sigmoidOfSumTimes(float[] x, int xOff, float[] y, int yOff, float[] z, int zOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            out[outOff + i] = sigmoid(x[xOff + i] + y[yOff + i]) * z[zOff + i];
+        }
+    }
+
     /** {@code out = x + y}. */
     public void add(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
         for (int i = 0; i < len; i++) {
             out[outOff + i] = x[xOff + i] + y[yOff + i];
-        }
-    }
-
-    /** {@code out = x ∘ y}. */
-    public void mul(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
-        for (int i = 0; i < len; i++) {
-            out[outOff + i] = x[xOff + i] * y[yOff + i];
         }
     }
 
@@ -119,13 +145,6 @@ public class Kernels {
         }
     }
 
-    /** {@code x = x · mul + add}, in place. */
-    public void affine(float[] x, int off, int len, float mul, float add) {
-        for (int i = off; i < off + len; i++) {
-            x[i] = x[i] * mul + add;
-        }
-    }
-
     /** {@code Σ a_i · b_i}. */
     public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
         float s = 0f;
@@ -139,29 +158,6 @@ public class Kernels {
     public void sigmoidOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
         for (int i = 0; i < len; i++) {
             out[outOff + i] = sigmoid(x[xOff + i] + y[yOff + i]);
-        }
-    }
-
-    /** {@code out = tanh(x + y)}. */
-    public void tanhOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
-        for (int i = 0; i < len; i++) {
-            out[outOff + i] = (float) Math.tanh(x[xOff + i] + y[yOff + i]);
-        }
-    }
-
-    /** {@code out = tanh(x + r ∘ y)}: the candidate of a reset-after cell. */
-    public void tanhOfGatedSum(float[] x, int xOff, float[] r, int rOff, float[] y, int yOff,
-                               float[] out, int outOff, int len) {
-        for (int i = 0; i < len; i++) {
-            out[outOff + i] = (float) Math.tanh(x[xOff + i] + r[rOff + i] * y[yOff + i]);
-        }
-    }
-
-    /** {@code out = c + u ∘ (h − c)}, i.e. {@code u ∘ h + (1 − u) ∘ c}. */
-    public void blend(float[] u, int uOff, float[] h, int hOff, float[] c, int cOff, float[] out, int outOff, int len) {
-        for (int i = 0; i < len; i++) {
-            float ci = c[cOff + i];
-            out[outOff + i] = ci + u[uOff + i] * (h[hOff + i] - ci);
         }
     }
 

@@ -9,7 +9,7 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Kernels#best()} only when {@code jdk.incubator.vector} is in the boot layer, so the rest of
  * the model never links against the incubator module.
  *
- * <p>The matrix product uses register-blocked micro-kernels (4 rows × 4 vectors, 1 row × 8 vectors)
+ * <p>The matrix product uses register-blocked micro-kernels (4 rows × 4 or 3 vectors, 1 row × 8 vectors)
  * so that each loaded weight vector feeds several FMAs; transcendental functions use the JDK's
  * vectorised {@code EXP}/{@code TANH}, which is what makes sigmoid-heavy attention and AUGRU cheap.
  * Lengths that are not a multiple of the vector length finish with the scalar code of the parent.
@@ -32,11 +32,22 @@ final class VectorKernels extends Kernels {
             int ar = aOff + r * lda;
             int cr = cOff + r * ldc;
             int j = 0;
+            if (nv == 5 * L) {
+                // An 80-wide layer (attention [80, …], head [.., 80]) in one pass.
+                block4x5(a, ar, lda, b, bOff, ldb, c, cr, ldc, k);
+                j = nv;
+            }
             for (; j + 4 * L <= nv; j += 4 * L) {
                 block4x4(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
             }
-            for (; j < nv; j += L) {
-                block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+            switch ((nv - j) / L) {
+                case 3 -> block4x3(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+                case 2 -> {
+                    block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+                    block4x1(a, ar, lda, b, bOff + j + L, ldb, c, cr + j + L, ldc, k);
+                }
+                case 1 -> block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+                default -> { }
             }
             if (nv < n) {
                 super.gemm(a, ar, lda, b, bOff + nv, ldb, c, cr + nv, ldc, 4, n - nv, k);
@@ -121,6 +132,122 @@ final class VectorKernels extends Kernels {
         c33.intoArray(c, c3r + 3 * L);
     }
 
+    private static void block4x5(float[] a, int ar, int lda, float[] b, int bOff, int ldb,
+                                 float[] c, int cr, int ldc, int k) {
+        int c1r = cr + ldc, c2r = c1r + ldc, c3r = c2r + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, cr), c01 = FloatVector.fromArray(S, c, cr + L),
+                c02 = FloatVector.fromArray(S, c, cr + 2 * L), c03 = FloatVector.fromArray(S, c, cr + 3 * L),
+                c04 = FloatVector.fromArray(S, c, cr + 4 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, c1r), c11 = FloatVector.fromArray(S, c, c1r + L),
+                c12 = FloatVector.fromArray(S, c, c1r + 2 * L), c13 = FloatVector.fromArray(S, c, c1r + 3 * L),
+                c14 = FloatVector.fromArray(S, c, c1r + 4 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, c2r), c21 = FloatVector.fromArray(S, c, c2r + L),
+                c22 = FloatVector.fromArray(S, c, c2r + 2 * L), c23 = FloatVector.fromArray(S, c, c2r + 3 * L),
+                c24 = FloatVector.fromArray(S, c, c2r + 4 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, c3r), c31 = FloatVector.fromArray(S, c, c3r + L),
+                c32 = FloatVector.fromArray(S, c, c3r + 2 * L), c33 = FloatVector.fromArray(S, c, c3r + 3 * L),
+                c34 = FloatVector.fromArray(S, c, c3r + 4 * L);
+        int a1r = ar + lda, a2r = a1r + lda, a3r = a2r + lda;
+        for (int i = 0, bi = bOff; i < k; i++, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bi + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, b, bi + 3 * L);
+            FloatVector b4 = FloatVector.fromArray(S, b, bi + 4 * L);
+            FloatVector x = FloatVector.broadcast(S, a[ar + i]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            c02 = b2.fma(x, c02);
+            c03 = b3.fma(x, c03);
+            c04 = b4.fma(x, c04);
+            x = FloatVector.broadcast(S, a[a1r + i]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            c12 = b2.fma(x, c12);
+            c13 = b3.fma(x, c13);
+            c14 = b4.fma(x, c14);
+            x = FloatVector.broadcast(S, a[a2r + i]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            c22 = b2.fma(x, c22);
+            c23 = b3.fma(x, c23);
+            c24 = b4.fma(x, c24);
+            x = FloatVector.broadcast(S, a[a3r + i]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            c32 = b2.fma(x, c32);
+            c33 = b3.fma(x, c33);
+            c34 = b4.fma(x, c34);
+        }
+        c00.intoArray(c, cr);
+        c01.intoArray(c, cr + L);
+        c02.intoArray(c, cr + 2 * L);
+        c03.intoArray(c, cr + 3 * L);
+        c04.intoArray(c, cr + 4 * L);
+        c10.intoArray(c, c1r);
+        c11.intoArray(c, c1r + L);
+        c12.intoArray(c, c1r + 2 * L);
+        c13.intoArray(c, c1r + 3 * L);
+        c14.intoArray(c, c1r + 4 * L);
+        c20.intoArray(c, c2r);
+        c21.intoArray(c, c2r + L);
+        c22.intoArray(c, c2r + 2 * L);
+        c23.intoArray(c, c2r + 3 * L);
+        c24.intoArray(c, c2r + 4 * L);
+        c30.intoArray(c, c3r);
+        c31.intoArray(c, c3r + L);
+        c32.intoArray(c, c3r + 2 * L);
+        c33.intoArray(c, c3r + 3 * L);
+        c34.intoArray(c, c3r + 4 * L);
+    }
+
+    private static void block4x3(float[] a, int ar, int lda, float[] b, int bOff, int ldb,
+                                 float[] c, int cr, int ldc, int k) {
+        int c1r = cr + ldc, c2r = c1r + ldc, c3r = c2r + ldc;
+        FloatVector c00 = FloatVector.fromArray(S, c, cr), c01 = FloatVector.fromArray(S, c, cr + L),
+                c02 = FloatVector.fromArray(S, c, cr + 2 * L);
+        FloatVector c10 = FloatVector.fromArray(S, c, c1r), c11 = FloatVector.fromArray(S, c, c1r + L),
+                c12 = FloatVector.fromArray(S, c, c1r + 2 * L);
+        FloatVector c20 = FloatVector.fromArray(S, c, c2r), c21 = FloatVector.fromArray(S, c, c2r + L),
+                c22 = FloatVector.fromArray(S, c, c2r + 2 * L);
+        FloatVector c30 = FloatVector.fromArray(S, c, c3r), c31 = FloatVector.fromArray(S, c, c3r + L),
+                c32 = FloatVector.fromArray(S, c, c3r + 2 * L);
+        int a1r = ar + lda, a2r = a1r + lda, a3r = a2r + lda;
+        for (int i = 0, bi = bOff; i < k; i++, bi += ldb) {
+            FloatVector b0 = FloatVector.fromArray(S, b, bi);
+            FloatVector b1 = FloatVector.fromArray(S, b, bi + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, bi + 2 * L);
+            FloatVector x = FloatVector.broadcast(S, a[ar + i]);
+            c00 = b0.fma(x, c00);
+            c01 = b1.fma(x, c01);
+            c02 = b2.fma(x, c02);
+            x = FloatVector.broadcast(S, a[a1r + i]);
+            c10 = b0.fma(x, c10);
+            c11 = b1.fma(x, c11);
+            c12 = b2.fma(x, c12);
+            x = FloatVector.broadcast(S, a[a2r + i]);
+            c20 = b0.fma(x, c20);
+            c21 = b1.fma(x, c21);
+            c22 = b2.fma(x, c22);
+            x = FloatVector.broadcast(S, a[a3r + i]);
+            c30 = b0.fma(x, c30);
+            c31 = b1.fma(x, c31);
+            c32 = b2.fma(x, c32);
+        }
+        c00.intoArray(c, cr);
+        c01.intoArray(c, cr + L);
+        c02.intoArray(c, cr + 2 * L);
+        c10.intoArray(c, c1r);
+        c11.intoArray(c, c1r + L);
+        c12.intoArray(c, c1r + 2 * L);
+        c20.intoArray(c, c2r);
+        c21.intoArray(c, c2r + L);
+        c22.intoArray(c, c2r + 2 * L);
+        c30.intoArray(c, c3r);
+        c31.intoArray(c, c3r + L);
+        c32.intoArray(c, c3r + 2 * L);
+    }
+
     private static void block4x1(float[] a, int ar, int lda, float[] b, int bOff, int ldb,
                                  float[] c, int cr, int ldc, int k) {
         int c1r = cr + ldc, c2r = c1r + ldc, c3r = c2r + ldc;
@@ -183,6 +310,185 @@ final class VectorKernels extends Kernels {
     }
 
     @Override
+    public void gemv(float[] x, int xOff, int k, float[] w, int wOff, int ldw, float[] bias, int bOff,
+                     float[] y, int yOff, int n) {
+        int nv = n - n % L;
+        int j = 0;
+        if (nv == 5 * L) {
+            gemv5(x, xOff, k, w, wOff, ldw, bias, bOff, y, yOff);
+            j = nv;
+        }
+        for (; j + 4 * L <= nv; j += 4 * L) {
+            gemv4(x, xOff, k, w, wOff + j, ldw, bias, bOff + j, y, yOff + j);
+        }
+        switch ((nv - j) / L) {
+            case 3 -> gemv3(x, xOff, k, w, wOff + j, ldw, bias, bOff + j, y, yOff + j);
+            case 2 -> {
+                gemv1(x, xOff, k, w, wOff + j, ldw, bias, bOff + j, y, yOff + j);
+                gemv1(x, xOff, k, w, wOff + j + L, ldw, bias, bOff + j + L, y, yOff + j + L);
+            }
+            case 1 -> gemv1(x, xOff, k, w, wOff + j, ldw, bias, bOff + j, y, yOff + j);
+            default -> { }
+        }
+        if (nv < n) {
+            super.gemv(x, xOff, k, w, wOff + nv, ldw, bias, bOff + nv, y, yOff + nv, n - nv);
+        }
+    }
+
+    /** Four output vectors, the k sum split in two chains to halve the FMA latency on the critical path. */
+    private static void gemv4(float[] x, int xOff, int k, float[] w, int wOff, int ldw, float[] bias, int bOff,
+                              float[] y, int yOff) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, bOff), a1 = FloatVector.fromArray(S, bias, bOff + L),
+                a2 = FloatVector.fromArray(S, bias, bOff + 2 * L), a3 = FloatVector.fromArray(S, bias, bOff + 3 * L);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S), b3 = FloatVector.zero(S);
+        int i = 0;
+        for (int wi = wOff; i + 1 < k; i += 2, wi += 2 * ldw) {
+            FloatVector s = FloatVector.broadcast(S, x[xOff + i]);
+            a0 = FloatVector.fromArray(S, w, wi).fma(s, a0);
+            a1 = FloatVector.fromArray(S, w, wi + L).fma(s, a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(s, a2);
+            a3 = FloatVector.fromArray(S, w, wi + 3 * L).fma(s, a3);
+            FloatVector t = FloatVector.broadcast(S, x[xOff + i + 1]);
+            int wj = wi + ldw;
+            b0 = FloatVector.fromArray(S, w, wj).fma(t, b0);
+            b1 = FloatVector.fromArray(S, w, wj + L).fma(t, b1);
+            b2 = FloatVector.fromArray(S, w, wj + 2 * L).fma(t, b2);
+            b3 = FloatVector.fromArray(S, w, wj + 3 * L).fma(t, b3);
+        }
+        if (i < k) {
+            FloatVector s = FloatVector.broadcast(S, x[xOff + i]);
+            int wi = wOff + i * ldw;
+            a0 = FloatVector.fromArray(S, w, wi).fma(s, a0);
+            a1 = FloatVector.fromArray(S, w, wi + L).fma(s, a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(s, a2);
+            a3 = FloatVector.fromArray(S, w, wi + 3 * L).fma(s, a3);
+        }
+        a0.add(b0).intoArray(y, yOff);
+        a1.add(b1).intoArray(y, yOff + L);
+        a2.add(b2).intoArray(y, yOff + 2 * L);
+        a3.add(b3).intoArray(y, yOff + 3 * L);
+    }
+
+    /** Five output vectors (an 80-wide layer), the k sum split in two chains. */
+    private static void gemv5(float[] x, int xOff, int k, float[] w, int wOff, int ldw, float[] bias, int bOff,
+                              float[] y, int yOff) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, bOff), a1 = FloatVector.fromArray(S, bias, bOff + L),
+                a2 = FloatVector.fromArray(S, bias, bOff + 2 * L), a3 = FloatVector.fromArray(S, bias, bOff + 3 * L),
+                a4 = FloatVector.fromArray(S, bias, bOff + 4 * L);
+        FloatVector b0 = FloatVector.zero(S), b1 = b0, b2 = b0, b3 = b0, b4 = b0;
+        int i = 0;
+        for (int wi = wOff; i + 1 < k; i += 2, wi += 2 * ldw) {
+            FloatVector s = FloatVector.broadcast(S, x[xOff + i]);
+            a0 = FloatVector.fromArray(S, w, wi).fma(s, a0);
+            a1 = FloatVector.fromArray(S, w, wi + L).fma(s, a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(s, a2);
+            a3 = FloatVector.fromArray(S, w, wi + 3 * L).fma(s, a3);
+            a4 = FloatVector.fromArray(S, w, wi + 4 * L).fma(s, a4);
+            FloatVector t = FloatVector.broadcast(S, x[xOff + i + 1]);
+            int wj = wi + ldw;
+            b0 = FloatVector.fromArray(S, w, wj).fma(t, b0);
+            b1 = FloatVector.fromArray(S, w, wj + L).fma(t, b1);
+            b2 = FloatVector.fromArray(S, w, wj + 2 * L).fma(t, b2);
+            b3 = FloatVector.fromArray(S, w, wj + 3 * L).fma(t, b3);
+            b4 = FloatVector.fromArray(S, w, wj + 4 * L).fma(t, b4);
+        }
+        if (i < k) {
+            FloatVector s = FloatVector.broadcast(S, x[xOff + i]);
+            int wi = wOff + i * ldw;
+            a0 = FloatVector.fromArray(S, w, wi).fma(s, a0);
+            a1 = FloatVector.fromArray(S, w, wi + L).fma(s, a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(s, a2);
+            a3 = FloatVector.fromArray(S, w, wi + 3 * L).fma(s, a3);
+            a4 = FloatVector.fromArray(S, w, wi + 4 * L).fma(s, a4);
+        }
+        a0.add(b0).intoArray(y, yOff);
+        a1.add(b1).intoArray(y, yOff + L);
+        a2.add(b2).intoArray(y, yOff + 2 * L);
+        a3.add(b3).intoArray(y, yOff + 3 * L);
+        a4.add(b4).intoArray(y, yOff + 4 * L);
+    }
+
+    /** Three output vectors, the k sum split in two chains. */
+    private static void gemv3(float[] x, int xOff, int k, float[] w, int wOff, int ldw, float[] bias, int bOff,
+                              float[] y, int yOff) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, bOff), a1 = FloatVector.fromArray(S, bias, bOff + L),
+                a2 = FloatVector.fromArray(S, bias, bOff + 2 * L);
+        FloatVector b0 = FloatVector.zero(S), b1 = FloatVector.zero(S), b2 = FloatVector.zero(S);
+        int i = 0;
+        for (int wi = wOff; i + 1 < k; i += 2, wi += 2 * ldw) {
+            FloatVector s = FloatVector.broadcast(S, x[xOff + i]);
+            a0 = FloatVector.fromArray(S, w, wi).fma(s, a0);
+            a1 = FloatVector.fromArray(S, w, wi + L).fma(s, a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(s, a2);
+            FloatVector t = FloatVector.broadcast(S, x[xOff + i + 1]);
+            int wj = wi + ldw;
+            b0 = FloatVector.fromArray(S, w, wj).fma(t, b0);
+            b1 = FloatVector.fromArray(S, w, wj + L).fma(t, b1);
+            b2 = FloatVector.fromArray(S, w, wj + 2 * L).fma(t, b2);
+        }
+        if (i < k) {
+            FloatVector s = FloatVector.broadcast(S, x[xOff + i]);
+            int wi = wOff + i * ldw;
+            a0 = FloatVector.fromArray(S, w, wi).fma(s, a0);
+            a1 = FloatVector.fromArray(S, w, wi + L).fma(s, a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * L).fma(s, a2);
+        }
+        a0.add(b0).intoArray(y, yOff);
+        a1.add(b1).intoArray(y, yOff + L);
+        a2.add(b2).intoArray(y, yOff + 2 * L);
+    }
+
+    /** One output vector, the k sum split in four chains. */
+    private static void gemv1(float[] x, int xOff, int k, float[] w, int wOff, int ldw, float[] bias, int bOff,
+                              float[] y, int yOff) {
+        FloatVector a0 = FloatVector.fromArray(S, bias, bOff);
+        FloatVector a1 = FloatVector.zero(S), a2 = FloatVector.zero(S), a3 = FloatVector.zero(S);
+        int i = 0;
+        for (int wi = wOff; i + 3 < k; i += 4, wi += 4 * ldw) {
+            a0 = FloatVector.fromArray(S, w, wi).fma(FloatVector.broadcast(S, x[xOff + i]), a0);
+            a1 = FloatVector.fromArray(S, w, wi + ldw).fma(FloatVector.broadcast(S, x[xOff + i + 1]), a1);
+            a2 = FloatVector.fromArray(S, w, wi + 2 * ldw).fma(FloatVector.broadcast(S, x[xOff + i + 2]), a2);
+            a3 = FloatVector.fromArray(S, w, wi + 3 * ldw).fma(FloatVector.broadcast(S, x[xOff + i + 3]), a3);
+        }
+        for (; i < k; i++) {
+            a0 = FloatVector.fromArray(S, w, wOff + i * ldw).fma(FloatVector.broadcast(S, x[xOff + i]), a0);
+        }
+        a0.add(a1).add(a2.add(a3)).intoArray(y, yOff);
+    }
+
+    @Override
+    public void gruFinish(float[] xu, int xuOff, float[] hu, int huOff, float[] xc, int xcOff, float[] hc, int hcOff,
+                          float[] r, int rOff, float[] h, int hOff, int len, float mul, float add) {
+        int i = 0;
+        FloatVector m = FloatVector.broadcast(S, mul);
+        FloatVector a = FloatVector.broadcast(S, add);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector u = sig(FloatVector.fromArray(S, xu, xuOff + i).add(FloatVector.fromArray(S, hu, huOff + i))).fma(m, a);
+            FloatVector x = FloatVector.fromArray(S, xc, xcOff + i);
+            FloatVector hcv = FloatVector.fromArray(S, hc, hcOff + i);
+            FloatVector pre = r == null ? x.add(hcv) : FloatVector.fromArray(S, r, rOff + i).fma(hcv, x);
+            FloatVector c = pre.lanewise(VectorOperators.TANH);
+            u.fma(FloatVector.fromArray(S, h, hOff + i).sub(c), c).intoArray(h, hOff + i);
+        }
+        if (i < len) {
+            super.gruFinish(xu, xuOff + i, hu, huOff + i, xc, xcOff + i, hc, hcOff + i, r, r == null ? 0 : rOff + i,
+                    h, hOff + i, len - i, mul, add);
+        }
+    }
+
+    @Override
+    public void sigmoidOfSumTimes(float[] x, int xOff, float[] y, int yOff, float[] z, int zOff, float[] out, int outOff, int len) {
+        int i = 0;
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            sig(FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i)))
+                    .mul(FloatVector.fromArray(S, z, zOff + i)).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.sigmoidOfSumTimes(x, xOff + i, y, yOff + i, z, zOff + i, out, outOff + i, len - i);
+        }
+    }
+
+    @Override
     public void add(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
         int i = 0;
         for (int bound = S.loopBound(len); i < bound; i += L) {
@@ -190,17 +496,6 @@ final class VectorKernels extends Kernels {
         }
         if (i < len) {
             super.add(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
-        }
-    }
-
-    @Override
-    public void mul(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
-        int i = 0;
-        for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector.fromArray(S, x, xOff + i).mul(FloatVector.fromArray(S, y, yOff + i)).intoArray(out, outOff + i);
-        }
-        if (i < len) {
-            super.mul(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
         }
     }
 
@@ -228,19 +523,6 @@ final class VectorKernels extends Kernels {
     }
 
     @Override
-    public void affine(float[] x, int off, int len, float mul, float add) {
-        int i = 0;
-        FloatVector m = FloatVector.broadcast(S, mul);
-        FloatVector a = FloatVector.broadcast(S, add);
-        for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector.fromArray(S, x, off + i).fma(m, a).intoArray(x, off + i);
-        }
-        if (i < len) {
-            super.affine(x, off + i, len - i, mul, add);
-        }
-    }
-
-    @Override
     public float dot(float[] a, int aOff, float[] b, int bOff, int len) {
         int i = 0;
         FloatVector acc = FloatVector.zero(S);
@@ -264,44 +546,6 @@ final class VectorKernels extends Kernels {
         }
         if (i < len) {
             super.sigmoidOfSum(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
-        }
-    }
-
-    @Override
-    public void tanhOfSum(float[] x, int xOff, float[] y, int yOff, float[] out, int outOff, int len) {
-        int i = 0;
-        for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector.fromArray(S, x, xOff + i).add(FloatVector.fromArray(S, y, yOff + i))
-                    .lanewise(VectorOperators.TANH).intoArray(out, outOff + i);
-        }
-        if (i < len) {
-            super.tanhOfSum(x, xOff + i, y, yOff + i, out, outOff + i, len - i);
-        }
-    }
-
-    @Override
-    public void tanhOfGatedSum(float[] x, int xOff, float[] r, int rOff, float[] y, int yOff,
-                               float[] out, int outOff, int len) {
-        int i = 0;
-        for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector.fromArray(S, r, rOff + i).fma(FloatVector.fromArray(S, y, yOff + i), FloatVector.fromArray(S, x, xOff + i))
-                    .lanewise(VectorOperators.TANH).intoArray(out, outOff + i);
-        }
-        if (i < len) {
-            super.tanhOfGatedSum(x, xOff + i, r, rOff + i, y, yOff + i, out, outOff + i, len - i);
-        }
-    }
-
-    @Override
-    public void blend(float[] u, int uOff, float[] h, int hOff, float[] c, int cOff, float[] out, int outOff, int len) {
-        int i = 0;
-        for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector cv = FloatVector.fromArray(S, c, cOff + i);
-            FloatVector.fromArray(S, u, uOff + i).fma(FloatVector.fromArray(S, h, hOff + i).sub(cv), cv)
-                    .intoArray(out, outOff + i);
-        }
-        if (i < len) {
-            super.blend(u, uOff + i, h, hOff + i, c, cOff + i, out, outOff + i, len - i);
         }
     }
 

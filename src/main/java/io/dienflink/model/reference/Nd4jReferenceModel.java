@@ -123,6 +123,20 @@ public final class Nd4jReferenceModel implements AutoCloseable {
         }
     }
 
+    /**
+     * One extractor cell step for one click, op by op: the baseline for the fused
+     * {@code InterestState.append}.
+     *
+     * @param state the previous state (H floats), overwritten with the new one
+     */
+    public void extractorStep(long itemId, long categoryId, float[] state) {
+        try (MemoryWorkspace ws = Nd4j.getWorkspaceManager().getAndActivateWorkspace(WORKSPACE, workspaceId)) {
+            INDArray h = Nd4j.create(state, new long[] {1, state.length}, 'c');
+            INDArray next = cell("extractor", config.extractorReset(), item(new long[] {itemId, categoryId}), h, -1f, null);
+            System.arraycopy(next.toFloatVector(), 0, state, 0, state.length);
+        }
+    }
+
     private static int row(long[] vocab, long id) {
         int i = Arrays.binarySearch(vocab, id);
         return i >= 0 ? i + 1 : 0;

@@ -1,0 +1,40 @@
+package io.dienflink.bench;
+
+import io.dienflink.model.ModelBundle;
+import io.dienflink.model.ModelConfig;
+import io.dienflink.model.UntrainedBundles;
+import java.util.SplittableRandom;
+
+/**
+ * The model the benchmarks measure: the official architecture (E=18, H=36, attention [80, 40],
+ * head [200, 80] dice) with the official Amazon-Books vocabulary sizes, so that embedding lookups
+ * touch tables of production size (about 70 MB).
+ */
+public final class BenchModels {
+    public static final ModelConfig.VocabSizes OFFICIAL_VOCAB = new ModelConfig.VocabSizes(603_668, 367_982, 1_600);
+
+    private static ModelBundle cached;
+    private static int cachedT;
+
+    private BenchModels() {}
+
+    public static synchronized ModelBundle official(int maxHistory) {
+        if (cached == null || cachedT != maxHistory) {
+            cached = UntrainedBundles.random(
+                    UntrainedBundles.officialArchitecture("untrained-bench-T" + maxHistory, OFFICIAL_VOCAB, maxHistory), 2019);
+            cachedT = maxHistory;
+        }
+        return cached;
+    }
+
+    /** {@code n} random clicks as {@code [2][n]}: item ids and category ids, 5% outside the vocabulary. */
+    public static long[][] clicks(int n, long seed) {
+        SplittableRandom r = new SplittableRandom(seed);
+        long[][] c = new long[2][n];
+        for (int i = 0; i < n; i++) {
+            c[0][i] = r.nextInt(20) == 0 ? 7 : UntrainedBundles.vocabularyId(r.nextInt(OFFICIAL_VOCAB.items()));
+            c[1][i] = UntrainedBundles.vocabularyId(r.nextInt(OFFICIAL_VOCAB.categories()));
+        }
+        return c;
+    }
+}

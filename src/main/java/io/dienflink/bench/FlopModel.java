@@ -1,0 +1,56 @@
+package io.dienflink.bench;
+
+import io.dienflink.model.AttentionKind;
+import io.dienflink.model.ModelConfig;
+import java.util.List;
+
+/**
+ * Floating-point operations of the DIEN computation, counted from the spec's math (a multiply-add
+ * is two operations; transcendental functions, padding and data movement are not counted). Used to
+ * turn benchmark times into GFLOP/s.
+ */
+public final class FlopModel {
+    private FlopModel() {}
+
+    /** One GRU step of a cell with input size {@code in}. */
+    public static long cellStep(int in, int h) {
+        return 2L * in * 3 * h + 2L * h * 3 * h + 12L * h;
+    }
+
+    /** Appending one click: one extractor step. */
+    public static long append(ModelConfig c) {
+        return cellStep(c.itemDim(), c.hiddenDim());
+    }
+
+    /** Scoring {@code candidates} against a window of {@code k} states. */
+    public static long score(ModelConfig c, int k, int candidates, boolean windowed) {
+        int e = c.embeddingDim();
+        int d = c.itemDim();
+        int h = c.hiddenDim();
+        List<Integer> head = c.head().layers();
+        long request = 2L * k * h * 3 * h + (long) k * d + 2L * e * head.get(0) + 4L * d * head.get(0);
+        if (windowed) {
+            request += k * append(c);
+        }
+        long perCandidate;
+        if (c.attention().kind() == AttentionKind.DIN_MLP) {
+            List<Integer> att = c.attention().layers();
+            int n1 = att.get(0);
+            request += 2L * k * h * n1;
+            perCandidate = (c.attention().queryProjection() ? 2L * d * h : 0) + 3L * h * n1 + 3L * k * h * n1;
+            for (int i = 1; i < att.size(); i++) {
+                perCandidate += 2L * k * att.get(i - 1) * att.get(i);
+            }
+            perCandidate += 2L * k * att.get(att.size() - 1);
+        } else {
+            perCandidate = 2L * d * h + 2L * k * h;
+        }
+        perCandidate += 3L * k + (long) k * cellStep(h, h);
+        perCandidate += 2L * (d + h) * head.get(0);
+        for (int i = 1; i < head.size(); i++) {
+            perCandidate += 2L * head.get(i - 1) * head.get(i);
+        }
+        perCandidate += 2L * head.get(head.size() - 1);
+        return request + candidates * perCandidate;
+    }
+}

@@ -1,0 +1,55 @@
+package io.dienflink.cli;
+
+import io.dienflink.model.BundleFormatException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/**
+ * The single entry point of {@code dien-flink.jar}. Each feature is a subcommand; {@code <subcommand>
+ * --help} describes it. Exit codes: 0 success, 1 bad input or bundle, 2 bad usage.
+ */
+@Command(name = "dien-flink", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+        description = "Real-time DIEN click-through-rate scoring on Apache Flink.",
+        subcommands = {ScoreCommand.class, BundleCommand.class, ModelBenchCommand.class, CommandLine.HelpCommand.class})
+public final class Main implements Runnable {
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    public static void main(String[] args) {
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The configured command line, also used by tests to run subcommands in-process. */
+    public static CommandLine commandLine() {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof BundleFormatException || e instanceof InputException) {
+                cmd.getErr().println("error: " + e.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli;
+    }
+
+    @Override
+    public void run() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+    }
+
+    /** A problem with the user's input that ends the command with exit code 1 and this message. */
+    static final class InputException extends RuntimeException {
+        InputException(String message) {
+            super(message);
+        }
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String v = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"dien-flink " + (v == null ? "dev" : v)};
+        }
+    }
+}
