@@ -11,7 +11,7 @@ import java.util.SplittableRandom;
  * touch tables of production size (about 70 MB).
  */
 public final class BenchModels {
-    public static final ModelConfig.VocabSizes OFFICIAL_VOCAB = new ModelConfig.VocabSizes(603_668, 367_982, 1_600);
+    public static final ModelConfig.VocabSizes OFFICIAL_VOCAB = UntrainedBundles.OFFICIAL_VOCAB;
 
     private static ModelBundle cached;
     private static int cachedT;

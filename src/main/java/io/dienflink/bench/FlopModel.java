@@ -37,7 +37,8 @@ public final class FlopModel {
             List<Integer> att = c.attention().layers();
             int n1 = att.get(0);
             request += 2L * k * h * n1;
-            perCandidate = (c.attention().queryProjection() ? 2L * d * h : 0) + 3L * h * n1 + 3L * k * h * n1;
+            // query projection; q·(W_a + W_c); diag(q)·W_d; the (q ∘ h)-term product and the add of the shared part
+            perCandidate = (c.attention().queryProjection() ? 2L * d * h : 0) + 3L * h * n1 + 2L * k * h * n1 + (long) k * n1;
             for (int i = 1; i < att.size(); i++) {
                 perCandidate += 2L * k * att.get(i - 1) * att.get(i);
             }
@@ -45,7 +46,8 @@ public final class FlopModel {
         } else {
             perCandidate = 2L * d * h + 2L * k * h;
         }
-        perCandidate += 3L * k + (long) k * cellStep(h, h);
+        // softmax, then the AUGRU's recurrent half (its input half is the per-request projection above)
+        perCandidate += 3L * k + (long) k * (2L * h * 3 * h + 12L * h);
         perCandidate += 2L * (d + h) * head.get(0);
         for (int i = 1; i < head.size(); i++) {
             perCandidate += 2L * head.get(i - 1) * head.get(i);

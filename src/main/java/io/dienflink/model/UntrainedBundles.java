@@ -11,6 +11,9 @@ import java.util.SplittableRandom;
  * deterministic in the seed but meaningless.
  */
 public final class UntrainedBundles {
+    /** Vocabulary sizes of the official DIEN data (Amazon Books): users, items, categories. */
+    public static final ModelConfig.VocabSizes OFFICIAL_VOCAB = new ModelConfig.VocabSizes(603_668, 367_982, 1_600);
+
     private UntrainedBundles() {}
 
     /**

@@ -1,0 +1,119 @@
+package io.dienflink.traffic;
+
+import java.util.SplittableRandom;
+
+/**
+ * A synthetic population whose interests <em>evolve</em>, so that the order of a user's clicks
+ * carries signal that a pooled (order-free) history cannot see. Used by the demo's traffic
+ * generator and by the trainer's synthetic data.
+ *
+ * <p>Planted structure: categories sit on a ring. Each user walks the ring with a personal step
+ * {@code δ ∈ {+1, −1, +2, −2, +3, −3}}, staying on a category for a personal dwell of 4–12 clicks
+ * before moving to {@code current + δ}. A click lands on an item of the current category with
+ * probability {@link #FOCUS}, else on a random item. The probability that a user clicks a
+ * candidate is high for the current category, also high for the <em>next</em> one
+ * ({@code current + δ}), and low otherwise. The set of recent categories is the same whether
+ * the user walks up or down the ring; only their order tells which one comes next.
+ *
+ * <p>Ids follow the demo bundle's vocabulary: entity i has raw id {@code 1000·(i + 1)}.
+ * Deterministic in the seed; not thread-safe (give each thread its own instance or user range).
+ */
+public final class SyntheticWorld {
+    /** Probability that a click follows the user's current interest. */
+    public static final double FOCUS = 0.8;
+    private static final int[] STEPS = {1, -1, 2, -2, 3, -3};
+
+    private final int users;
+    private final int categories;
+    private final int itemsPerCategory;
+    private final int[] current;
+    private final int[] step;
+    private final int[] dwell;
+    private final int[] dwelt;
+    private final SplittableRandom rnd;
+
+    /** One click: user, item and category raw ids. */
+    public record Click(long userId, long itemId, long categoryId) {}
+
+    /** A candidate item with the probability that the user clicks it now. */
+    public record Candidate(long itemId, long categoryId, double clickProbability) {}
+
+    public SyntheticWorld(int users, int categories, int itemsPerCategory, long seed) {
+        this.users = users;
+        this.categories = categories;
+        this.itemsPerCategory = itemsPerCategory;
+        this.current = new int[users];
+        this.step = new int[users];
+        this.dwell = new int[users];
+        this.dwelt = new int[users];
+        this.rnd = new SplittableRandom(seed);
+        for (int u = 0; u < users; u++) {
+            current[u] = rnd.nextInt(categories);
+            step[u] = STEPS[rnd.nextInt(STEPS.length)];
+            dwell[u] = 4 + rnd.nextInt(9);
+            dwelt[u] = rnd.nextInt(dwell[u]);
+        }
+    }
+
+    /** The demo-sized world: 10,000 users, 50 categories of 100 items (the demo bundle's vocabulary). */
+    public static SyntheticWorld demo(long seed) {
+        return new SyntheticWorld(10_000, 50, 100, seed);
+    }
+
+    public int users() {
+        return users;
+    }
+
+    public int categories() {
+        return categories;
+    }
+
+    public int items() {
+        return categories * itemsPerCategory;
+    }
+
+    public static long id(int index) {
+        return 1000L * (index + 1);
+    }
+
+    /** A uniformly random user index. */
+    public int randomUser() {
+        return rnd.nextInt(users);
+    }
+
+    /** User u clicks once; their interest advances along the ring after their dwell. */
+    public Click click(int u) {
+        int category = rnd.nextDouble() < FOCUS ? current[u] : rnd.nextInt(categories);
+        int item = category * itemsPerCategory + rnd.nextInt(itemsPerCategory);
+        if (++dwelt[u] >= dwell[u]) {
+            dwelt[u] = 0;
+            current[u] = Math.floorMod(current[u] + step[u], categories);
+        }
+        return new Click(id(u), id(item), id(category));
+    }
+
+    /**
+     * A random candidate for user u and the probability that u clicks it now: 0.6 for the current
+     * category, 0.45 for the next one, 0.05 otherwise. One candidate in three is drawn from those two.
+     */
+    public Candidate candidate(int u) {
+        int draw = rnd.nextInt(6);
+        int category = draw == 0 ? current[u] : draw == 1 ? next(u) : rnd.nextInt(categories);
+        int item = category * itemsPerCategory + rnd.nextInt(itemsPerCategory);
+        return new Candidate(id(item), id(category), clickProbability(u, category));
+    }
+
+    /** The probability that user u clicks an item of {@code category} now. */
+    public double clickProbability(int u, int category) {
+        return category == current[u] ? 0.6 : category == next(u) ? 0.45 : 0.05;
+    }
+
+    /** Draws a click (1) or not (0) with the candidate's probability. */
+    public int label(Candidate c) {
+        return rnd.nextDouble() < c.clickProbability() ? 1 : 0;
+    }
+
+    private int next(int u) {
+        return Math.floorMod(current[u] + step[u], categories);
+    }
+}
