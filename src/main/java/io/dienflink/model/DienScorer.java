@@ -29,6 +29,8 @@ public final class DienScorer {
 
     private final float[] click;
     private final float[] clickGates;
+    /** A padded row for {@link #advance}; its padding lanes stay zero. */
+    private final float[] detached;
     private final GruCell.Scratch extractorScratch = new GruCell.Scratch();
     private final GruCell.Scratch evolverScratch = new GruCell.Scratch();
     private final float[] windowStates;
@@ -68,6 +70,7 @@ public final class DienScorer {
         this.form = c.evolver().form();
         click = new float[itemStride];
         clickGates = new float[extractor.gateStride];
+        detached = new float[stateStride];
         user = new float[Kernels.pad(c.embeddingDim())];
         historySum = new float[itemStride];
         headBase = new float[head.first.width];
@@ -137,6 +140,25 @@ public final class DienScorer {
             s.count++;
         }
         s.totalClicks++;
+    }
+
+    /**
+     * One extractor cell step for a state kept outside an {@link InterestState}, as a store that
+     * keeps only the newest state per user does on each click. Allocates nothing.
+     *
+     * @param state the newest extractor state (H floats, zeros for a user's first click), replaced
+     *     by the state after this click
+     */
+    public void advance(float[] state, long itemId, long categoryId) {
+        int h = model.config().hiddenDim();
+        if (state.length != h) {
+            throw new IllegalArgumentException("state has " + state.length + " floats, the model's hidden size is " + h);
+        }
+        model.itemVector(itemId, categoryId, click, 0);
+        extractor.inputProjection(k, click, 0, itemStride, 1, clickGates, 0);
+        System.arraycopy(state, 0, detached, 0, h);
+        extractor.step(k, clickGates, 0, 0, detached, 0, stateStride, 1, null, 0, form, extractorScratch);
+        System.arraycopy(detached, 0, state, 0, h);
     }
 
     /** Windowed extractor states of the state's stored clicks, oldest first, into {@code out}. */

@@ -145,6 +145,35 @@ public final class InterestState {
         return count < capacity ? 0 : next;
     }
 
+    /**
+     * A state from its parts, as a store that keeps clicks as separate entries holds them.
+     *
+     * @param modelFingerprint the fingerprint of the model that computed {@code states}
+     * @param capacity the building model's {@code maxHistory}
+     * @param totalClicks clicks appended over the state's life
+     * @param items item ids of the window, oldest first (the window length is {@code items.length})
+     * @param categories category ids, oldest first
+     * @param states the extractor state after each click, oldest first, {@code hidden} floats each
+     */
+    public static InterestState restore(long modelFingerprint, int capacity, int hidden, long totalClicks,
+                                        long[] items, long[] categories, float[] states) {
+        int count = items.length;
+        if (count > capacity || categories.length != count || states.length != count * hidden || totalClicks < count) {
+            throw new IllegalArgumentException("inconsistent parts: " + count + " items, " + categories.length
+                    + " categories, " + states.length + " state floats, capacity " + capacity + ", total " + totalClicks);
+        }
+        InterestState s = new InterestState(modelFingerprint, capacity, hidden);
+        System.arraycopy(items, 0, s.items, 0, count);
+        System.arraycopy(categories, 0, s.categories, 0, count);
+        for (int t = 0; t < count; t++) {
+            System.arraycopy(states, t * hidden, s.states, t * s.stride, hidden);
+        }
+        s.count = count;
+        s.next = count == capacity ? 0 : count;
+        s.totalClicks = totalClicks;
+        return s;
+    }
+
     /** Size of {@link #encode()}'s result. */
     public int encodedSize() {
         return HEADER_BYTES + count * (16 + 4 * hidden);

@@ -127,6 +127,29 @@ class InterestStateTest {
     }
 
     @Test
+    void advanceAndRestoreRebuildTheSameStateFromParts() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        InterestState s = withClicks(scorer, 130, 12);
+        // a store that keeps only the newest state per user, plus one entry per click
+        float[] newest = s.stateAt(99);
+        s.append(scorer, UntrainedBundles.vocabularyId(8), UntrainedBundles.vocabularyId(9));
+        scorer.advance(newest, UntrainedBundles.vocabularyId(8), UntrainedBundles.vocabularyId(9));
+        assertThat(newest).containsExactly(s.stateAt(99));
+        long[] items = new long[100];
+        long[] cats = new long[100];
+        float[] states = new float[100 * 36];
+        for (int t = 0; t < 100; t++) {
+            items[t] = s.itemAt(t);
+            cats[t] = s.categoryAt(t);
+            System.arraycopy(s.stateAt(t), 0, states, t * 36, 36);
+        }
+        InterestState r = InterestState.restore(s.modelFingerprint(), 100, 36, s.totalClicks(), items, cats, states);
+        assertThat(r.encode()).isEqualTo(InterestState.decode(s.encode()).encode());
+        assertThatThrownBy(() -> InterestState.restore(1, 100, 36, 5, items, cats, states))
+                .isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void decodeRejectsUnknownVersionsAndTruncation() {
         DienScorer scorer = DienModel.from(BUNDLE).newScorer();
         byte[] bytes = withClicks(scorer, 10, 1).encode();

@@ -1,0 +1,34 @@
+package io.dienflink.job;
+
+import io.dienflink.avro.DeadLetter;
+import io.dienflink.kafka.DeadLetterReason;
+import io.dienflink.kafka.DeadLetters;
+import io.dienflink.kafka.RawRecord;
+import java.util.EnumMap;
+import java.util.Map;
+import org.apache.flink.api.common.functions.RuntimeContext;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.streaming.api.functions.ProcessFunction;
+import org.apache.flink.util.OutputTag;
+
+/**
+ * Sends a record the job cannot use to the dead-letter side output and counts it in the metric
+ * {@code deadLetters} of the group {@code reason=<code>}.
+ */
+final class DeadLetterRouting {
+    /** The side output every validation step writes its dead letters to. */
+    static final OutputTag<DeadLetter> DEAD_LETTERS = new OutputTag<>("dead-letters") {};
+
+    private final Map<DeadLetterReason, Counter> counters = new EnumMap<>(DeadLetterReason.class);
+    private final MetricGroup metrics;
+
+    DeadLetterRouting(RuntimeContext context) {
+        this.metrics = context.getMetricGroup();
+    }
+
+    void route(ProcessFunction<?, ?>.Context ctx, RawRecord raw, DeadLetterReason reason, String detail) {
+        counters.computeIfAbsent(reason, r -> metrics.addGroup("reason", r.code()).counter("deadLetters")).inc();
+        ctx.output(DEAD_LETTERS, DeadLetters.of(raw, reason, detail, System.currentTimeMillis()));
+    }
+}

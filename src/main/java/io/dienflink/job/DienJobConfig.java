@@ -1,0 +1,85 @@
+package io.dienflink.job;
+
+import io.dienflink.kafka.Topics;
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
+/**
+ * The job's settings, read once from a Flink {@link Configuration} (see {@link DienJobOptions} for
+ * every key, default and meaning) and validated.
+ */
+public record DienJobConfig(
+        String bootstrapServers,
+        String groupId,
+        Topics topics,
+        String modelPath,
+        DeliveryGuarantee deliveryGuarantee,
+        Duration checkpointInterval,
+        int parallelism,
+        Duration inactivityExpiry,
+        int maxCandidates,
+        int dedupWindow,
+        Duration transactionTimeout,
+        String transactionalIdPrefix,
+        Map<String, String> kafkaClientProperties) implements Serializable {
+
+    public DienJobConfig {
+        require(modelPath != null && !modelPath.isBlank(), DienJobOptions.MODEL_PATH, "is required");
+        require(maxCandidates > 0, DienJobOptions.MAX_CANDIDATES, "must be positive");
+        require(dedupWindow > 0, DienJobOptions.DEDUP_WINDOW, "must be positive");
+        require(!inactivityExpiry.isNegative() && !inactivityExpiry.isZero(), DienJobOptions.INACTIVITY_EXPIRY, "must be positive");
+        require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), DienJobOptions.CHECKPOINT_INTERVAL, "must be positive");
+        require(transactionTimeout.compareTo(Duration.ofMinutes(15)) <= 0 || deliveryGuarantee != DeliveryGuarantee.EXACTLY_ONCE,
+                DienJobOptions.TRANSACTION_TIMEOUT, "exceeds the broker's default transaction.max.timeout.ms of 15 minutes");
+        kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+    }
+
+    /** Reads and validates the job settings. */
+    public static DienJobConfig from(Configuration conf) {
+        java.util.HashMap<String, String> client = new java.util.HashMap<>();
+        for (Map.Entry<String, String> e : conf.toMap().entrySet()) {
+            if (e.getKey().startsWith(DienJobOptions.KAFKA_CLIENT_PREFIX)) {
+                client.put(e.getKey().substring(DienJobOptions.KAFKA_CLIENT_PREFIX.length()), e.getValue());
+            }
+        }
+        return new DienJobConfig(
+                conf.get(DienJobOptions.BOOTSTRAP_SERVERS),
+                conf.get(DienJobOptions.GROUP_ID),
+                new Topics(conf.get(DienJobOptions.CLICKS_TOPIC), conf.get(DienJobOptions.REQUESTS_TOPIC),
+                        conf.get(DienJobOptions.SCORES_TOPIC), conf.get(DienJobOptions.DEAD_LETTER_TOPIC)),
+                conf.get(DienJobOptions.MODEL_PATH),
+                conf.get(DienJobOptions.DELIVERY_GUARANTEE),
+                conf.get(DienJobOptions.CHECKPOINT_INTERVAL),
+                conf.get(DienJobOptions.PARALLELISM),
+                conf.get(DienJobOptions.INACTIVITY_EXPIRY),
+                conf.get(DienJobOptions.MAX_CANDIDATES),
+                conf.get(DienJobOptions.DEDUP_WINDOW),
+                conf.get(DienJobOptions.TRANSACTION_TIMEOUT),
+                conf.get(DienJobOptions.TRANSACTIONAL_ID_PREFIX),
+                client);
+    }
+
+    /** The Kafka connection settings, checked: a job that reads Kafka needs bootstrap servers. */
+    public String requireBootstrapServers() {
+        require(bootstrapServers != null && !bootstrapServers.isBlank(), DienJobOptions.BOOTSTRAP_SERVERS, "is required");
+        return bootstrapServers;
+    }
+
+    /** Pass-through client properties (SASL, SSL, …) for consumers and producers. */
+    public Properties clientProperties() {
+        Properties p = new Properties();
+        p.putAll(kafkaClientProperties);
+        return p;
+    }
+
+    private static void require(boolean ok, ConfigOption<?> option, String problem) {
+        if (!ok) {
+            throw new IllegalArgumentException(option.key() + ": " + problem);
+        }
+    }
+}

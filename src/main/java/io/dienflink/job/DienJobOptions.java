@@ -1,0 +1,76 @@
+package io.dienflink.job;
+
+import java.time.Duration;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+
+/**
+ * Every setting of the scoring job, as typed Flink options with defaults and descriptions. Set them
+ * with {@code -Dkey=value} on the {@code run} subcommand, in a properties file, or in the Flink
+ * configuration. Kafka client settings (SASL, SSL, …) pass through with the prefix
+ * {@value #KAFKA_CLIENT_PREFIX}, e.g. {@code dien.kafka.client.security.protocol=SASL_SSL}.
+ */
+public final class DienJobOptions {
+    /** Keys with this prefix are given, without it, to every Kafka consumer and producer of the job. */
+    public static final String KAFKA_CLIENT_PREFIX = "dien.kafka.client.";
+
+    public static final ConfigOption<String> BOOTSTRAP_SERVERS = ConfigOptions.key("dien.kafka.bootstrap-servers")
+            .stringType().noDefaultValue().withDescription("Kafka bootstrap servers (host:port,...). Required.");
+
+    public static final ConfigOption<String> GROUP_ID = ConfigOptions.key("dien.kafka.group-id")
+            .stringType().defaultValue("dien-flink").withDescription("Consumer group id; offsets are committed on checkpoints.");
+
+    public static final ConfigOption<String> CLICKS_TOPIC = ConfigOptions.key("dien.topic.clicks")
+            .stringType().defaultValue("clicks").withDescription("Topic of ClickEvent records, keyed by user id.");
+
+    public static final ConfigOption<String> REQUESTS_TOPIC = ConfigOptions.key("dien.topic.requests")
+            .stringType().defaultValue("ad-requests").withDescription("Topic of AdRequest records, keyed by user id.");
+
+    public static final ConfigOption<String> SCORES_TOPIC = ConfigOptions.key("dien.topic.scores")
+            .stringType().defaultValue("ctr-scores").withDescription("Topic the CtrScore records are written to.");
+
+    public static final ConfigOption<String> DEAD_LETTER_TOPIC = ConfigOptions.key("dien.topic.dead-letters")
+            .stringType().defaultValue("dead-letters").withDescription("Topic of DeadLetter records for input that cannot be used.");
+
+    public static final ConfigOption<String> MODEL_PATH = ConfigOptions.key("dien.model.path")
+            .stringType().noDefaultValue()
+            .withDescription("Model bundle directory or zip; it must be readable at this path on every TaskManager. Required.");
+
+    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions.key("dien.delivery-guarantee")
+            .enumType(DeliveryGuarantee.class).defaultValue(DeliveryGuarantee.AT_LEAST_ONCE)
+            .withDescription("AT_LEAST_ONCE (scores at once; after a failure some repeat with the same request_id) or "
+                    + "EXACTLY_ONCE (Kafka transactions; scores become visible to read_committed consumers when a "
+                    + "checkpoint completes).");
+
+    public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("dien.checkpoint.interval")
+            .durationType().defaultValue(Duration.ofSeconds(10))
+            .withDescription("Checkpoint interval (RocksDB, incremental). With EXACTLY_ONCE it bounds score latency.");
+
+    public static final ConfigOption<Integer> PARALLELISM = ConfigOptions.key("dien.parallelism")
+            .intType().defaultValue(-1).withDescription("Parallelism of the job; -1 keeps the environment's default.");
+
+    public static final ConfigOption<Duration> INACTIVITY_EXPIRY = ConfigOptions.key("dien.state.inactivity-expiry")
+            .durationType().defaultValue(Duration.ofDays(14))
+            .withDescription("A user with no click and no request for this long is removed from state "
+                    + "(14 days: the history window the DIEN paper reads).");
+
+    public static final ConfigOption<Integer> MAX_CANDIDATES = ConfigOptions.key("dien.request.max-candidates")
+            .intType().defaultValue(500)
+            .withDescription("Requests with more candidates go to the dead-letter topic (too_many_candidates).");
+
+    public static final ConfigOption<Integer> DEDUP_WINDOW = ConfigOptions.key("dien.click.dedup-window")
+            .intType().defaultValue(64)
+            .withDescription("A click whose event_id equals one of the user's last N clicks' is applied once.");
+
+    public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("dien.kafka.transaction-timeout")
+            .durationType().defaultValue(Duration.ofMinutes(10))
+            .withDescription("EXACTLY_ONCE only: transaction.timeout.ms of the score producer; must not exceed the "
+                    + "broker's transaction.max.timeout.ms (15 minutes by default).");
+
+    public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("dien.kafka.transactional-id-prefix")
+            .stringType().defaultValue("dien-flink-scores")
+            .withDescription("EXACTLY_ONCE only: transactional id prefix; keep it stable across restarts of the same job.");
+
+    private DienJobOptions() {}
+}

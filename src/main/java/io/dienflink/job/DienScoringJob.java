@@ -1,0 +1,157 @@
+package io.dienflink.job;
+
+import io.dienflink.avro.CtrScore;
+import io.dienflink.avro.DeadLetter;
+import io.dienflink.kafka.CtrScoreSerializer;
+import io.dienflink.kafka.DeadLetterSerializer;
+import io.dienflink.kafka.RawRecord;
+import io.dienflink.kafka.RawRecordDeserializer;
+import io.dienflink.model.ModelBundle;
+import java.nio.file.Path;
+import java.util.Properties;
+import org.apache.flink.api.common.eventtime.WatermarkStrategy;
+import org.apache.flink.api.connector.sink2.Sink;
+import org.apache.flink.api.connector.source.Source;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.PipelineOptions;
+import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.connector.kafka.sink.KafkaSink;
+import org.apache.flink.connector.kafka.source.KafkaSource;
+import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.kafka.clients.consumer.OffsetResetStrategy;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The streaming job: clicks and ad requests from Kafka, through the per-user interest state, to
+ * CTR scores, with every unusable input record on a dead-letter topic.
+ *
+ * <pre>
+ *  clicks ──▶ decode+validate ──┐ keyBy(user)                      ┌──▶ scores sink
+ *                               ├──────────────▶ interest-scorer ──┘
+ *  requests ▶ decode+validate ──┘ keyBy(user)
+ *                 └──── dead letters (side outputs, unioned) ────────────▶ dead-letter sink
+ * </pre>
+ *
+ * Sources and sinks are injected so tests can swap them; {@link #forKafka} builds the Kafka ones.
+ * Every operator has a name and a stable uid (savepoints depend on the uids).
+ */
+public final class DienScoringJob {
+    public static final String UID_CLICKS_SOURCE = "clicks-source";
+    public static final String UID_REQUESTS_SOURCE = "requests-source";
+    public static final String UID_CLICKS_DECODE = "clicks-decode";
+    public static final String UID_REQUESTS_DECODE = "requests-decode";
+    public static final String UID_SCORER = "interest-scorer";
+    public static final String UID_SCORES_SINK = "scores-sink";
+    public static final String UID_DEAD_LETTER_SINK = "dead-letter-sink";
+
+    private static final Logger LOG = LoggerFactory.getLogger(DienScoringJob.class);
+
+    private final DienJobConfig config;
+    private final String modelFingerprint;
+    private final Source<RawRecord, ?, ?> clicks;
+    private final Source<RawRecord, ?, ?> requests;
+    private final Sink<CtrScore> scores;
+    private final Sink<DeadLetter> deadLetters;
+
+    /**
+     * @param modelFingerprint the bundle's fingerprint as validated at submission; every TaskManager checks it
+     */
+    public DienScoringJob(DienJobConfig config, String modelFingerprint, Source<RawRecord, ?, ?> clicks,
+                          Source<RawRecord, ?, ?> requests, Sink<CtrScore> scores, Sink<DeadLetter> deadLetters) {
+        this.config = config;
+        this.modelFingerprint = modelFingerprint;
+        this.clicks = clicks;
+        this.requests = requests;
+        this.scores = scores;
+        this.deadLetters = deadLetters;
+    }
+
+    /**
+     * The job on Kafka: validates the model bundle first (a bad bundle stops here with the field
+     * named), then builds the sources and sinks from the config.
+     */
+    public static DienScoringJob forKafka(DienJobConfig config) {
+        ModelBundle bundle = ModelBundle.load(Path.of(config.modelPath()));
+        LOG.info("Model {} ({}) validated", bundle.config().modelVersion(), bundle.fingerprint());
+        String servers = config.requireBootstrapServers();
+        Properties props = config.clientProperties();
+        return new DienScoringJob(config, bundle.fingerprint(),
+                kafkaSource(servers, config.topics().clicks(), config.groupId(), props),
+                kafkaSource(servers, config.topics().requests(), config.groupId(), props),
+                KafkaSink.<CtrScore>builder()
+                        .setBootstrapServers(servers)
+                        .setKafkaProducerConfig(producerProperties(config))
+                        .setDeliveryGuarantee(config.deliveryGuarantee())
+                        .setTransactionalIdPrefix(config.transactionalIdPrefix())
+                        .setRecordSerializer(new CtrScoreSerializer(config.topics().scores()))
+                        .build(),
+                KafkaSink.<DeadLetter>builder()
+                        .setBootstrapServers(servers)
+                        .setKafkaProducerConfig(producerProperties(config))
+                        .setDeliveryGuarantee(config.deliveryGuarantee())
+                        .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-dlq")
+                        .setRecordSerializer(new DeadLetterSerializer(config.topics().deadLetters()))
+                        .build());
+    }
+
+    private static KafkaSource<RawRecord> kafkaSource(String servers, String topic, String groupId, Properties props) {
+        return KafkaSource.<RawRecord>builder()
+                .setBootstrapServers(servers)
+                .setTopics(topic)
+                .setGroupId(groupId)
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setDeserializer(new RawRecordDeserializer())
+                .setProperties(props)
+                .build();
+    }
+
+    private static Properties producerProperties(DienJobConfig config) {
+        Properties p = config.clientProperties();
+        p.putIfAbsent("linger.ms", "5");
+        if (config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            p.put("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()));
+        }
+        return p;
+    }
+
+    /**
+     * The Flink settings the job relies on: RocksDB with incremental checkpoints, explicit uids only,
+     * no silent Kryo fallback. Checkpoint storage (execution.checkpointing.dir) comes from the caller.
+     */
+    public static void configure(Configuration conf, DienJobConfig config) {
+        conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
+        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
+        conf.set(PipelineOptions.AUTO_GENERATE_UIDS, false);
+        conf.set(PipelineOptions.GENERIC_TYPES, false);
+    }
+
+    /** Adds the topology to {@code env}. */
+    public void addTo(StreamExecutionEnvironment env) {
+        if (config.parallelism() > 0) {
+            env.setParallelism(config.parallelism());
+        }
+        SingleOutputStreamOperator<Click> validClicks = env
+                .fromSource(clicks, WatermarkStrategy.noWatermarks(), "Kafka clicks").uid(UID_CLICKS_SOURCE)
+                .process(new ClickDecoder()).name("Decode and validate clicks").uid(UID_CLICKS_DECODE);
+        SingleOutputStreamOperator<ScoreRequest> validRequests = env
+                .fromSource(requests, WatermarkStrategy.noWatermarks(), "Kafka ad requests").uid(UID_REQUESTS_SOURCE)
+                .process(new RequestDecoder(config.maxCandidates())).name("Decode and validate ad requests")
+                .uid(UID_REQUESTS_DECODE);
+        SingleOutputStreamOperator<CtrScore> scored = validClicks.keyBy(Click::userId)
+                .connect(validRequests.keyBy(ScoreRequest::userId))
+                .process(new InterestScorer(config.modelPath(), modelFingerprint, config.inactivityExpiry().toMillis(),
+                        config.dedupWindow()))
+                .name("DIEN interest state and scoring").uid(UID_SCORER);
+        scored.sinkTo(scores).name("Kafka CTR scores").uid(UID_SCORES_SINK);
+        DataStream<DeadLetter> dead = validClicks.getSideOutput(DeadLetterRouting.DEAD_LETTERS)
+                .union(validRequests.getSideOutput(DeadLetterRouting.DEAD_LETTERS));
+        dead.sinkTo(deadLetters).name("Kafka dead letters").uid(UID_DEAD_LETTER_SINK);
+    }
+}

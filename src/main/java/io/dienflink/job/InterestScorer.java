@@ -1,0 +1,252 @@
+package io.dienflink.job;
+
+import io.dienflink.avro.CandidateScore;
+import io.dienflink.avro.CtrScore;
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
+import io.dienflink.model.InterestState;
+import io.dienflink.model.Semantics;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.MapStateDescriptor;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.state.ValueStateDescriptor;
+import org.apache.flink.api.common.typeutils.base.IntSerializer;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Histogram;
+import org.apache.flink.metrics.MeterView;
+import org.apache.flink.metrics.MetricGroup;
+import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
+import org.apache.flink.util.Collector;
+
+/**
+ * The keyed two-input operator: per user it keeps the DIEN interest state, advances it by one
+ * extractor step per click and scores each ad request against it. State, timers and metrics live
+ * here; the math is the model core's ({@link DienScorer}, {@link InterestState}).
+ *
+ * <p>State layout, chosen by measurement (docs/benchmarks.md): a small {@link UserHeader} value per
+ * user (newest extractor state, ring position, recent event ids, expiry bookkeeping) and one
+ * {@link ClickEntry} map entry per stored click, keyed by ring slot. A click reads and writes the
+ * header and writes one entry; a request reads the header and iterates the entries.
+ *
+ * <p>Semantics: clicks and requests of a user are processed in the order they reach this operator
+ * (each topic keeps a user's order when partitioned by user id); a click whose event id is among the
+ * user's last {@code dedupWindow} is applied once; a request for a user without state is scored
+ * against an empty history; a user with neither click nor request for {@code inactivityExpiry}
+ * (processing time) is removed by a timer; states computed by another model are rebuilt from the
+ * stored raw clicks on the user's next event.
+ */
+public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, ScoreRequest, CtrScore> {
+    private static final long MAX_ACTIVITY_BUCKET_MS = 3_600_000L;
+
+    private final String modelPath;
+    private final String expectedFingerprint;
+    private final long inactivityMs;
+    private final int dedupWindow;
+
+    private transient DienModel model;
+    private transient DienScorer scorer;
+    private transient long bucketMs;
+    private transient ValueState<UserHeader> header;
+    private transient MapState<Integer, ClickEntry> window;
+    private transient float[] ctr;
+    private transient Counter clicks;
+    private transient Counter requests;
+    private transient Counter duplicateClicks;
+    private transient Counter stateRebuilds;
+    private transient Counter expiredUsers;
+    private transient Histogram scoreLatencyMs;
+    private transient Histogram historyLength;
+
+    /**
+     * @param expectedFingerprint the bundle fingerprint validated at submission, or null to accept any
+     */
+    public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, int dedupWindow) {
+        this.modelPath = modelPath;
+        this.expectedFingerprint = expectedFingerprint;
+        this.inactivityMs = inactivityMs;
+        this.dedupWindow = dedupWindow;
+    }
+
+    /** The header state's descriptor (also used by the State Processor API). */
+    public static ValueStateDescriptor<UserHeader> headerDescriptor() {
+        return new ValueStateDescriptor<>("user-header", StateSerializers.UserHeaderSerializer.INSTANCE);
+    }
+
+    /** The window state's descriptor: ring slot → click entry. */
+    public static MapStateDescriptor<Integer, ClickEntry> windowDescriptor() {
+        return new MapStateDescriptor<>("user-window", IntSerializer.INSTANCE, StateSerializers.ClickEntrySerializer.INSTANCE);
+    }
+
+    @Override
+    public void open(OpenContext openContext) {
+        model = SharedModels.get(modelPath, expectedFingerprint);
+        scorer = model.newScorer();
+        // Expiry runs at this granularity, so a busy user rewrites its header at most once per bucket.
+        bucketMs = Math.max(1, Math.min(MAX_ACTIVITY_BUCKET_MS, inactivityMs / 24));
+        header = getRuntimeContext().getState(headerDescriptor());
+        window = getRuntimeContext().getMapState(windowDescriptor());
+        ctr = new float[16];
+        MetricGroup m = getRuntimeContext().getMetricGroup();
+        clicks = m.counter("clicks");
+        m.meter("clicksPerSecond", new MeterView(clicks));
+        requests = m.counter("requests");
+        m.meter("requestsPerSecond", new MeterView(requests));
+        duplicateClicks = m.counter("duplicateClicks");
+        stateRebuilds = m.counter("stateRebuilds");
+        expiredUsers = m.counter("expiredUsers");
+        scoreLatencyMs = m.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
+        historyLength = m.histogram("historyLength", new DescriptiveStatisticsHistogram(10_000));
+    }
+
+    @Override
+    public void processElement1(Click click, Context ctx, Collector<CtrScore> out) throws Exception {
+        clicks.inc();
+        UserHeader h = header.value();
+        if (h == null) {
+            h = UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
+        } else if (h.modelFingerprint != model.fingerprint64()) {
+            h = rebuild(h);
+        }
+        long eventHash = hash(click.eventId());
+        if (h.seen(eventHash)) {
+            duplicateClicks.inc();
+            return;
+        }
+        h.remember(eventHash);
+        scorer.advance(h.lastState, click.itemId(), click.categoryId());
+        window.put(h.next, new ClickEntry(click.itemId(), click.categoryId(), h.lastState.clone()));
+        h.next = h.next + 1 == h.capacity ? 0 : h.next + 1;
+        h.count = Math.min(h.count + 1, h.capacity);
+        h.totalClicks++;
+        touch(h, ctx);
+        header.update(h);
+    }
+
+    @Override
+    public void processElement2(ScoreRequest request, Context ctx, Collector<CtrScore> out) throws Exception {
+        requests.inc();
+        UserHeader h = header.value();
+        InterestState state;
+        if (h == null) {
+            state = scorer.newState();
+        } else {
+            boolean changed = false;
+            if (h.modelFingerprint != model.fingerprint64()) {
+                h = rebuild(h);
+                changed = true;
+            }
+            state = load(h);
+            if (touch(h, ctx) || changed) {
+                header.update(h);
+            }
+        }
+        int n = request.itemIds().length;
+        if (ctr.length < n) {
+            ctr = new float[Math.max(n, 2 * ctr.length)];
+        }
+        state.score(scorer, request.userId(), request.itemIds(), request.categoryIds(), n, Semantics.STREAMING, ctr);
+        List<CandidateScore> scores = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            scores.add(new CandidateScore(request.itemIds()[i], ctr[i]));
+        }
+        long now = System.currentTimeMillis();
+        out.collect(CtrScore.newBuilder()
+                .setRequestId(request.requestId())
+                .setUserId(request.userId())
+                .setModelVersion(model.modelVersion())
+                .setModelFingerprint(model.fingerprint())
+                .setScores(scores)
+                .setHistoryLength(state.windowLength())
+                .setRequestTime(Instant.ofEpochMilli(request.eventTime()))
+                .setScoredAt(Instant.ofEpochMilli(now))
+                .build());
+        scoreLatencyMs.update(Math.max(0, now - request.eventTime()));
+        historyLength.update(state.windowLength());
+    }
+
+    @Override
+    public void onTimer(long timestamp, OnTimerContext ctx, Collector<CtrScore> out) throws Exception {
+        UserHeader h = header.value();
+        if (h != null && timestamp >= h.lastActive + inactivityMs) {
+            header.clear();
+            window.clear();
+            expiredUsers.inc();
+        }
+    }
+
+    /** Moves the user's activity mark to the current bucket and its expiry timer with it; true when the header changed. */
+    private boolean touch(UserHeader h, Context ctx) {
+        long now = ctx.timerService().currentProcessingTime();
+        long bucket = now - Math.floorMod(now, bucketMs);
+        if (bucket == h.lastActive) {
+            return false;
+        }
+        h.lastActive = bucket;
+        long fire = bucket + inactivityMs + bucketMs;
+        if (h.expiryTimer != 0) {
+            ctx.timerService().deleteProcessingTimeTimer(h.expiryTimer);
+        }
+        ctx.timerService().registerProcessingTimeTimer(fire);
+        h.expiryTimer = fire;
+        return true;
+    }
+
+    /** The user's window as an {@link InterestState}, oldest click first. */
+    private InterestState load(UserHeader h) throws Exception {
+        int hidden = h.lastState.length;
+        long[] items = new long[h.count];
+        long[] categories = new long[h.count];
+        float[] states = new float[h.count * hidden];
+        // A slot's position in time: slot s holds the t-th oldest click, t = (s - oldest) mod capacity.
+        int oldest = h.count < h.capacity ? 0 : h.next;
+        for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
+            int t = Math.floorMod(e.getKey() - oldest, h.capacity);
+            if (t >= h.count) {
+                continue; // a slot beyond the window of a trimmed ring
+            }
+            ClickEntry c = e.getValue();
+            items[t] = c.itemId;
+            categories[t] = c.categoryId;
+            System.arraycopy(c.state, 0, states, t * hidden, hidden);
+        }
+        return InterestState.restore(h.modelFingerprint, h.capacity, hidden, h.totalClicks, items, categories, states);
+    }
+
+    /**
+     * Recomputes the user's states under the current model from the stored raw clicks (windowed
+     * semantics), rewriting the window entries; the header keeps its de-duplication and expiry data.
+     */
+    private UserHeader rebuild(UserHeader old) throws Exception {
+        InterestState state = load(old);
+        state.rebuild(scorer);
+        UserHeader h = old.copy();
+        h.modelFingerprint = state.modelFingerprint();
+        h.capacity = state.capacity();
+        h.count = state.windowLength();
+        h.next = h.count == h.capacity ? 0 : h.count;
+        h.lastState = h.count == 0 ? new float[model.config().hiddenDim()] : state.stateAt(h.count - 1);
+        window.clear();
+        for (int t = 0; t < h.count; t++) {
+            window.put(t, new ClickEntry(state.itemAt(t), state.categoryAt(t), state.stateAt(t)));
+        }
+        stateRebuilds.inc();
+        return h;
+    }
+
+    /** 64-bit FNV-1a of the event id's UTF-8 bytes. */
+    static long hash(String eventId) {
+        long h = 0xcbf29ce484222325L;
+        for (byte b : eventId.getBytes(StandardCharsets.UTF_8)) {
+            h ^= b & 0xff;
+            h *= 0x100000001b3L;
+        }
+        return h;
+    }
+}

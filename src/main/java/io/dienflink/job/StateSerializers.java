@@ -1,0 +1,262 @@
+package io.dienflink.job;
+
+import java.io.IOException;
+import org.apache.flink.api.common.typeutils.TypeSerializer;
+import org.apache.flink.api.common.typeutils.TypeSerializerSchemaCompatibility;
+import org.apache.flink.api.common.typeutils.TypeSerializerSnapshot;
+import org.apache.flink.api.common.typeutils.base.TypeSerializerSingleton;
+import org.apache.flink.core.memory.DataInputView;
+import org.apache.flink.core.memory.DataOutputView;
+
+/**
+ * Serializers of the scoring operator's keyed state, with versioned snapshots so that a later
+ * build can restore savepoints written by this one.
+ *
+ * <p>Every stored value starts with a format byte. A build that changes a layout adds a new format
+ * number, keeps reading the old ones, and its snapshot declares the newest format it writes:
+ * restoring an older savepoint is then compatible as is (old values are read as they come), while a
+ * savepoint from a newer build, whose formats this build cannot read, is refused at restore time
+ * rather than failing on the first value.
+ */
+public final class StateSerializers {
+    private StateSerializers() {}
+
+    /** {@link ClickEntry}: format 1 = item id, category id, state length, state floats. */
+    public static final class ClickEntrySerializer extends TypeSerializerSingleton<ClickEntry> {
+        public static final ClickEntrySerializer INSTANCE = new ClickEntrySerializer();
+        static final int FORMAT = 1;
+
+        @Override
+        public boolean isImmutableType() {
+            return false;
+        }
+
+        @Override
+        public ClickEntry createInstance() {
+            return new ClickEntry();
+        }
+
+        @Override
+        public ClickEntry copy(ClickEntry from) {
+            return new ClickEntry(from.itemId, from.categoryId, from.state.clone());
+        }
+
+        @Override
+        public ClickEntry copy(ClickEntry from, ClickEntry reuse) {
+            return copy(from);
+        }
+
+        @Override
+        public int getLength() {
+            return -1;
+        }
+
+        @Override
+        public void serialize(ClickEntry e, DataOutputView out) throws IOException {
+            out.writeByte(FORMAT);
+            out.writeLong(e.itemId);
+            out.writeLong(e.categoryId);
+            writeFloats(e.state, out);
+        }
+
+        @Override
+        public ClickEntry deserialize(DataInputView in) throws IOException {
+            checkFormat(in.readByte(), FORMAT, "ClickEntry");
+            return new ClickEntry(in.readLong(), in.readLong(), readFloats(in));
+        }
+
+        @Override
+        public ClickEntry deserialize(ClickEntry reuse, DataInputView in) throws IOException {
+            return deserialize(in);
+        }
+
+        @Override
+        public void copy(DataInputView in, DataOutputView out) throws IOException {
+            serialize(deserialize(in), out);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<ClickEntry> snapshotConfiguration() {
+            return new ClickEntrySnapshot();
+        }
+    }
+
+    /** Snapshot of {@link ClickEntrySerializer}: records the newest value format written. */
+    public static final class ClickEntrySnapshot extends FormatSnapshot<ClickEntry> {
+        public ClickEntrySnapshot() {
+            super(ClickEntrySerializer.FORMAT);
+        }
+
+        @Override
+        public TypeSerializer<ClickEntry> restoreSerializer() {
+            return ClickEntrySerializer.INSTANCE;
+        }
+    }
+
+    /**
+     * {@link UserHeader}: format 1 = fingerprint, capacity, total clicks, count, next, last active,
+     * expiry timer, newest state (length + floats), recent event id hashes (length + longs), ring position.
+     */
+    public static final class UserHeaderSerializer extends TypeSerializerSingleton<UserHeader> {
+        public static final UserHeaderSerializer INSTANCE = new UserHeaderSerializer();
+        static final int FORMAT = 1;
+
+        @Override
+        public boolean isImmutableType() {
+            return false;
+        }
+
+        @Override
+        public UserHeader createInstance() {
+            return new UserHeader();
+        }
+
+        @Override
+        public UserHeader copy(UserHeader from) {
+            return from.copy();
+        }
+
+        @Override
+        public UserHeader copy(UserHeader from, UserHeader reuse) {
+            return from.copy();
+        }
+
+        @Override
+        public int getLength() {
+            return -1;
+        }
+
+        @Override
+        public void serialize(UserHeader h, DataOutputView out) throws IOException {
+            out.writeByte(FORMAT);
+            out.writeLong(h.modelFingerprint);
+            out.writeInt(h.capacity);
+            out.writeLong(h.totalClicks);
+            out.writeInt(h.count);
+            out.writeInt(h.next);
+            out.writeLong(h.lastActive);
+            out.writeLong(h.expiryTimer);
+            writeFloats(h.lastState, out);
+            out.writeInt(h.recentEventIds.length);
+            for (long id : h.recentEventIds) {
+                out.writeLong(id);
+            }
+            out.writeInt(h.recentNext);
+        }
+
+        @Override
+        public UserHeader deserialize(DataInputView in) throws IOException {
+            checkFormat(in.readByte(), FORMAT, "UserHeader");
+            UserHeader h = new UserHeader();
+            h.modelFingerprint = in.readLong();
+            h.capacity = in.readInt();
+            h.totalClicks = in.readLong();
+            h.count = in.readInt();
+            h.next = in.readInt();
+            h.lastActive = in.readLong();
+            h.expiryTimer = in.readLong();
+            h.lastState = readFloats(in);
+            long[] ids = new long[in.readInt()];
+            for (int i = 0; i < ids.length; i++) {
+                ids[i] = in.readLong();
+            }
+            h.recentEventIds = ids;
+            h.recentNext = in.readInt();
+            return h;
+        }
+
+        @Override
+        public UserHeader deserialize(UserHeader reuse, DataInputView in) throws IOException {
+            return deserialize(in);
+        }
+
+        @Override
+        public void copy(DataInputView in, DataOutputView out) throws IOException {
+            serialize(deserialize(in), out);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<UserHeader> snapshotConfiguration() {
+            return new UserHeaderSnapshot();
+        }
+    }
+
+    /** Snapshot of {@link UserHeaderSerializer}: records the newest value format written. */
+    public static final class UserHeaderSnapshot extends FormatSnapshot<UserHeader> {
+        public UserHeaderSnapshot() {
+            super(UserHeaderSerializer.FORMAT);
+        }
+
+        @Override
+        public TypeSerializer<UserHeader> restoreSerializer() {
+            return UserHeaderSerializer.INSTANCE;
+        }
+    }
+
+    /** A snapshot that stores the newest value format its serializer writes. */
+    abstract static class FormatSnapshot<T> implements TypeSerializerSnapshot<T> {
+        private static final int SNAPSHOT_VERSION = 1;
+        private final int currentFormat;
+        private int format;
+
+        FormatSnapshot(int currentFormat) {
+            this.currentFormat = currentFormat;
+            this.format = currentFormat;
+        }
+
+        /** The newest value format the serializer that wrote this snapshot used. */
+        int format() {
+            return format;
+        }
+
+        @Override
+        public int getCurrentVersion() {
+            return SNAPSHOT_VERSION;
+        }
+
+        @Override
+        public void writeSnapshot(DataOutputView out) throws IOException {
+            out.writeInt(format);
+        }
+
+        @Override
+        public void readSnapshot(int readVersion, DataInputView in, ClassLoader classLoader) throws IOException {
+            if (readVersion != SNAPSHOT_VERSION) {
+                throw new IOException("unknown snapshot version " + readVersion + " of " + getClass().getSimpleName());
+            }
+            format = in.readInt();
+        }
+
+        @Override
+        public TypeSerializerSchemaCompatibility<T> resolveSchemaCompatibility(TypeSerializerSnapshot<T> old) {
+            if (old.getClass() != getClass()) {
+                return TypeSerializerSchemaCompatibility.incompatible();
+            }
+            // Values carry their format byte and this build reads every format up to its own.
+            return ((FormatSnapshot<T>) old).format <= currentFormat
+                    ? TypeSerializerSchemaCompatibility.compatibleAsIs()
+                    : TypeSerializerSchemaCompatibility.incompatible();
+        }
+    }
+
+    static void checkFormat(byte format, int newest, String what) throws IOException {
+        if (format < 1 || format > newest) {
+            throw new IOException("unknown " + what + " format " + format + " (this build reads formats 1.." + newest + ")");
+        }
+    }
+
+    static void writeFloats(float[] v, DataOutputView out) throws IOException {
+        out.writeInt(v.length);
+        for (float f : v) {
+            out.writeFloat(f);
+        }
+    }
+
+    static float[] readFloats(DataInputView in) throws IOException {
+        float[] v = new float[in.readInt()];
+        for (int i = 0; i < v.length; i++) {
+            v[i] = in.readFloat();
+        }
+        return v;
+    }
+}

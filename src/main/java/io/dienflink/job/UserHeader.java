@@ -1,0 +1,97 @@
+package io.dienflink.job;
+
+import java.util.Arrays;
+
+/**
+ * A user's small, frequently written state: everything a click needs (the newest extractor state,
+ * the ring position, the recent event ids for de-duplication) plus expiry bookkeeping, so that a
+ * click reads and writes this header and one {@link ClickEntry}, never the whole window.
+ */
+public final class UserHeader {
+    /** 64-bit fingerprint of the model that computed the stored states. */
+    public long modelFingerprint;
+    /** The building model's maxHistory: the ring's size. */
+    public int capacity;
+    public long totalClicks;
+    /** Clicks in the window (≤ capacity). */
+    public int count;
+    /** Ring slot of the next click (the oldest click's slot once full). */
+    public int next;
+    /** Start of the activity bucket of the last click or request (processing time, ms). */
+    public long lastActive;
+    /** Timestamp of the registered expiry timer, 0 when none. */
+    public long expiryTimer;
+    /** The newest extractor state (H floats; zeros before the first click). */
+    public float[] lastState;
+    /** Hashes of the last event ids, a ring. */
+    public long[] recentEventIds;
+    public int recentNext;
+
+    public UserHeader() {
+        lastState = new float[0];
+        recentEventIds = new long[0];
+    }
+
+    static UserHeader fresh(long fingerprint, int capacity, int hidden, int dedupWindow) {
+        UserHeader h = new UserHeader();
+        h.modelFingerprint = fingerprint;
+        h.capacity = capacity;
+        h.lastState = new float[hidden];
+        h.recentEventIds = new long[dedupWindow];
+        return h;
+    }
+
+    /** Storage slot of the t-th click of the window, oldest first. */
+    int slot(int t) {
+        int s = count < capacity ? t : next + t;
+        return s >= capacity ? s - capacity : s;
+    }
+
+    boolean seen(long eventHash) {
+        for (long id : recentEventIds) {
+            if (id == eventHash) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    void remember(long eventHash) {
+        recentEventIds[recentNext] = eventHash;
+        recentNext = recentNext + 1 == recentEventIds.length ? 0 : recentNext + 1;
+    }
+
+    UserHeader copy() {
+        UserHeader h = new UserHeader();
+        h.modelFingerprint = modelFingerprint;
+        h.capacity = capacity;
+        h.totalClicks = totalClicks;
+        h.count = count;
+        h.next = next;
+        h.lastActive = lastActive;
+        h.expiryTimer = expiryTimer;
+        h.lastState = lastState.clone();
+        h.recentEventIds = recentEventIds.clone();
+        h.recentNext = recentNext;
+        return h;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof UserHeader h && h.modelFingerprint == modelFingerprint && h.capacity == capacity
+                && h.totalClicks == totalClicks && h.count == count && h.next == next && h.lastActive == lastActive
+                && h.expiryTimer == expiryTimer && Arrays.equals(h.lastState, lastState)
+                && Arrays.equals(h.recentEventIds, recentEventIds) && h.recentNext == recentNext;
+    }
+
+    @Override
+    public int hashCode() {
+        return Long.hashCode(modelFingerprint) * 31 + Long.hashCode(totalClicks);
+    }
+
+    @Override
+    public String toString() {
+        return "UserHeader[window " + count + "/" + capacity + ", total " + totalClicks + ", model "
+                + Long.toHexString(modelFingerprint) + ", active " + lastActive + "]";
+    }
+}

@@ -1,0 +1,262 @@
+package io.dienflink.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.dienflink.avro.CtrScore;
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
+import io.dienflink.model.GoldenCases;
+import io.dienflink.model.InterestState;
+import io.dienflink.model.Semantics;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.state.VoidNamespace;
+import org.apache.flink.runtime.state.VoidNamespaceSerializer;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
+import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@link InterestScorer} in Flink's operator harness on the RocksDB backend: its outputs against the
+ * model core, its state contents, its expiry timers and its handling of repeated clicks.
+ */
+class InterestScorerTest {
+    private static final String BUNDLE = "official"; // T = 20, so tests wrap the ring quickly
+    private static final long DAY = 86_400_000L;
+    private static final float CTR_TOLERANCE = 2e-5f;
+
+    private final DienModel model = DienModel.from(GoldenCases.bundle(BUNDLE));
+    private final DienScorer reference = model.newScorer();
+    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> harness;
+    private KeyedCoProcessOperator<Long, Click, ScoreRequest, CtrScore> operator;
+    private int sequence;
+
+    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
+            String bundleDir, OperatorSubtaskState restore) throws Exception {
+        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, 14 * DAY, 8));
+        var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
+        h.setStateBackend(new EmbeddedRocksDBStateBackend());
+        h.setup();
+        if (restore != null) {
+            h.initializeState(restore);
+        }
+        h.open();
+        return h;
+    }
+
+    @BeforeEach
+    void setUp() throws Exception {
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null);
+    }
+
+    @AfterEach
+    void tearDown() throws Exception {
+        harness.close();
+    }
+
+    private Click click(long user, long item, long category) {
+        return new Click("e" + (sequence++), user, item, category, 1_000 + sequence);
+    }
+
+    private static ScoreRequest request(String id, long user, long[] items, long[] categories) {
+        return new ScoreRequest(id, user, 5_000, items, categories);
+    }
+
+    private static long item(int i) {
+        return GoldenCases.bundle(BUNDLE).longs("vocab.item")[i % 60];
+    }
+
+    private static long category(int i) {
+        return GoldenCases.bundle(BUNDLE).longs("vocab.category")[i % 9];
+    }
+
+    private float[] expected(List<Click> clicks, long user, long[] items, long[] categories) {
+        InterestState s = reference.newState();
+        clicks.forEach(c -> s.append(reference, c.itemId(), c.categoryId()));
+        float[] ctr = new float[items.length];
+        s.score(reference, user, items, categories, items.length, Semantics.STREAMING, ctr);
+        return ctr;
+    }
+
+    private static float[] ctrs(CtrScore s) {
+        float[] out = new float[s.getScores().size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = s.getScores().get(i).getCtr();
+        }
+        return out;
+    }
+
+    private UserHeader header(long user) throws Exception {
+        operator.setCurrentKey(user);
+        ValueState<UserHeader> state = operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, InterestScorer.headerDescriptor());
+        return state.value();
+    }
+
+    private Map<Integer, ClickEntry> window(long user) throws Exception {
+        operator.setCurrentKey(user);
+        MapState<Integer, ClickEntry> state = operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, InterestScorer.windowDescriptor());
+        Map<Integer, ClickEntry> out = new java.util.HashMap<>();
+        for (Map.Entry<Integer, ClickEntry> e : state.entries()) {
+            out.put(e.getKey(), e.getValue());
+        }
+        return out;
+    }
+
+    @Test
+    void scoresEqualTheModelCoreAcrossTheRing() throws Exception {
+        long[] items = {item(3), 999_999L, item(17)};
+        long[] cats = {category(1), category(2), 1L};
+        List<Click> history = new ArrayList<>();
+        int expectedScores = 0;
+        for (int i = 0; i < 45; i++) { // more than T = 20: the ring wraps twice
+            Click c = click(7, item(i * 7), category(i));
+            history.add(c);
+            harness.processElement1(c, i);
+            if (i % 11 == 0) {
+                harness.processElement2(request("r" + i, 7, items, cats), i);
+                expectedScores++;
+                CtrScore s = harness.extractOutputValues().get(expectedScores - 1);
+                assertThat(s.getRequestId()).isEqualTo("r" + i);
+                assertThat(s.getHistoryLength()).isEqualTo(Math.min(history.size(), 20));
+                assertThat(s.getModelVersion()).isEqualTo("official-1000");
+                assertThat(s.getModelFingerprint()).isEqualTo(model.fingerprint());
+                assertThat(s.getScores()).extracting(x -> x.getItemId()).containsExactly(items[0], items[1], items[2]);
+                assertThat(ctrs(s)).containsExactly(expected(history, 7, items, cats), within(CTR_TOLERANCE));
+            }
+        }
+    }
+
+    @Test
+    void stateHoldsHeaderAndOneEntryPerWindowClick() throws Exception {
+        List<Click> history = new ArrayList<>();
+        for (int i = 0; i < 23; i++) {
+            Click c = click(11, item(i), category(i));
+            history.add(c);
+            harness.processElement1(c, i);
+        }
+        UserHeader h = header(11);
+        assertThat(h.totalClicks).isEqualTo(23);
+        assertThat(h.count).isEqualTo(20);
+        assertThat(h.next).isEqualTo(3);
+        assertThat(h.modelFingerprint).isEqualTo(model.fingerprint64());
+        Map<Integer, ClickEntry> window = window(11);
+        assertThat(window).hasSize(20);
+        InterestState s = reference.newState();
+        history.forEach(c -> s.append(reference, c.itemId(), c.categoryId()));
+        for (int t = 0; t < 20; t++) {
+            ClickEntry e = window.get((3 + t) % 20);
+            assertThat(e.itemId).isEqualTo(s.itemAt(t));
+            assertThat(e.categoryId).isEqualTo(s.categoryAt(t));
+            assertThat(e.state).containsExactly(s.stateAt(t), within(1e-6f));
+        }
+        assertThat(h.lastState).containsExactly(s.stateAt(19), within(1e-6f));
+    }
+
+    @Test
+    void repeatedEventIdIsAppliedOnce() throws Exception {
+        Click first = new Click("retry-me", 5, item(1), category(1), 10);
+        harness.processElement1(first, 1);
+        harness.processElement1(click(5, item(2), category(2)), 2);
+        harness.processElement1(first, 3); // a producer retry arriving after another click
+        assertThat(header(5).totalClicks).isEqualTo(2);
+        assertThat(window(5)).hasSize(2);
+        // another user may reuse the id: de-duplication is per user
+        harness.processElement1(new Click("retry-me", 6, item(1), category(1), 10), 4);
+        assertThat(header(6).totalClicks).isEqualTo(1);
+    }
+
+    @Test
+    void requestForUnknownUserIsScoredWithEmptyHistoryAndKeepsNoState() throws Exception {
+        long[] items = {item(4)};
+        long[] cats = {category(4)};
+        harness.processElement2(request("fresh", 123, items, cats), 1);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getHistoryLength()).isZero();
+        assertThat(ctrs(s)).containsExactly(expected(List.of(), 123, items, cats), within(CTR_TOLERANCE));
+        assertThat(header(123)).isNull();
+        assertThat(window(123)).isEmpty();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void inactiveUsersExpireAndActivityPostponesExpiry() throws Exception {
+        harness.setProcessingTime(DAY);
+        harness.processElement1(click(1, item(1), category(1)), 1);
+        harness.processElement1(click(2, item(2), category(2)), 2);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+        // user 2 stays active: a request ten days later moves its expiry
+        harness.setProcessingTime(11 * DAY);
+        harness.processElement2(request("r", 2, new long[] {item(3)}, new long[] {category(3)}), 3);
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
+        harness.setProcessingTime(DAY + 14 * DAY + 14 * DAY / 24);
+        assertThat(header(1)).as("user 1, inactive for 14 days").isNull();
+        assertThat(window(1)).isEmpty();
+        assertThat(header(2)).as("user 2, active 4 days ago").isNotNull();
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        harness.setProcessingTime(11 * DAY + 14 * DAY + 14 * DAY / 24);
+        assertThat(header(2)).isNull();
+        assertThat(window(2)).isEmpty();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void stateSurvivesSnapshotAndRestore() throws Exception {
+        List<Click> history = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            Click c = click(9, item(i * 3), category(i * 5));
+            history.add(c);
+            harness.processElement1(c, i);
+        }
+        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
+        harness.close();
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), snapshot);
+        long[] items = {item(8), item(9)};
+        long[] cats = {category(8), category(0)};
+        harness.processElement2(request("after-restore", 9, items, cats), 200);
+        assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected(history, 9, items, cats), within(CTR_TOLERANCE));
+        assertThat(header(9).totalClicks).isEqualTo(25);
+    }
+
+    @Test
+    void stateOfAnotherModelIsRebuiltFromTheStoredClicks() throws Exception {
+        List<Click> history = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            Click c = click(4, item(i), category(i));
+            history.add(c);
+            harness.processElement1(c, i);
+        }
+        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
+        harness.close();
+        // same clicks, another model: the torch bundle has other weights, H = 16 and T = 12
+        String torch = GoldenCases.bundleDir("torch").toString();
+        harness = open(torch, snapshot);
+        DienModel other = DienModel.from(GoldenCases.bundle("torch"));
+        DienScorer otherScorer = other.newScorer();
+        long[] items = {111L, 222L};
+        long[] cats = {1L, 2L};
+        harness.processElement2(request("upgraded", 4, items, cats), 200);
+        InterestState windowed = otherScorer.newState();
+        history.subList(13, 25).forEach(c -> windowed.append(otherScorer, c.itemId(), c.categoryId()));
+        float[] expected = new float[2];
+        windowed.score(otherScorer, 4, items, cats, 2, Semantics.STREAMING, expected);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getHistoryLength()).isEqualTo(12);
+        assertThat(ctrs(s)).containsExactly(expected, within(CTR_TOLERANCE));
+        UserHeader h = header(4);
+        assertThat(h.modelFingerprint).isEqualTo(other.fingerprint64());
+        assertThat(h.capacity).isEqualTo(12);
+        assertThat(h.lastState).hasSize(16);
+        assertThat(window(4)).hasSize(12);
+    }
+}
