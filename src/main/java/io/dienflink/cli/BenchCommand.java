@@ -1,0 +1,169 @@
+package io.dienflink.cli;
+
+import io.dienflink.job.DienJobOptions;
+import io.dienflink.job.EmbeddedPipeline;
+import io.dienflink.traffic.ScoreReader;
+import io.dienflink.traffic.SyntheticWorld;
+import io.dienflink.traffic.TrafficGenerator;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * End-to-end benchmark on the embedded pipeline (Kafka → Flink → Kafka, all in this JVM).
+ *
+ * <ol>
+ *   <li>Throughput: N clicks are preloaded into Kafka before the job starts; the job then drains
+ *       them with no generator in the way, and the rate is read from the scoring operator's
+ *       records-in metric over the last 80 % of the drain (the first 20 % include JIT warm-up).</li>
+ *   <li>Latency: with the job warm, requests at a fixed rate (plus background clicks) for a while;
+ *       latency is request event_time → score read back from Kafka, over the run minus a warm-up.</li>
+ * </ol>
+ * Ends with {@code bench clicks_per_s=<x> requests_per_s=<y> p50_ms=<a> p99_ms=<b>} on stdout.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = {"End-to-end benchmark on the embedded pipeline: click throughput, then request latency.",
+                "Ends with `bench clicks_per_s=<x> requests_per_s=<y> p50_ms=<a> p99_ms=<b>` on stdout."})
+final class BenchCommand implements Callable<Integer> {
+    @Option(names = "--clicks", defaultValue = "1000000", description = "Clicks preloaded for the throughput phase. Default: ${DEFAULT-VALUE}")
+    long clicks;
+
+    @Option(names = "--requests-per-second", defaultValue = "2000", description = "Default: ${DEFAULT-VALUE}")
+    double requestsPerSecond;
+
+    @Option(names = "--candidates", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}")
+    int candidates;
+
+    @Option(names = "--background-clicks-per-second", defaultValue = "10000",
+            description = "Clicks sent during the latency phase. Default: ${DEFAULT-VALUE}")
+    double backgroundClicks;
+
+    @Option(names = "--latency-duration", defaultValue = "60s", converter = DurationConverter.class,
+            description = "Length of the latency phase. Default: ${DEFAULT-VALUE}")
+    Duration latencyDuration;
+
+    @Option(names = "--latency-warmup", defaultValue = "15s", converter = DurationConverter.class,
+            description = "Latencies of the first part of the phase are not counted. Default: ${DEFAULT-VALUE}")
+    Duration latencyWarmup;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
+    int parallelism;
+
+    @Option(names = "--delivery", defaultValue = "AT_LEAST_ONCE", description = "AT_LEAST_ONCE or EXACTLY_ONCE. Default: ${DEFAULT-VALUE}")
+    DeliveryGuarantee delivery;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: an untrained bundle of the official dimensions, T=100.")
+    Path model;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        PrintStream stdout = System.out;
+        System.setOut(System.err);
+        try {
+            Path bundle = model != null ? model : ShippedBundle.resolve();
+            Configuration conf = new Configuration();
+            conf.set(DienJobOptions.MODEL_PATH, bundle.toString());
+            conf.set(DienJobOptions.PARALLELISM, parallelism);
+            conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery);
+            conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(delivery == DeliveryGuarantee.EXACTLY_ONCE ? 2 : 10));
+            SyntheticWorld world = SyntheticWorld.demo(11);
+            err.printf("Preloading %d clicks ...%n", clicks);
+            err.flush();
+            long preloadStart = System.nanoTime();
+            try (EmbeddedPipeline pipeline = EmbeddedPipeline.start(conf, (servers, topics) -> {
+                try (TrafficGenerator preload = new TrafficGenerator(servers, topics, world,
+                        new TrafficGenerator.Rates(0, 0, candidates, 0, clicks, 0)).start()) {
+                    while (!preload.finished()) {
+                        Thread.sleep(100);
+                    }
+                }
+            })) {
+                err.printf("Preloaded in %.1f s; job started (web UI %s)%n", (System.nanoTime() - preloadStart) / 1e9,
+                        pipeline.webUiUrl());
+                err.flush();
+                double clicksPerSecond = drainRate(pipeline, err);
+                double[] latency = latencyPhase(pipeline, world, err);
+                out.printf("bench clicks_per_s=%.0f requests_per_s=%.0f p50_ms=%.0f p99_ms=%.0f%n", clicksPerSecond,
+                        latency[0], latency[1], latency[2]);
+                out.flush();
+            }
+        } finally {
+            System.setOut(stdout);
+        }
+        return 0;
+    }
+
+    /** Waits until the scorer has read every preloaded click; returns the rate over the last 80 %. */
+    private double drainRate(EmbeddedPipeline pipeline, PrintWriter err) throws Exception {
+        long mark = (long) (0.2 * clicks);
+        long markTime = 0;
+        long markCount = 0;
+        long last = 0;
+        long lastChange = System.nanoTime();
+        while (true) {
+            Thread.sleep(250);
+            long n = pipeline.scorerRecordsIn();
+            long now = System.nanoTime();
+            if (n > last) {
+                lastChange = now;
+                last = n;
+            }
+            if (markTime == 0 && n >= mark) {
+                markTime = now;
+                markCount = n;
+            }
+            if (n >= clicks) {
+                double rate = (n - markCount) / ((now - markTime) / 1e9);
+                err.printf("Drained %d clicks; %.0f clicks/s after the first 20 %%%n", n, rate);
+                err.flush();
+                return rate;
+            }
+            if (now - lastChange > 60_000_000_000L) {
+                throw new IllegalStateException("the job stopped reading clicks at " + n + " of " + clicks);
+            }
+        }
+    }
+
+    /** Returns {requests/s scored, p50 ms, p99 ms} over the phase minus its warm-up. */
+    private double[] latencyPhase(EmbeddedPipeline pipeline, SyntheticWorld world, PrintWriter err) throws Exception {
+        ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
+                pipeline.config().topics().deadLetters(),
+                delivery == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted").start();
+        try (TrafficGenerator traffic = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(), world,
+                new TrafficGenerator.Rates(backgroundClicks, requestsPerSecond, candidates, 0, Long.MAX_VALUE, Long.MAX_VALUE))) {
+            traffic.start();
+            Thread.sleep(latencyWarmup.toMillis());
+            reader.interval(); // discard warm-up latencies
+            Histogram measured = new Histogram(3);
+            long scores0 = reader.scores();
+            long t0 = System.nanoTime();
+            long end = t0 + latencyDuration.minus(latencyWarmup).toNanos();
+            while (System.nanoTime() < end) {
+                Thread.sleep(1000);
+                Histogram h = reader.interval();
+                measured.add(h);
+                err.printf("requests/s=%d p50_ms=%d p99_ms=%d%n", h.getTotalCount(), h.getValueAtPercentile(50),
+                        h.getValueAtPercentile(99));
+                err.flush();
+            }
+            double seconds = (System.nanoTime() - t0) / 1e9;
+            return new double[] {(reader.scores() - scores0) / seconds, measured.getValueAtPercentile(50),
+                    measured.getValueAtPercentile(99)};
+        } finally {
+            reader.close();
+        }
+    }
+}

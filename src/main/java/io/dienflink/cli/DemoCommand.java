@@ -1,0 +1,163 @@
+package io.dienflink.cli;
+
+import io.dienflink.job.DienJobOptions;
+import io.dienflink.job.EmbeddedPipeline;
+import io.dienflink.traffic.ScoreReader;
+import io.dienflink.traffic.SyntheticWorld;
+import io.dienflink.traffic.TrafficGenerator;
+import java.io.PrintStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.HdrHistogram.Histogram;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * The embedded run: a Kafka broker, the job on a local MiniCluster, synthetic traffic and a score
+ * reader, all in this JVM. Live status on stderr; on Ctrl-C or after {@code --duration}, exactly one
+ * {@code summary ...} line on stdout.
+ */
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        description = {"Runs everything embedded: Kafka (KRaft), the job on a local Flink MiniCluster (RocksDB, web UI),",
+                "a synthetic traffic generator and a score reader. Status goes to stderr; the final line",
+                "`summary clicks=<n> requests=<n> scores=<n> dead_letters=<n> p50_ms=<x> p99_ms=<x>` to stdout."})
+final class DemoCommand implements Callable<Integer> {
+    @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "Stop after this long (e.g. 60s, 5min). Default: run until Ctrl-C.")
+    Duration duration;
+
+    @Option(names = "--clicks-per-second", defaultValue = "5000", description = "Default: ${DEFAULT-VALUE}")
+    double clicksPerSecond;
+
+    @Option(names = "--requests-per-second", defaultValue = "200", description = "Default: ${DEFAULT-VALUE}")
+    double requestsPerSecond;
+
+    @Option(names = "--candidates", defaultValue = "10", description = "Candidates per request. Default: ${DEFAULT-VALUE}")
+    int candidates;
+
+    @Option(names = "--malformed", defaultValue = "0.001",
+            description = "Share of generated records that are malformed (dead-lettered). Default: ${DEFAULT-VALUE}")
+    double malformed;
+
+    @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
+    int parallelism;
+
+    @Option(names = "--delivery", defaultValue = "AT_LEAST_ONCE", description = "AT_LEAST_ONCE or EXACTLY_ONCE. Default: ${DEFAULT-VALUE}")
+    DeliveryGuarantee delivery;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: the shipped demo bundle.")
+    Path model;
+
+    @Option(names = "--seed", defaultValue = "7", description = "Traffic seed. Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        PrintWriter out = spec.commandLine().getOut();
+        // Libraries (Kafka's storage formatter among them) print to System.out; stdout is for the summary.
+        PrintStream stdout = System.out;
+        System.setOut(System.err);
+        Path bundle = model != null ? model : ShippedBundle.resolve();
+        Configuration conf = new Configuration();
+        conf.set(DienJobOptions.MODEL_PATH, bundle.toString());
+        conf.set(DienJobOptions.PARALLELISM, parallelism);
+        conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery);
+        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(delivery == DeliveryGuarantee.EXACTLY_ONCE ? 2 : 10));
+        err.println("Starting Kafka (KRaft) and the Flink job on a local MiniCluster with RocksDB ...");
+        err.flush();
+        CountDownLatch stop = new CountDownLatch(1);
+        CountDownLatch done = new CountDownLatch(1);
+        Thread hook = new Thread(() -> {
+            stop.countDown();
+            try {
+                done.await(60, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "demo-shutdown");
+        Runtime.getRuntime().addShutdownHook(hook);
+        try (EmbeddedPipeline pipeline = EmbeddedPipeline.start(conf)) {
+            err.println("Flink web UI: " + pipeline.webUiUrl());
+            err.println("Kafka: " + pipeline.bootstrapServers() + "  topics: " + pipeline.config().topics());
+            err.println("Model: " + bundle);
+            err.flush();
+            TrafficGenerator generator = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(),
+                    SyntheticWorld.demo(seed), new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates,
+                    malformed, Long.MAX_VALUE, Long.MAX_VALUE));
+            ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
+                    pipeline.config().topics().deadLetters(),
+                    delivery == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted").start();
+            // Traffic starts once a probe request has been scored: the job is running and its kernels are compiled.
+            generator.probe(ScoreReader.PROBE_PREFIX + "ready");
+            if (!reader.awaitProbe(ScoreReader.PROBE_PREFIX + "ready", Duration.ofSeconds(120))) {
+                err.println("The job did not score a probe request within 120 s; see the log above.");
+            }
+            err.println("Job ready; traffic: " + clicksPerSecond + " clicks/s, " + requestsPerSecond + " requests/s of "
+                    + candidates + " candidates");
+            err.flush();
+            generator.start();
+            long start = System.nanoTime();
+            long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
+            long lastClicks = 0;
+            long lastRequests = 0;
+            long lastScores = 0;
+            while (System.nanoTime() < end && !stop.await(Math.min(1000, Math.max(1, (end - System.nanoTime()) / 1_000_000)),
+                    TimeUnit.MILLISECONDS)) {
+                Histogram h = reader.interval();
+                long c = generator.clicks();
+                long r = generator.requests();
+                long s = reader.scores();
+                err.printf("clicks/s=%d requests/s=%d scores/s=%d p50_ms=%d p99_ms=%d dead_letters=%d%n", c - lastClicks,
+                        r - lastRequests, s - lastScores, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
+                        reader.deadLetters());
+                err.flush();
+                lastClicks = c;
+                lastRequests = r;
+                lastScores = s;
+            }
+            err.println("Stopping: draining scores of requests in flight ...");
+            err.flush();
+            generator.close();
+            drain(reader, generator.requests() - generator.malformed(), delivery);
+            reader.close();
+            Histogram total = reader.total();
+            out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d p50_ms=%d p99_ms=%d%n", generator.clicks(),
+                    generator.requests(), reader.scores(), reader.deadLetters(), total.getValueAtPercentile(50),
+                    total.getValueAtPercentile(99));
+            out.flush();
+        } finally {
+            System.setOut(stdout);
+            done.countDown();
+            try {
+                Runtime.getRuntime().removeShutdownHook(hook);
+            } catch (IllegalStateException e) {
+                // already shutting down (Ctrl-C): the hook is what let us get here
+            }
+        }
+        return 0;
+    }
+
+    /** Waits until the scores stop arriving or catch up with the requests sent (bounded). */
+    private static void drain(ScoreReader reader, long expectedAtLeast, DeliveryGuarantee delivery) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + (delivery == DeliveryGuarantee.EXACTLY_ONCE ? 15_000 : 5_000);
+        long last = -1;
+        while (System.currentTimeMillis() < deadline && reader.scores() < expectedAtLeast) {
+            Thread.sleep(250);
+            if (reader.scores() == last && System.currentTimeMillis() > deadline - 2_000) {
+                break;
+            }
+            last = reader.scores();
+        }
+    }
+}

@@ -1,0 +1,141 @@
+package io.dienflink.job;
+
+import io.dienflink.kafka.EmbeddedKafkaCluster;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.TaskManagerOptions;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Everything the embedded run needs on a machine with only a JDK: a real Kafka broker (KRaft) in a
+ * temporary directory, the topics, and the scoring job on a local Flink MiniCluster with RocksDB
+ * and the web UI. Closing it cancels the job, stops the broker and deletes the data.
+ */
+public final class EmbeddedPipeline implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPipeline.class);
+
+    private final Path workDir;
+    private final EmbeddedKafkaCluster kafka;
+    private final JobClient job;
+    private final int webPort;
+    private final DienJobConfig config;
+
+    private EmbeddedPipeline(Path workDir, EmbeddedKafkaCluster kafka, JobClient job, int webPort, DienJobConfig config) {
+        this.workDir = workDir;
+        this.kafka = kafka;
+        this.job = job;
+        this.webPort = webPort;
+        this.config = config;
+    }
+
+    /**
+     * Starts broker and job.
+     *
+     * @param jobSettings job options (model path, parallelism, delivery guarantee, ...); the Kafka
+     *     bootstrap servers are filled in
+     */
+    public static EmbeddedPipeline start(Configuration jobSettings) throws Exception {
+        return start(jobSettings, (servers, topics) -> { });
+    }
+
+    /** Something to do once the broker and topics are up, before the job starts (e.g. preload input). */
+    public interface BeforeJob {
+        void run(String bootstrapServers, io.dienflink.kafka.Topics topics) throws Exception;
+    }
+
+    /** Like {@link #start(Configuration)}, running {@code beforeJob} between broker and job start. */
+    public static EmbeddedPipeline start(Configuration jobSettings, BeforeJob beforeJob) throws Exception {
+        Path work = Files.createTempDirectory("dien-flink-embedded");
+        EmbeddedKafkaCluster kafka = EmbeddedKafkaCluster.start(work.resolve("kafka"));
+        try {
+            Configuration conf = new Configuration(jobSettings);
+            conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            DienJobConfig config = DienJobConfig.from(conf);
+            int parallelism = config.parallelism() > 0 ? config.parallelism() : 2;
+            kafka.createTopics(parallelism, config.topics().all());
+            beforeJob.run(kafka.bootstrapServers(), config.topics());
+            DienScoringJob.configure(conf, config);
+            conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, work.resolve("checkpoints").toUri().toString());
+            conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, work.resolve("savepoints").toUri().toString());
+            int port = freePort();
+            conf.set(RestOptions.PORT, port);
+            conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));
+            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+            env.setParallelism(parallelism);
+            DienScoringJob.forKafka(config).addTo(env);
+            JobClient job = env.executeAsync("dien-flink scoring (embedded)");
+            LOG.info("Job {} submitted to the local MiniCluster", job.getJobID());
+            return new EmbeddedPipeline(work, kafka, job, port, config);
+        } catch (Exception e) {
+            kafka.close();
+            throw e;
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+
+    public String bootstrapServers() {
+        return kafka.bootstrapServers();
+    }
+
+    public String webUiUrl() {
+        return "http://localhost:" + webPort;
+    }
+
+    public DienJobConfig config() {
+        return config;
+    }
+
+    public JobClient job() {
+        return job;
+    }
+
+    /**
+     * Records the scoring operator has received so far (clicks and requests, all subtasks), from
+     * the MiniCluster's REST API; -1 while the job's metrics are not available yet.
+     */
+    public long scorerRecordsIn() throws IOException, InterruptedException {
+        var client = java.net.http.HttpClient.newHttpClient();
+        var response = client.send(java.net.http.HttpRequest.newBuilder(
+                java.net.URI.create(webUiUrl() + "/jobs/" + job.getJobID())).build(),
+                java.net.http.HttpResponse.BodyHandlers.ofString());
+        if (response.statusCode() != 200) {
+            return -1;
+        }
+        var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
+        for (var v : root.path("vertices")) {
+            if (v.path("name").asText().contains("DIEN interest state")) {
+                return v.path("metrics").path("read-records").asLong(-1);
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public void close() throws Exception {
+        try {
+            job.cancel().get();
+        } catch (Exception e) {
+            LOG.debug("job already finished", e);
+        }
+        kafka.close();
+        try (Stream<Path> files = Files.walk(workDir)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+}

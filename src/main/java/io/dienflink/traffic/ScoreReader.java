@@ -1,0 +1,116 @@
+package io.dienflink.traffic;
+
+import io.dienflink.avro.CtrScore;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.HdrHistogram.Recorder;
+import org.HdrHistogram.Histogram;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+
+/**
+ * Reads the score and dead-letter topics and measures end-to-end latency: the time from a
+ * request's {@code event_time} (set by the producer when it sent the request) to the moment its
+ * score is read back from Kafka. Runs on its own thread until {@link #close()}.
+ */
+public final class ScoreReader implements AutoCloseable {
+    private final KafkaConsumer<byte[], byte[]> consumer;
+    private final String scoresTopic;
+    private final Thread thread;
+    private final Recorder latency = new Recorder(3);
+    private final Histogram total = new Histogram(3);
+    private final AtomicLong scores = new AtomicLong();
+    private final AtomicLong deadLetters = new AtomicLong();
+    private final java.util.Set<String> probes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private volatile boolean running = true;
+
+    /** Requests whose id starts with this are probes: awaited, not counted. */
+    public static final String PROBE_PREFIX = "probe-";
+
+    /** Waits until the score of probe {@code requestId} has been read; false on timeout. */
+    public boolean awaitProbe(String requestId, Duration timeout) throws InterruptedException {
+        long end = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < end) {
+            if (probes.contains(requestId)) {
+                return true;
+            }
+            Thread.sleep(50);
+        }
+        return false;
+    }
+
+    public ScoreReader(String bootstrapServers, String scoresTopic, String deadLetterTopic, String readCommitted) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("group.id", "dien-score-reader-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        p.put("isolation.level", readCommitted);
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        this.consumer = new KafkaConsumer<>(p);
+        this.consumer.subscribe(List.of(scoresTopic, deadLetterTopic));
+        this.scoresTopic = scoresTopic;
+        this.thread = new Thread(this::run, "score-reader");
+        this.thread.setDaemon(true);
+    }
+
+    public ScoreReader start() {
+        thread.start();
+        return this;
+    }
+
+    private void run() {
+        while (running) {
+            long now;
+            for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
+                now = System.currentTimeMillis();
+                if (!r.topic().equals(scoresTopic)) {
+                    deadLetters.incrementAndGet();
+                    continue;
+                }
+                try {
+                    CtrScore s = CtrScore.getDecoder().decode(r.value());
+                    if (s.getRequestId().startsWith(PROBE_PREFIX)) {
+                        probes.add(s.getRequestId());
+                        continue;
+                    }
+                    latency.recordValue(Math.max(0, now - s.getRequestTime().toEpochMilli()));
+                    scores.incrementAndGet();
+                } catch (Exception e) {
+                    // not a score: counted nowhere, the job only writes scores here
+                }
+            }
+        }
+        consumer.close();
+    }
+
+    public long scores() {
+        return scores.get();
+    }
+
+    public long deadLetters() {
+        return deadLetters.get();
+    }
+
+    /** Latencies recorded since the previous call (for a live status line); they also join the total. */
+    public synchronized Histogram interval() {
+        Histogram h = latency.getIntervalHistogram();
+        total.add(h);
+        return h;
+    }
+
+    /** All latencies recorded so far. */
+    public synchronized Histogram total() {
+        interval();
+        return total.copy();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        thread.join(10_000);
+    }
+}

@@ -1,0 +1,183 @@
+package io.dienflink.traffic;
+
+import io.dienflink.avro.AdRequest;
+import io.dienflink.avro.Candidate;
+import io.dienflink.avro.ClickEvent;
+import io.dienflink.kafka.AvroMessages;
+import io.dienflink.kafka.Topics;
+import io.dienflink.kafka.UserKeys;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Produces synthetic clicks and ad requests from a {@link SyntheticWorld} to Kafka at the given
+ * rates (0 = as fast as possible), keyed by user id, with an optional fraction of malformed
+ * records so that the dead-letter path is exercised. Runs on its own thread until {@link #close()}.
+ */
+public final class TrafficGenerator implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(TrafficGenerator.class);
+
+    /**
+     * @param clicksPerSecond 0 for no limit
+     * @param requestsPerSecond 0 for no limit
+     * @param malformedFraction share of records replaced by an undecodable or invalid one
+     * @param maxClicks stop producing clicks after this many (Long.MAX_VALUE: never)
+     */
+    public record Rates(double clicksPerSecond, double requestsPerSecond, int candidatesPerRequest,
+                        double malformedFraction, long maxClicks, long maxRequests) {}
+
+    private final KafkaProducer<byte[], byte[]> producer;
+    private final Topics topics;
+    private final SyntheticWorld world;
+    private final Rates rates;
+    private final Thread thread;
+    private final AtomicLong clicks = new AtomicLong();
+    private final AtomicLong requests = new AtomicLong();
+    private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong failed = new AtomicLong();
+    private volatile boolean running = true;
+
+    public TrafficGenerator(String bootstrapServers, Topics topics, SyntheticWorld world, Rates rates) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("linger.ms", "5");
+        p.put("batch.size", "131072");
+        p.put("acks", "1");
+        p.put("enable.idempotence", "false");
+        this.producer = new KafkaProducer<>(p);
+        this.topics = topics;
+        this.world = world;
+        this.rates = rates;
+        this.thread = new Thread(this::run, "traffic-generator");
+        this.thread.setDaemon(true);
+    }
+
+    /**
+     * Sends one valid request with the given id, outside the counted traffic; a reader that sees its
+     * score knows the job is up and warm.
+     */
+    public void probe(String requestId) {
+        SyntheticWorld.Candidate c = world.candidate(0);
+        byte[] value = AvroMessages.encode(new AdRequest(requestId, SyntheticWorld.id(0),
+                Instant.ofEpochMilli(System.currentTimeMillis()), List.of(new Candidate(c.itemId(), c.categoryId()))));
+        send(topics.requests(), SyntheticWorld.id(0), value);
+        producer.flush();
+    }
+
+    public TrafficGenerator start() {
+        thread.start();
+        return this;
+    }
+
+    public long clicks() {
+        return clicks.get();
+    }
+
+    public long requests() {
+        return requests.get();
+    }
+
+    public long malformed() {
+        return malformed.get();
+    }
+
+    /** True once both click and request budgets are spent. */
+    public boolean finished() {
+        return clicks.get() >= rates.maxClicks() && requests.get() >= rates.maxRequests();
+    }
+
+    private void run() {
+        long start = System.nanoTime();
+        long seq = 0;
+        while (running && !finished()) {
+            double elapsed = (System.nanoTime() - start) / 1e9;
+            boolean clickDue = clicks.get() < rates.maxClicks()
+                    && (rates.clicksPerSecond() <= 0 || clicks.get() < elapsed * rates.clicksPerSecond());
+            boolean requestDue = requests.get() < rates.maxRequests()
+                    && (rates.requestsPerSecond() <= 0 || requests.get() < elapsed * rates.requestsPerSecond());
+            if (!clickDue && !requestDue) {
+                sleepMicros(200);
+                continue;
+            }
+            long now = System.currentTimeMillis();
+            if (clickDue) {
+                sendClick(seq++, now);
+            }
+            if (requestDue) {
+                sendRequest(seq++, now);
+            }
+        }
+        producer.flush();
+    }
+
+    private void sendClick(long seq, long now) {
+        int u = world.randomUser();
+        SyntheticWorld.Click c = world.click(u);
+        byte[] value;
+        if (malformedNow()) {
+            value = seq % 2 == 0 ? new byte[] {(byte) 0xC3, 0x01, 0x7F} // truncated: a header, no record
+                    : AvroMessages.encode(new ClickEvent("", c.userId(), c.itemId(), c.categoryId(), Instant.ofEpochMilli(now)));
+        } else {
+            value = AvroMessages.encode(new ClickEvent("c" + seq, c.userId(), c.itemId(), c.categoryId(), Instant.ofEpochMilli(now)));
+        }
+        send(topics.clicks(), c.userId(), value);
+        clicks.incrementAndGet();
+    }
+
+    private void sendRequest(long seq, long now) {
+        int u = world.randomUser();
+        List<Candidate> candidates = new ArrayList<>(rates.candidatesPerRequest());
+        for (int i = 0; i < rates.candidatesPerRequest(); i++) {
+            SyntheticWorld.Candidate c = world.candidate(u);
+            candidates.add(new Candidate(c.itemId(), c.categoryId()));
+        }
+        long user = SyntheticWorld.id(u);
+        byte[] value = malformedNow()
+                ? AvroMessages.encode(new AdRequest("r" + seq, user, Instant.ofEpochMilli(now), List.of()))
+                : AvroMessages.encode(new AdRequest("r" + seq, user, Instant.ofEpochMilli(now), candidates));
+        send(topics.requests(), user, value);
+        requests.incrementAndGet();
+    }
+
+    private boolean malformedNow() {
+        if (rates.malformedFraction() > 0 && Math.random() < rates.malformedFraction()) {
+            malformed.incrementAndGet();
+            return true;
+        }
+        return false;
+    }
+
+    private void send(String topic, long user, byte[] value) {
+        producer.send(new ProducerRecord<>(topic, UserKeys.key(user), value), (md, e) -> {
+            if (e != null && failed.getAndIncrement() == 0) {
+                LOG.warn("Traffic generator could not send to {}: {}", topic, e.toString());
+            }
+        });
+    }
+
+    private static void sleepMicros(long micros) {
+        try {
+            Thread.sleep(0, (int) (micros * 1000));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Stops producing and flushes what was sent. */
+    @Override
+    public void close() throws InterruptedException {
+        running = false;
+        thread.join(10_000);
+        producer.close();
+    }
+}

@@ -1,0 +1,254 @@
+package io.dienflink.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import io.dienflink.avro.AdRequest;
+import io.dienflink.avro.Candidate;
+import io.dienflink.avro.ClickEvent;
+import io.dienflink.avro.CtrScore;
+import io.dienflink.avro.DeadLetter;
+import io.dienflink.kafka.AvroMessages;
+import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.kafka.Topics;
+import io.dienflink.kafka.UserKeys;
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
+import io.dienflink.model.GoldenCases;
+import io.dienflink.model.InterestState;
+import io.dienflink.model.Semantics;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The whole job against a real Kafka broker in this JVM and a Flink MiniCluster with RocksDB:
+ * clicks and requests of many users, interleaved, with malformed records and a retried click mixed
+ * in. Every score must equal the model core's result for the user's applied clicks at the golden
+ * tolerance, every malformed record must be dead-lettered with its reason and bytes, and nothing may
+ * be lost or duplicated.
+ */
+class ScoringJobITCase {
+    private static final String BUNDLE = "official";
+    private static final int USERS = 40;
+    private static final int MAX_CANDIDATES = 8;
+    private static final double CTR_TOLERANCE = 2e-5;
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    private static EmbeddedKafkaCluster kafka;
+
+    @TempDir
+    Path tmp;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafkaCluster.start(null);
+        kafka.createTopics(2, Topics.DEFAULT.all());
+    }
+
+    @AfterAll
+    static void stopKafka() throws Exception {
+        kafka.close();
+    }
+
+    private record Sent(String topic, int partition, long offset, byte[] value, String reason) {}
+
+    @Test
+    void scoresMatchTheModelCoreAndBadInputIsDeadLettered() throws Exception {
+        DienModel model = DienModel.from(GoldenCases.bundle(BUNDLE));
+        long[] items = GoldenCases.bundle(BUNDLE).longs("vocab.item");
+        long[] categories = GoldenCases.bundle(BUNDLE).longs("vocab.category");
+        SplittableRandom rnd = new SplittableRandom(42);
+        Map<Long, List<long[]>> appliedClicks = new HashMap<>();
+        Map<String, long[][]> requests = new HashMap<>();
+        List<Sent> malformed = new ArrayList<>();
+        long now = System.currentTimeMillis();
+
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            int eventNo = 0;
+            for (int round = 0; round < 18; round++) {
+                for (long user = 1; user <= USERS; user++) {
+                    byte[] key = UserKeys.key(user);
+                    if (rnd.nextInt(4) != 0) {
+                        long item = rnd.nextInt(10) == 0 ? 424242L : items[rnd.nextInt(items.length)];
+                        long cat = categories[rnd.nextInt(categories.length)];
+                        String id = "click-" + eventNo++;
+                        send(producer, Topics.DEFAULT.clicks(), key, click(id, user, item, cat, now));
+                        appliedClicks.computeIfAbsent(user, u -> new ArrayList<>()).add(new long[] {item, cat});
+                        if (rnd.nextInt(15) == 0) { // a producer retry: the same event again
+                            send(producer, Topics.DEFAULT.clicks(), key, click(id, user, item, cat, now));
+                        }
+                    }
+                    if (rnd.nextInt(5) == 0) {
+                        int n = 1 + rnd.nextInt(MAX_CANDIDATES);
+                        long[][] cand = new long[2][n];
+                        for (int i = 0; i < n; i++) {
+                            cand[0][i] = items[rnd.nextInt(items.length)];
+                            cand[1][i] = categories[rnd.nextInt(categories.length)];
+                        }
+                        String id = "req-" + user + "-" + round;
+                        requests.put(id, cand);
+                        send(producer, Topics.DEFAULT.requests(), key, request(id, user, now, cand));
+                    }
+                }
+                // malformed input, mixed in
+                malformed.add(sent(producer, Topics.DEFAULT.clicks(), new byte[] {9, 9, 9}, "undecodable"));
+                malformed.add(sent(producer, Topics.DEFAULT.requests(),
+                        request("too-big", 3, now, new long[2][MAX_CANDIDATES + 1]), "too_many_candidates"));
+                if (round % 3 == 0) {
+                    malformed.add(sent(producer, Topics.DEFAULT.clicks(), click("x" + round, 0, items[0], categories[0], now),
+                            "missing_user_id"));
+                    malformed.add(sent(producer, Topics.DEFAULT.clicks(), click("t" + round, 5, items[0], categories[0], 0),
+                            "bad_event_time"));
+                    malformed.add(sent(producer, Topics.DEFAULT.requests(), request("empty-" + round, 5, now, new long[2][0]),
+                            "empty_candidates"));
+                    malformed.add(sent(producer, Topics.DEFAULT.requests(), null, "undecodable"));
+                }
+            }
+            producer.flush();
+        }
+
+        Configuration conf = new Configuration();
+        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        conf.set(DienJobOptions.MODEL_PATH, GoldenCases.bundleDir(BUNDLE).toString());
+        conf.set(DienJobOptions.MAX_CANDIDATES, MAX_CANDIDATES);
+        conf.set(DienJobOptions.PARALLELISM, 2);
+        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        DienJobConfig config = DienJobConfig.from(conf);
+        DienScoringJob.configure(conf, config);
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, tmp.resolve("checkpoints").toUri().toString());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.configure(conf);
+        DienScoringJob.forKafka(config).addTo(env);
+        JobClient job = env.executeAsync("dien-itcase");
+        List<ConsumerRecord<byte[], byte[]>> scoreRecords;
+        List<ConsumerRecord<byte[], byte[]>> deadRecords;
+        try {
+            scoreRecords = consume(Topics.DEFAULT.scores(), requests.size());
+            deadRecords = consume(Topics.DEFAULT.deadLetters(), malformed.size());
+        } finally {
+            job.cancel().get();
+        }
+
+        // Every request scored exactly once, each score equal to the model core on the user's applied clicks.
+        DienScorer scorer = model.newScorer();
+        Map<String, Integer> seen = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : scoreRecords) {
+            CtrScore s = CtrScore.getDecoder().decode(r.value());
+            seen.merge(s.getRequestId(), 1, Integer::sum);
+            assertThat(r.key()).isEqualTo(UserKeys.key(s.getUserId()));
+            long[][] cand = requests.get(s.getRequestId());
+            List<long[]> history = appliedClicks.getOrDefault(s.getUserId(), List.of())
+                    .subList(0, s.getHistoryLength());
+            InterestState state = scorer.newState();
+            history.forEach(c -> state.append(scorer, c[0], c[1]));
+            float[] expected = new float[cand[0].length];
+            state.score(scorer, s.getUserId(), cand[0], cand[1], expected.length, Semantics.STREAMING, expected);
+            assertThat(s.getScores()).hasSize(expected.length);
+            for (int i = 0; i < expected.length; i++) {
+                assertThat(s.getScores().get(i).getItemId()).isEqualTo(cand[0][i]);
+                assertThat((double) s.getScores().get(i).getCtr()).as("request %s candidate %d", s.getRequestId(), i)
+                        .isCloseTo(expected[i], within(CTR_TOLERANCE));
+            }
+            assertThat(s.getModelVersion()).isEqualTo("official-1000");
+            assertThat(s.getModelFingerprint()).isEqualTo(model.fingerprint());
+        }
+        assertThat(seen.keySet()).containsExactlyInAnyOrderElementsOf(requests.keySet());
+        assertThat(seen.values()).allMatch(n -> n == 1);
+
+        // Every malformed record dead-lettered once, with its coordinates, reason and original bytes.
+        Map<String, DeadLetter> byCoordinates = new HashMap<>();
+        for (ConsumerRecord<byte[], byte[]> r : deadRecords) {
+            DeadLetter d = DeadLetter.getDecoder().decode(r.value());
+            assertThat(byCoordinates.put(d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset(), d)).isNull();
+        }
+        assertThat(byCoordinates).hasSize(malformed.size());
+        for (Sent m : malformed) {
+            DeadLetter d = byCoordinates.get(m.topic() + "/" + m.partition() + "/" + m.offset());
+            assertThat(d).as("dead letter for %s/%d/%d", m.topic(), m.partition(), m.offset()).isNotNull();
+            assertThat(d.getReason()).isEqualTo(m.reason());
+            assertThat(d.getPayload()).isEqualTo(ByteBuffer.wrap(m.value() == null ? new byte[0] : m.value()));
+        }
+    }
+
+    private static KafkaProducer<byte[], byte[]> producer() {
+        Properties p = kafka.clientProperties();
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("enable.idempotence", "true");
+        return new KafkaProducer<>(p);
+    }
+
+    private static RecordMetadata send(KafkaProducer<byte[], byte[]> producer, String topic, byte[] key, byte[] value)
+            throws Exception {
+        return producer.send(new ProducerRecord<>(topic, key, value)).get();
+    }
+
+    private static Sent sent(KafkaProducer<byte[], byte[]> producer, String topic, byte[] value, String reason) throws Exception {
+        RecordMetadata md = send(producer, topic, UserKeys.key(99), value);
+        return new Sent(topic, md.partition(), md.offset(), value, reason);
+    }
+
+    private static byte[] click(String id, long user, long item, long cat, long time) {
+        return AvroMessages.encode(new ClickEvent(id, user, item, cat, Instant.ofEpochMilli(time)));
+    }
+
+    private static byte[] request(String id, long user, long time, long[][] cand) {
+        List<Candidate> c = new ArrayList<>();
+        for (int i = 0; i < cand[0].length; i++) {
+            c.add(new Candidate(cand[0][i] == 0 ? 5L : cand[0][i], cand[1][i] == 0 ? 5L : cand[1][i]));
+        }
+        return AvroMessages.encode(new AdRequest(id, user, Instant.ofEpochMilli(time), c));
+    }
+
+    /** Reads the topic from the start until {@code expected} records arrived, then a little longer to catch extras. */
+    private static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int expected) {
+        Properties p = kafka.clientProperties();
+        p.put("group.id", "itcase-" + topic);
+        p.put("auto.offset.reset", "earliest");
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 120_000;
+            long quietUntil = Long.MAX_VALUE;
+            while (System.currentTimeMillis() < Math.min(deadline, quietUntil)) {
+                consumer.poll(Duration.ofMillis(200)).forEach(out::add);
+                if (out.size() >= expected && quietUntil == Long.MAX_VALUE) {
+                    quietUntil = System.currentTimeMillis() + 2_000;
+                }
+            }
+        }
+        assertThat(out).as("records on " + topic).hasSizeGreaterThanOrEqualTo(expected);
+        return out;
+    }
+}
