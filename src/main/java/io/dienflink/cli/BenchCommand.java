@@ -112,7 +112,8 @@ final class BenchCommand implements Callable<Integer> {
         long markTime = 0;
         long markCount = 0;
         long last = 0;
-        long lastChange = System.nanoTime();
+        long drainStart = System.nanoTime();
+        long lastChange = drainStart;
         while (true) {
             Thread.sleep(250);
             long n = pipeline.scorerRecordsIn();
@@ -121,15 +122,18 @@ final class BenchCommand implements Callable<Integer> {
                 lastChange = now;
                 last = n;
             }
-            if (markTime == 0 && n >= mark) {
-                markTime = now;
-                markCount = n;
-            }
             if (n >= clicks) {
-                double rate = (n - markCount) / ((now - markTime) / 1e9);
+                // over the last 80 %; if the mark was crossed in this very poll, over the whole drain
+                double rate = markTime > 0 && n > markCount
+                        ? (n - markCount) / ((now - markTime) / 1e9)
+                        : n / ((now - drainStart) / 1e9);
                 err.printf("Drained %d clicks; %.0f clicks/s after the first 20 %%%n", n, rate);
                 err.flush();
                 return rate;
+            }
+            if (markTime == 0 && n >= mark) {
+                markTime = now;
+                markCount = n;
             }
             if (now - lastChange > 60_000_000_000L) {
                 throw new IllegalStateException("the job stopped reading clicks at " + n + " of " + clicks);
