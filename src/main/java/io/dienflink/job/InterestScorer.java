@@ -10,7 +10,6 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.MapStateDescriptor;
@@ -200,23 +199,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
 
     /** The user's window as an {@link InterestState}, oldest click first. */
     private InterestState load(UserHeader h) throws Exception {
-        int hidden = h.lastState.length;
-        long[] items = new long[h.count];
-        long[] categories = new long[h.count];
-        float[] states = new float[h.count * hidden];
-        // A slot's position in time: slot s holds the t-th oldest click, t = (s - oldest) mod capacity.
-        int oldest = h.count < h.capacity ? 0 : h.next;
-        for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
-            int t = Math.floorMod(e.getKey() - oldest, h.capacity);
-            if (t >= h.count) {
-                continue; // a slot beyond the window of a trimmed ring
-            }
-            ClickEntry c = e.getValue();
-            items[t] = c.itemId;
-            categories[t] = c.categoryId;
-            System.arraycopy(c.state, 0, states, t * hidden, hidden);
-        }
-        return InterestState.restore(h.modelFingerprint, h.capacity, hidden, h.totalClicks, items, categories, states);
+        return UserWindows.toInterestState(h, window.entries());
     }
 
     /**
@@ -224,17 +207,11 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
      * semantics), rewriting the window entries; the header keeps its de-duplication and expiry data.
      */
     private UserHeader rebuild(UserHeader old) throws Exception {
-        InterestState state = load(old);
-        state.rebuild(scorer);
-        UserHeader h = old.copy();
-        h.modelFingerprint = state.modelFingerprint();
-        h.capacity = state.capacity();
-        h.count = state.windowLength();
-        h.next = h.count == h.capacity ? 0 : h.count;
-        h.lastState = h.count == 0 ? new float[model.config().hiddenDim()] : state.stateAt(h.count - 1);
+        InterestState state = UserWindows.rebuild(scorer, old, window.entries());
+        UserHeader h = UserWindows.headerOf(old, state, model.config().hiddenDim());
         window.clear();
         for (int t = 0; t < h.count; t++) {
-            window.put(t, new ClickEntry(state.itemAt(t), state.categoryAt(t), state.stateAt(t)));
+            window.put(t, UserWindows.entry(state, t));
         }
         stateRebuilds.inc();
         return h;

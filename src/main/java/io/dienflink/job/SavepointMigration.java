@@ -1,0 +1,217 @@
+package io.dienflink.job;
+
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
+import io.dienflink.model.InterestState;
+import io.dienflink.model.ModelBundle;
+import java.nio.file.Path;
+import java.util.Map;
+import com.esotericsoftware.kryo.serializers.JavaSerializer;
+import org.apache.flink.api.common.serialization.SerializerConfigImpl;
+import org.apache.flink.runtime.checkpoint.InflightDataRescalingDescriptor;
+import org.apache.flink.runtime.checkpoint.OperatorState;
+import org.apache.flink.api.common.JobExecutionResult;
+import org.apache.flink.api.common.RuntimeExecutionMode;
+import org.apache.flink.api.common.accumulators.LongCounter;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.state.MapState;
+import org.apache.flink.api.common.state.ValueState;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.OperatorTransformation;
+import org.apache.flink.state.api.SavepointReader;
+import org.apache.flink.state.api.SavepointWriter;
+import org.apache.flink.state.api.StateBootstrapTransformation;
+import org.apache.flink.state.api.functions.KeyedStateBootstrapFunction;
+import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.datastream.DataStream;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Rewrites a savepoint of the scoring job for a new model bundle, with Flink's State Processor
+ * API: every user's states are rebuilt eagerly from the stored raw clicks (as the job would do
+ * lazily on the user's next event), and a new savepoint is written with every other operator's
+ * state (Kafka offsets, sinks) kept as it was. The job started from it under the new bundle
+ * rebuilds nobody.
+ */
+public final class SavepointMigration {
+    private static final Logger LOG = LoggerFactory.getLogger(SavepointMigration.class);
+    private static final String USERS = "users";
+    private static final String REBUILT = "rebuilt";
+
+    private SavepointMigration() {}
+
+    /** What a migration did. */
+    public record Result(long users, long rebuilt, long millis) {
+        public double usersPerSecond() {
+            return users / Math.max(1e-3, millis / 1000.0);
+        }
+    }
+
+    /**
+     * @param savepoint the savepoint (or retained checkpoint) directory to read
+     * @param bundlePath the new model bundle; validated before anything is read
+     * @param output where to write the new savepoint (must not exist)
+     * @param parallelism parallelism of the migration job
+     */
+    public static Result migrate(String savepoint, String bundlePath, String output, int parallelism) throws Exception {
+        ModelBundle bundle = ModelBundle.load(Path.of(bundlePath));
+        long t0 = System.nanoTime();
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        // The writer ships the existing operators' state through Kryo, whose generated accessors
+        // cannot instantiate Flink's private rescaling descriptors on Java 17 (IllegalAccessError);
+        // Java serialization of those objects works.
+        SerializerConfigImpl serializers = (SerializerConfigImpl) env.getConfig().getSerializerConfig();
+        @SuppressWarnings("unchecked")
+        Class<? extends com.esotericsoftware.kryo.Serializer<?>> java =
+                (Class<? extends com.esotericsoftware.kryo.Serializer<?>>) (Class<?>) JavaSerializer.class;
+        serializers.addDefaultKryoSerializer(OperatorState.class, java);
+        serializers.addDefaultKryoSerializer(InflightDataRescalingDescriptor.class, java);
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(parallelism);
+        EmbeddedRocksDBStateBackend backend = new EmbeddedRocksDBStateBackend(true);
+        OperatorIdentifier scorer = OperatorIdentifier.forUid(DienScoringJob.UID_SCORER);
+        DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, backend)
+                .readKeyedState(scorer, new RebuildingReader(bundlePath, bundle.fingerprint()), Types.LONG,
+                        TypeInformation.of(UserSnapshot.class));
+        StateBootstrapTransformation<UserSnapshot> rewritten = OperatorTransformation.bootstrapWith(users)
+                .keyBy(u -> u.userId, Types.LONG)
+                .transform(new UserWriter());
+        SavepointWriter.fromExistingSavepoint(env, savepoint, backend)
+                .removeOperator(scorer)
+                .withOperator(scorer, rewritten)
+                .write(output);
+        JobExecutionResult result = env.execute("dien-flink migrate to " + bundle.config().modelVersion());
+        Long n = result.getAccumulatorResult(USERS);
+        Long r = result.getAccumulatorResult(REBUILT);
+        Result out = new Result(n == null ? 0 : n, r == null ? 0 : r, (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("Migrated {} users ({} rebuilt) to {} in {} ms", out.users(), out.rebuilt(), bundle.fingerprint(), out.millis());
+        return out;
+    }
+
+    /**
+     * Every user stored in a savepoint of the job, as it is stored (for inspection and tests): runs a
+     * small batch job and collects the result in this process.
+     */
+    public static java.util.List<UserSnapshot> readUsers(String savepoint) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(1);
+        DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, new EmbeddedRocksDBStateBackend(true))
+                .readKeyedState(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), new PlainReader(), Types.LONG,
+                        TypeInformation.of(UserSnapshot.class));
+        java.util.List<UserSnapshot> out = new java.util.ArrayList<>();
+        try (var it = users.executeAndCollect("dien-flink read savepoint")) {
+            it.forEachRemaining(out::add);
+        }
+        return out;
+    }
+
+    /** Reads each user as stored. */
+    static final class PlainReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
+        private transient ValueState<UserHeader> header;
+        private transient MapState<Integer, ClickEntry> window;
+
+        @Override
+        public void open(OpenContext context) {
+            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
+            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+        }
+
+        @Override
+        public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
+            UserHeader h = header.value();
+            if (h != null) {
+                ClickEntry[] entries = new ClickEntry[h.capacity];
+                for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
+                    entries[e.getKey()] = e.getValue();
+                }
+                out.collect(new UserSnapshot(user, h, entries));
+            }
+        }
+    }
+
+    /** Reads each user and rebuilds it under the new model, unless it was already built by it. */
+    static final class RebuildingReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
+        private final String bundlePath;
+        private final String fingerprint;
+        private transient DienScorer scorer;
+        private transient ValueState<UserHeader> header;
+        private transient MapState<Integer, ClickEntry> window;
+        private transient LongCounter users;
+        private transient LongCounter rebuilt;
+
+        RebuildingReader(String bundlePath, String fingerprint) {
+            this.bundlePath = bundlePath;
+            this.fingerprint = fingerprint;
+        }
+
+        @Override
+        public void open(OpenContext context) {
+            DienModel model = DienModel.load(Path.of(bundlePath));
+            if (!model.fingerprint().equals(fingerprint)) {
+                throw new IllegalStateException("the bundle at " + bundlePath + " changed during the migration");
+            }
+            scorer = model.newScorer();
+            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
+            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+            users = getRuntimeContext().getLongCounter(USERS);
+            rebuilt = getRuntimeContext().getLongCounter(REBUILT);
+        }
+
+        @Override
+        public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
+            UserHeader h = header.value();
+            if (h == null) {
+                return;
+            }
+            users.add(1);
+            if (h.modelFingerprint == scorer.model().fingerprint64()) {
+                ClickEntry[] entries = new ClickEntry[h.capacity];
+                for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
+                    entries[e.getKey()] = e.getValue();
+                }
+                out.collect(new UserSnapshot(user, h, entries));
+                return;
+            }
+            InterestState state = UserWindows.rebuild(scorer, h, window.entries());
+            UserHeader nh = UserWindows.headerOf(h, state, scorer.model().config().hiddenDim());
+            ClickEntry[] entries = new ClickEntry[nh.capacity];
+            for (int t = 0; t < nh.count; t++) {
+                entries[t] = UserWindows.entry(state, t);
+            }
+            rebuilt.add(1);
+            out.collect(new UserSnapshot(user, nh, entries));
+        }
+    }
+
+    /** Writes a user back as the scoring operator keeps it, with its expiry timer. */
+    static final class UserWriter extends KeyedStateBootstrapFunction<Long, UserSnapshot> {
+        private transient ValueState<UserHeader> header;
+        private transient MapState<Integer, ClickEntry> window;
+
+        @Override
+        public void open(OpenContext context) {
+            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
+            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+        }
+
+        @Override
+        public void processElement(UserSnapshot u, Context ctx) throws Exception {
+            header.update(u.header);
+            for (int slot = 0; slot < u.entries.length; slot++) {
+                if (u.entries[slot] != null) {
+                    window.put(slot, u.entries[slot]);
+                }
+            }
+            if (u.header.expiryTimer != 0) {
+                ctx.timerService().registerProcessingTimeTimer(u.header.expiryTimer);
+            }
+        }
+    }
+}

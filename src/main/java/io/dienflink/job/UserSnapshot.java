@@ -1,0 +1,29 @@
+package io.dienflink.job;
+
+/**
+ * One user's stored state as a record that can travel through a batch job (the savepoint
+ * migration): the header and the window entries, entry t for ring slot t.
+ */
+public final class UserSnapshot {
+    public long userId;
+    public UserHeader header;
+    public ClickEntry[] entries;
+
+    public UserSnapshot() {}
+
+    UserSnapshot(long userId, UserHeader header, ClickEntry[] entries) {
+        this.userId = userId;
+        this.header = header;
+        this.entries = entries;
+    }
+
+    /** The stored clicks as (item id, category id) pairs, oldest first. */
+    public long[][] clicks() {
+        long[][] out = new long[header.count][];
+        for (int t = 0; t < header.count; t++) {
+            ClickEntry e = entries[header.slot(t)];
+            out[t] = new long[] {e.itemId, e.categoryId};
+        }
+        return out;
+    }
+}
