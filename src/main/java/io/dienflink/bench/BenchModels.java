@@ -27,6 +27,12 @@ public final class BenchModels {
         return cached;
     }
 
+    /** A second untrained model of the same architecture and vocabulary (other weights): the model an upgrade moves to. */
+    public static ModelBundle officialUpgrade(int maxHistory) {
+        return UntrainedBundles.random(
+                UntrainedBundles.officialArchitecture("untrained-bench-upgrade-T" + maxHistory, OFFICIAL_VOCAB, maxHistory), 2020);
+    }
+
     /** {@code n} random clicks as {@code [2][n]}: item ids and category ids, 5% outside the vocabulary. */
     public static long[][] clicks(int n, long seed) {
         SplittableRandom r = new SplittableRandom(seed);

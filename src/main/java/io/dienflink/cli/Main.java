@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "dien-flink", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Real-time DIEN click-through-rate scoring on Apache Flink.",
-        subcommands = {ScoreCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, BundleCommand.class,
+        subcommands = {ScoreCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, MigrateCommand.class,
+                BundleCommand.class,
                 ModelBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

@@ -62,24 +62,14 @@ public final class SavepointMigration {
     public static Result migrate(String savepoint, String bundlePath, String output, int parallelism) throws Exception {
         ModelBundle bundle = ModelBundle.load(Path.of(bundlePath));
         long t0 = System.nanoTime();
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        // The writer ships the existing operators' state through Kryo, whose generated accessors
-        // cannot instantiate Flink's private rescaling descriptors on Java 17 (IllegalAccessError);
-        // Java serialization of those objects works.
-        SerializerConfigImpl serializers = (SerializerConfigImpl) env.getConfig().getSerializerConfig();
-        @SuppressWarnings("unchecked")
-        Class<? extends com.esotericsoftware.kryo.Serializer<?>> java =
-                (Class<? extends com.esotericsoftware.kryo.Serializer<?>>) (Class<?>) JavaSerializer.class;
-        serializers.addDefaultKryoSerializer(OperatorState.class, java);
-        serializers.addDefaultKryoSerializer(InflightDataRescalingDescriptor.class, java);
-        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        env.setParallelism(parallelism);
+        StreamExecutionEnvironment env = environment(parallelism);
         EmbeddedRocksDBStateBackend backend = new EmbeddedRocksDBStateBackend(true);
         OperatorIdentifier scorer = OperatorIdentifier.forUid(DienScoringJob.UID_SCORER);
         DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, backend)
                 .readKeyedState(scorer, new RebuildingReader(bundlePath, bundle.fingerprint()), Types.LONG,
                         TypeInformation.of(UserSnapshot.class));
-        StateBootstrapTransformation<UserSnapshot> rewritten = OperatorTransformation.bootstrapWith(users)
+        StateBootstrapTransformation<UserSnapshot> rewritten = OperatorTransformation
+                .bootstrapWith(users.filter(u -> u.header != null).returns(UserSnapshot.class))
                 .keyBy(u -> u.userId, Types.LONG)
                 .transform(new UserWriter());
         SavepointWriter.fromExistingSavepoint(env, savepoint, backend)
@@ -95,19 +85,39 @@ public final class SavepointMigration {
     }
 
     /**
+     * A batch environment for State Processor API jobs. The writer ships existing operators' state
+     * through Kryo, whose generated accessors cannot instantiate Flink's private rescaling
+     * descriptors on Java 17 (IllegalAccessError); Java serialization of those objects works.
+     */
+    public static StreamExecutionEnvironment environment(int parallelism) {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        SerializerConfigImpl serializers = (SerializerConfigImpl) env.getConfig().getSerializerConfig();
+        @SuppressWarnings("unchecked")
+        Class<? extends com.esotericsoftware.kryo.Serializer<?>> java =
+                (Class<? extends com.esotericsoftware.kryo.Serializer<?>>) (Class<?>) JavaSerializer.class;
+        serializers.addDefaultKryoSerializer(OperatorState.class, java);
+        serializers.addDefaultKryoSerializer(InflightDataRescalingDescriptor.class, java);
+        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
+        env.setParallelism(parallelism);
+        return env;
+    }
+
+    /**
      * Every user stored in a savepoint of the job, as it is stored (for inspection and tests): runs a
      * small batch job and collects the result in this process.
      */
     public static java.util.List<UserSnapshot> readUsers(String savepoint) throws Exception {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.setRuntimeMode(RuntimeExecutionMode.BATCH);
-        env.setParallelism(1);
+        StreamExecutionEnvironment env = environment(1);
         DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, new EmbeddedRocksDBStateBackend(true))
                 .readKeyedState(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), new PlainReader(), Types.LONG,
                         TypeInformation.of(UserSnapshot.class));
         java.util.List<UserSnapshot> out = new java.util.ArrayList<>();
         try (var it = users.executeAndCollect("dien-flink read savepoint")) {
-            it.forEachRemaining(out::add);
+            it.forEachRemaining(u -> {
+                if (u.header != null) {
+                    out.add(u);
+                }
+            });
         }
         return out;
     }
@@ -116,17 +126,21 @@ public final class SavepointMigration {
     static final class PlainReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
         private transient ValueState<UserHeader> header;
         private transient MapState<Integer, ClickEntry> window;
+        private transient SeenKeys seen;
 
         @Override
         public void open(OpenContext context) {
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+            seen = new SeenKeys();
         }
 
         @Override
         public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
             UserHeader h = header.value();
-            if (h != null) {
+            if (h == null || !seen.add(user)) {
+                out.collect(UserSnapshot.skipped(user));
+            } else {
                 ClickEntry[] entries = new ClickEntry[h.capacity];
                 for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
                     entries[e.getKey()] = e.getValue();
@@ -145,6 +159,7 @@ public final class SavepointMigration {
         private transient MapState<Integer, ClickEntry> window;
         private transient LongCounter users;
         private transient LongCounter rebuilt;
+        private transient SeenKeys seen;
 
         RebuildingReader(String bundlePath, String fingerprint) {
             this.bundlePath = bundlePath;
@@ -162,12 +177,14 @@ public final class SavepointMigration {
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
             users = getRuntimeContext().getLongCounter(USERS);
             rebuilt = getRuntimeContext().getLongCounter(REBUILT);
+            seen = new SeenKeys();
         }
 
         @Override
         public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
             UserHeader h = header.value();
-            if (h == null) {
+            if (h == null || !seen.add(user)) {
+                out.collect(UserSnapshot.skipped(user));
                 return;
             }
             users.add(1);

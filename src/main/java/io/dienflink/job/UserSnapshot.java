@@ -17,6 +17,15 @@ public final class UserSnapshot {
         this.entries = entries;
     }
 
+    /**
+     * A placeholder for a key a reader does not emit (no header, or seen before): the State
+     * Processor API's source turns a key without output into a null record, which breaks the job,
+     * so readers emit this and the next step drops it.
+     */
+    static UserSnapshot skipped(long userId) {
+        return new UserSnapshot(userId, null, null);
+    }
+
     /** The stored clicks as (item id, category id) pairs, oldest first. */
     public long[][] clicks() {
         long[][] out = new long[header.count][];

@@ -49,6 +49,7 @@ final class UserWindows {
         UserHeader h = old.copy();
         h.modelFingerprint = rebuilt.modelFingerprint();
         h.capacity = rebuilt.capacity();
+        h.totalClicks = rebuilt.totalClicks();
         h.count = rebuilt.windowLength();
         h.next = h.count == h.capacity ? 0 : h.count;
         h.lastState = h.count == 0 ? new float[hidden] : rebuilt.stateAt(h.count - 1);

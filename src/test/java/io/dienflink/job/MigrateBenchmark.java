@@ -1,0 +1,97 @@
+package io.dienflink.job;
+
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
+import io.dienflink.model.InterestState;
+import io.dienflink.model.ModelBundle;
+import io.dienflink.model.UntrainedBundles;
+import io.dienflink.traffic.SyntheticWorld;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.flink.api.common.functions.OpenContext;
+import org.apache.flink.api.common.functions.RichMapFunction;
+import org.apache.flink.api.common.typeinfo.TypeInformation;
+import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.state.api.OperatorIdentifier;
+import org.apache.flink.state.api.OperatorTransformation;
+import org.apache.flink.state.api.SavepointWriter;
+import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Throughput of {@code migrate}: a savepoint of N users with full windows (T = 100, official
+ * dimensions), built by model A, rewritten for model B. The input savepoint is bootstrapped with
+ * the State Processor API (the same writer the migration uses). Not part of the test suite; run with
+ * {@code ./mvnw -q test -Dtest=MigrateBenchmark -Dgroups=benchmark -DexcludedGroups=none [-Dusers=N]}.
+ */
+@Tag("benchmark")
+class MigrateBenchmark {
+
+    /** User i with 110 synthetic clicks appended under model A (a full window of 100). */
+    static final class SyntheticUser extends RichMapFunction<Long, UserSnapshot> {
+        private final String model;
+        private final int users;
+        private transient DienScorer scorer;
+        private transient SyntheticWorld world;
+
+        SyntheticUser(String model, int users) {
+            this.model = model;
+            this.users = users;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            scorer = DienModel.load(Path.of(model)).newScorer();
+            world = new SyntheticWorld(users, 50, 100, 3);
+        }
+
+        @Override
+        public UserSnapshot map(Long user) {
+            int u = user.intValue();
+            InterestState s = scorer.newState();
+            for (int i = 0; i < 110; i++) {
+                SyntheticWorld.Click c = world.click(u);
+                s.append(scorer, c.itemId(), c.categoryId());
+            }
+            UserHeader h = UserWindows.headerOf(UserHeader.fresh(0, 100, 36, 64), s, 36);
+            ClickEntry[] entries = new ClickEntry[100];
+            for (int t = 0; t < s.windowLength(); t++) {
+                entries[t] = UserWindows.entry(s, t);
+            }
+            return new UserSnapshot(SyntheticWorld.id(u), h, entries);
+        }
+    }
+
+    @Test
+    void migrateThroughput() throws Exception {
+        int users = Integer.getInteger("users", 20_000);
+        Path dir = Files.createTempDirectory("dien-migrate-bench");
+        ModelBundle a = UntrainedBundles.random(UntrainedBundles.officialArchitecture("a",
+                new io.dienflink.model.ModelConfig.VocabSizes(10_000, 5_000, 50), 100), 1);
+        ModelBundle b = UntrainedBundles.random(UntrainedBundles.officialArchitecture("b",
+                new io.dienflink.model.ModelConfig.VocabSizes(10_000, 5_000, 50), 100), 2);
+        a.writeTo(dir.resolve("a"));
+        b.writeTo(dir.resolve("b"));
+
+        String input = dir.resolve("input").toUri().toString();
+        StreamExecutionEnvironment env = SavepointMigration.environment(2);
+        String modelA = dir.resolve("a").toString();
+        SavepointWriter.newSavepoint(env, new EmbeddedRocksDBStateBackend(true), 128)
+                .withOperator(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), OperatorTransformation
+                        .bootstrapWith(env.fromSequence(0, users - 1).map(new SyntheticUser(modelA, users))
+                                .returns(TypeInformation.of(UserSnapshot.class)))
+                        .keyBy(u -> u.userId, Types.LONG)
+                        .transform(new SavepointMigration.UserWriter()))
+                .write(input);
+        long t0 = System.nanoTime();
+        env.execute("bootstrap savepoint");
+        System.out.printf("bootstrapped %d users in %.1f s%n", users, (System.nanoTime() - t0) / 1e9);
+
+        SavepointMigration.Result r = SavepointMigration.migrate(input, dir.resolve("b").toString(),
+                dir.resolve("output").toUri().toString(), 2);
+        System.out.printf("| %d users, T = 100, parallelism 2 | %d rebuilt | %.1f s | %.0f users/s |%n", r.users(),
+                r.rebuilt(), r.millis() / 1000.0, r.usersPerSecond());
+    }
+}
