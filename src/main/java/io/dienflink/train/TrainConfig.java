@@ -1,0 +1,67 @@
+package io.dienflink.train;
+
+import java.util.List;
+
+/**
+ * Hyper-parameters of a training run. The architecture fields become the bundle's manifest: TF1
+ * cells (reset before), the official code's AUGRU form, din-mlp attention with query projection and
+ * sigmoid layers, PReLU head without batch normalisation (population statistics for dice and batch
+ * norm are a training-time approximation the streaming path would not reproduce exactly).
+ *
+ * @param auxWeight α in L = L_target + α·L_aux (the paper's auxiliary loss on sampled negatives)
+ * @param threads worker threads per minibatch
+ */
+public record TrainConfig(
+        ModelKind kind,
+        int embeddingDim,
+        int hiddenDim,
+        int maxHistory,
+        List<Integer> attentionLayers,
+        List<Integer> headLayers,
+        double learningRate,
+        int batchSize,
+        int epochs,
+        double auxWeight,
+        long seed,
+        int threads) {
+
+    public TrainConfig {
+        attentionLayers = List.copyOf(attentionLayers);
+        headLayers = List.copyOf(headLayers);
+        if (kind == ModelKind.DIEN && 2 * embeddingDim != hiddenDim) {
+            // the auxiliary loss scores h_t against the next item vector with an inner product
+            throw new IllegalArgumentException("DIEN's auxiliary loss needs hiddenDim = 2·embeddingDim");
+        }
+    }
+
+    /** The official dimensions (E = 18, H = 36, attention [80, 40], head [200, 80]). */
+    public static TrainConfig defaults(ModelKind kind, int maxHistory, int epochs, long seed) {
+        return new TrainConfig(kind, 18, 36, maxHistory, List.of(80, 40), List.of(200, 80), 1e-3, 128, epochs, 1.0, seed,
+                Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
+    }
+
+    public TrainConfig withEpochs(int n) {
+        return new TrainConfig(kind, embeddingDim, hiddenDim, maxHistory, attentionLayers, headLayers, learningRate, batchSize,
+                n, auxWeight, seed, threads);
+    }
+
+    /** D = 2E. */
+    public int itemDim() {
+        return 2 * embeddingDim;
+    }
+
+    /** Width of the vectors attention compares the candidate with: h_t for DIEN, the item vector for DIN. */
+    public int keyDim() {
+        return kind == ModelKind.DIEN ? hiddenDim : itemDim();
+    }
+
+    /** Size of the head's input for this kind of model. */
+    public int headInput() {
+        int d = itemDim();
+        return switch (kind) {
+            case BASE -> embeddingDim + 2 * d; // the official Model_DNN: [e_u ; e_a ; s], no product term
+            case DIN -> embeddingDim + 4 * d;
+            case DIEN -> embeddingDim + 3 * d + hiddenDim;
+        };
+    }
+}
