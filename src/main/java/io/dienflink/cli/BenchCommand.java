@@ -73,7 +73,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream stdout = System.out;
         System.setOut(System.err);
         try {
-            Path bundle = model != null ? model : ShippedBundle.resolve();
+            Path bundle = model != null ? model : ShippedBundle.resolve(ShippedBundle.UNTRAINED);
             Configuration conf = new Configuration();
             conf.set(DienJobOptions.MODEL_PATH, bundle.toString());
             conf.set(DienJobOptions.PARALLELISM, parallelism);

@@ -52,7 +52,7 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--delivery", defaultValue = "AT_LEAST_ONCE", description = "AT_LEAST_ONCE or EXACTLY_ONCE. Default: ${DEFAULT-VALUE}")
     DeliveryGuarantee delivery;
 
-    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: the shipped demo bundle.")
+    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: the shipped demo bundle (DIEN trained on the synthetic traffic).")
     Path model;
 
     @Option(names = "--seed", defaultValue = "7", description = "Traffic seed. Default: ${DEFAULT-VALUE}")
@@ -68,7 +68,7 @@ final class DemoCommand implements Callable<Integer> {
         // Libraries (Kafka's storage formatter among them) print to System.out; stdout is for the summary.
         PrintStream stdout = System.out;
         System.setOut(System.err);
-        Path bundle = model != null ? model : ShippedBundle.resolve();
+        Path bundle = model != null ? model : ShippedBundle.resolve(ShippedBundle.DEMO);
         Configuration conf = new Configuration();
         conf.set(DienJobOptions.MODEL_PATH, bundle.toString());
         conf.set(DienJobOptions.PARALLELISM, parallelism);

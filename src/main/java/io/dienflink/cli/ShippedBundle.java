@@ -7,24 +7,27 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 
 /**
- * The demo bundle that ships with the project: {@code bundles/demo-untrained} when run from the
- * checkout, else the copy inside the jar, extracted to a temporary directory.
+ * Bundles that ship with the project: {@code bundles/<name>} when run from the checkout, else the
+ * copy inside the jar, extracted to a temporary directory. {@value #DEMO} is DIEN trained on the
+ * synthetic traffic; {@value #UNTRAINED} has random weights of the official dimensions with T = 100
+ * (the end-to-end benchmark's model, whose speed does not depend on the weights).
  */
 final class ShippedBundle {
-    static final String NAME = "demo-untrained";
+    static final String DEMO = "demo";
+    static final String UNTRAINED = "demo-untrained";
 
     private ShippedBundle() {}
 
-    static Path resolve() throws IOException {
-        Path local = Path.of("bundles", NAME);
+    static Path resolve(String name) throws IOException {
+        Path local = Path.of("bundles", name);
         if (Files.isRegularFile(local.resolve("model.json"))) {
             return local;
         }
         Path dir = Files.createTempDirectory("dien-bundle");
         for (String f : new String[] {"model.json", "weights.npz"}) {
-            try (InputStream in = ShippedBundle.class.getResourceAsStream("/bundles/" + NAME + "/" + f)) {
+            try (InputStream in = ShippedBundle.class.getResourceAsStream("/bundles/" + name + "/" + f)) {
                 if (in == null) {
-                    throw new IOException("the jar has no shipped bundle " + NAME + "; pass --model");
+                    throw new IOException("the jar has no shipped bundle " + name + "; pass --model");
                 }
                 Files.copy(in, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
             }

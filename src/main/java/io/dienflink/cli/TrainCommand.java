@@ -85,9 +85,8 @@ final class TrainCommand implements Callable<Integer> {
             err.printf("Bundle %s (%s) written to %s; streaming-semantics test AUC %.4f%n", version, fingerprint, output,
                     streamingAuc);
         }
-        String command = String.join(" ", spec.commandLine().getParseResult().originalArgs());
-        TrainingReport.modelCard(output.resolve("MODEL_CARD.md"), cfg, dataset, r, streamingAuc, fingerprint,
-                "dien-flink train " + command);
+        String command = "dien-flink train " + String.join(" ", spec.commandLine().getParseResult().expandedArgs());
+        TrainingReport.modelCard(output.resolve("MODEL_CARD.md"), cfg, dataset, r, streamingAuc, fingerprint, command);
         TrainingReport.plot(output.resolve("training.png"), kind + " on " + raw.description(), r);
         out.printf("train model=%s auc=%.4f logloss=%.4f samples_per_s=%.0f%n", kind.name().toLowerCase(), r.auc(),
                 r.logloss(), r.samplesPerSecond());

@@ -96,7 +96,9 @@ public final class TrainingReport {
                 if (px >= 0) {
                     g.drawLine(px, py, x, y);
                 }
-                g.fillOval(x - 3, y - 3, 6, 6);
+                if (xs.length <= 60) {
+                    g.fillOval(x - 3, y - 3, 6, 6);
+                }
                 px = x;
                 py = y;
             }

@@ -1,0 +1,63 @@
+package io.dienflink.cli;
+
+import io.dienflink.kafka.Topics;
+import io.dienflink.traffic.SyntheticWorld;
+import io.dienflink.traffic.TrafficGenerator;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** The synthetic traffic generator against an external Kafka (the docker-compose `traffic` service). */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+        description = "Produces synthetic clicks and ad requests (SyntheticWorld, the demo's traffic) to Kafka until stopped.")
+final class GenerateCommand implements Callable<Integer> {
+    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOSTS")
+    String bootstrapServers;
+
+    @Option(names = "--clicks-per-second", defaultValue = "1000", description = "Default: ${DEFAULT-VALUE}")
+    double clicksPerSecond;
+
+    @Option(names = "--requests-per-second", defaultValue = "100", description = "Default: ${DEFAULT-VALUE}")
+    double requestsPerSecond;
+
+    @Option(names = "--candidates", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}")
+    int candidates;
+
+    @Option(names = "--malformed", defaultValue = "0.001", description = "Share of malformed records. Default: ${DEFAULT-VALUE}")
+    double malformed;
+
+    @Option(names = "--duration", converter = DurationConverter.class, description = "Stop after this long. Default: never.")
+    Duration duration;
+
+    @Option(names = "--seed", defaultValue = "7", description = "Default: ${DEFAULT-VALUE}")
+    long seed;
+
+    @Option(names = "--clicks-topic", defaultValue = "clicks", description = "Default: ${DEFAULT-VALUE}")
+    String clicksTopic;
+
+    @Option(names = "--requests-topic", defaultValue = "ad-requests", description = "Default: ${DEFAULT-VALUE}")
+    String requestsTopic;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter err = spec.commandLine().getErr();
+        Topics topics = new Topics(clicksTopic, requestsTopic, Topics.DEFAULT.scores(), Topics.DEFAULT.deadLetters());
+        try (TrafficGenerator g = new TrafficGenerator(bootstrapServers, topics, SyntheticWorld.demo(seed),
+                new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates, malformed, Long.MAX_VALUE,
+                        Long.MAX_VALUE)).start()) {
+            long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
+            while (System.nanoTime() < end) {
+                Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
+                err.printf("sent clicks=%d requests=%d malformed=%d%n", g.clicks(), g.requests(), g.malformed());
+                err.flush();
+            }
+        }
+        return 0;
+    }
+}

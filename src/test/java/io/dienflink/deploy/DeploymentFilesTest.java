@@ -1,0 +1,224 @@
+package io.dienflink.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.dienflink.cli.Main;
+import io.dienflink.job.DienJobOptions;
+import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Modifier;
+import java.net.URL;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Enumeration;
+import java.util.HashSet;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.jar.JarEntry;
+import java.util.jar.JarFile;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.FallbackKey;
+import org.junit.jupiter.api.Test;
+
+/**
+ * What can be checked of the deployment files without a Docker engine or a Kubernetes cluster:
+ * they parse, their image tags follow the build's versions, the jar, main class and subcommand
+ * arguments they reference exist, every Flink configuration key they set is one Flink 2.2 defines,
+ * and kustomize renders the overlay.
+ */
+class DeploymentFilesTest {
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory());
+    private static final Path COMPOSE = Path.of("docker-compose.yml");
+    private static final Path DOCKERFILE = Path.of("deploy/Dockerfile");
+    private static final Path BASE = Path.of("deploy/kubernetes/base");
+    private static final Path OVERLAY = Path.of("deploy/kubernetes/overlays/production");
+
+    private static String pomProperty(String name) throws IOException {
+        Matcher m = Pattern.compile("<" + Pattern.quote(name) + ">([^<]+)</").matcher(Files.readString(Path.of("pom.xml")));
+        assertThat(m.find()).as("pom property " + name).isTrue();
+        return m.group(1).trim();
+    }
+
+    private static List<JsonNode> documents(Path file) throws IOException {
+        List<JsonNode> docs = new ArrayList<>();
+        try (var parser = YAML.getFactory().createParser(file.toFile())) {
+            Iterator<JsonNode> it = YAML.readValues(parser, JsonNode.class);
+            it.forEachRemaining(docs::add);
+        }
+        return docs;
+    }
+
+    private static List<Path> yamlFiles() throws IOException {
+        List<Path> files = new ArrayList<>(List.of(COMPOSE));
+        try (Stream<Path> s = Files.walk(Path.of("deploy"))) {
+            s.filter(p -> p.toString().endsWith(".yaml") || p.toString().endsWith(".yml")).forEach(files::add);
+        }
+        return files;
+    }
+
+    private static JsonNode flinkDeployment() throws IOException {
+        return documents(BASE.resolve("flinkdeployment.yaml")).get(0);
+    }
+
+    @Test
+    void everyYamlFileParses() throws IOException {
+        List<Path> files = yamlFiles();
+        assertThat(files).hasSizeGreaterThanOrEqualTo(8);
+        for (Path f : files) {
+            assertThat(documents(f)).as(f.toString()).isNotEmpty().allSatisfy(d -> assertThat(d.isObject() || d.isArray()).isTrue());
+        }
+    }
+
+    @Test
+    void imageTagsFollowTheBuildsVersions() throws IOException {
+        String flink = pomProperty("flink.version");
+        String kafka = pomProperty("kafka.version");
+        String dockerfile = Files.readString(DOCKERFILE);
+        assertThat(dockerfile).contains("FROM flink:" + flink + "-java17").contains("eclipse-temurin-17");
+        JsonNode services = documents(COMPOSE).get(0).get("services");
+        assertThat(services.get("kafka").get("image").asText()).isEqualTo("apache/kafka:" + kafka);
+        assertThat(services.get("topics").get("image").asText()).isEqualTo("apache/kafka:" + kafka);
+        assertThat(services.get("prometheus").get("image").asText()).matches("prom/prometheus:v\\d+\\.\\d+\\.\\d+");
+        String[] mm = flink.split("\\.");
+        assertThat(flinkDeployment().get("spec").get("flinkVersion").asText()).isEqualTo("v" + mm[0] + "_" + mm[1]);
+    }
+
+    @Test
+    void jarMainClassAndSubcommandArgumentsExist() throws Exception {
+        assertThat(Files.readString(Path.of("pom.xml"))).contains("<finalName>dien-flink</finalName>")
+                .contains("<mainClass>io.dienflink.cli.Main</mainClass>");
+        assertThat(Files.readString(DOCKERFILE)).contains("COPY --from=build /src/target/dien-flink.jar /opt/flink/usrlib/dien-flink.jar");
+        JsonNode job = flinkDeployment().get("spec").get("job");
+        assertThat(job.get("jarURI").asText()).isEqualTo("local:///opt/flink/usrlib/dien-flink.jar");
+        assertThat(Class.forName(job.get("entryClass").asText())).isEqualTo(Main.class);
+        // the job's arguments parse as a `run` invocation
+        List<String> args = new ArrayList<>();
+        job.get("args").forEach(a -> args.add(a.asText()));
+        Main.commandLine().parseArgs(args.toArray(new String[0]));
+        JsonNode patch = documents(OVERLAY.resolve("flinkdeployment-patch.yaml")).get(0);
+        for (JsonNode op : patch) {
+            if (op.get("path").asText().equals("/spec/job/args")) {
+                List<String> overlayArgs = new ArrayList<>();
+                op.get("value").forEach(a -> overlayArgs.add(a.asText()));
+                Main.commandLine().parseArgs(overlayArgs.toArray(new String[0]));
+                overlayArgs.stream().filter(a -> a.startsWith("-Ddien.")).forEach(a ->
+                        assertThat(optionKeys(DienJobOptions.class)).contains(a.substring(2, a.indexOf('='))));
+            }
+        }
+        // compose: the jar path and the shipped bundle the services use
+        String compose = Files.readString(COMPOSE);
+        assertThat(compose).contains("/opt/flink/usrlib/dien-flink.jar").contains("--model /opt/dien/bundles/demo");
+        assertThat(Path.of("bundles/demo/model.json")).exists();
+        for (String sub : List.of("run", "generate", "read-scores")) {
+            assertThat(Main.commandLine().getSubcommands()).containsKey(sub);
+        }
+    }
+
+    @Test
+    void everyFlinkKeyIsOneFlinkDefines() throws Exception {
+        Set<String> known = flinkOptionKeys();
+        assertThat(known).contains("state.backend.type", "execution.checkpointing.incremental");
+        Map<String, String> used = new java.util.LinkedHashMap<>();
+        String props = documents(COMPOSE).get(0).get("x-flink-config").get("FLINK_PROPERTIES").asText();
+        for (String line : props.split("\n")) {
+            if (line.contains(":")) {
+                used.put(line.substring(0, line.indexOf(':')).trim(), "docker-compose.yml");
+            }
+        }
+        flinkDeployment().get("spec").get("flinkConfiguration").fieldNames().forEachRemaining(k -> used.put(k, "flinkdeployment.yaml"));
+        for (JsonNode op : documents(OVERLAY.resolve("flinkdeployment-patch.yaml")).get(0)) {
+            String path = op.get("path").asText();
+            if (path.startsWith("/spec/flinkConfiguration/")) {
+                used.put(path.substring("/spec/flinkConfiguration/".length()), "flinkdeployment-patch.yaml");
+            }
+        }
+        assertThat(used).hasSizeGreaterThan(10);
+        for (Map.Entry<String, String> e : used.entrySet()) {
+            String key = e.getKey();
+            Matcher reporter = Pattern.compile("metrics\\.reporter\\.[^.]+\\.(.+)").matcher(key);
+            if (reporter.matches()) {
+                // per-reporter keys: Flink's reporter options, or the Prometheus reporter's own port
+                assertThat(reporter.group(1)).as(key + " in " + e.getValue()).isIn("factory.class", "port", "interval",
+                        "scope.delimiter", "filter.includes", "filter.excludes");
+            } else {
+                assertThat(known).as(key + " in " + e.getValue() + " is not a Flink 2.2 option").contains(key);
+            }
+        }
+    }
+
+    @Test
+    void kustomizeRendersTheOverlay() throws Exception {
+        Process p = new ProcessBuilder("kubectl", "kustomize", OVERLAY.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        assertThat(p.exitValue()).as(out).isZero();
+        List<JsonNode> docs = new ArrayList<>();
+        YAML.readValues(YAML.getFactory().createParser(out), JsonNode.class).forEachRemaining(docs::add);
+        JsonNode fd = docs.stream().filter(d -> d.get("kind").asText().equals("FlinkDeployment")).findFirst().orElseThrow();
+        assertThat(fd.get("metadata").get("namespace").asText()).isEqualTo("dien");
+        assertThat(fd.get("spec").get("image").asText()).isEqualTo("registry.example.com/dien-flink:0.1.0");
+        assertThat(fd.get("spec").get("job").get("parallelism").asInt()).isEqualTo(8);
+        assertThat(fd.get("spec").get("job").get("upgradeMode").asText()).isEqualTo("savepoint");
+        assertThat(docs.stream().map(d -> d.get("kind").asText()).toList())
+                .contains("ServiceAccount", "Role", "RoleBinding", "PersistentVolumeClaim", "FlinkDeployment");
+    }
+
+    /** Keys (and fallback keys) of every public static ConfigOption in Flink's *Options classes on the class path. */
+    private static Set<String> flinkOptionKeys() throws Exception {
+        Set<String> keys = new HashSet<>();
+        Enumeration<URL> roots = DeploymentFilesTest.class.getClassLoader().getResources("org/apache/flink");
+        Set<String> jars = new HashSet<>();
+        while (roots.hasMoreElements()) {
+            URL u = roots.nextElement();
+            if (u.getProtocol().equals("jar")) {
+                jars.add(u.getPath().substring("file:".length(), u.getPath().indexOf("!")));
+            }
+        }
+        for (String jar : jars) {
+            try (JarFile jf = new JarFile(jar)) {
+                Enumeration<JarEntry> entries = jf.entries();
+                while (entries.hasMoreElements()) {
+                    String n = entries.nextElement().getName();
+                    if (n.startsWith("org/apache/flink/") && n.endsWith("Options.class") && !n.contains("$")) {
+                        try {
+                            keys.addAll(optionKeys(Class.forName(n.replace('/', '.').replace(".class", ""), false,
+                                    DeploymentFilesTest.class.getClassLoader())));
+                        } catch (Throwable t) {
+                            // a class that cannot load here cannot define options this job uses
+                        }
+                    }
+                }
+            }
+        }
+        return keys;
+    }
+
+    private static Set<String> optionKeys(Class<?> c) {
+        Set<String> keys = new HashSet<>();
+        for (Field f : c.getFields()) {
+            if (Modifier.isStatic(f.getModifiers()) && ConfigOption.class.isAssignableFrom(f.getType())) {
+                try {
+                    ConfigOption<?> o = (ConfigOption<?>) f.get(null);
+                    keys.add(o.key());
+                    for (FallbackKey k : o.fallbackKeys()) {
+                        keys.add(k.getKey());
+                    }
+                } catch (ReflectiveOperationException | LinkageError e) {
+                    // skip
+                }
+            }
+        }
+        return keys;
+    }
+}
