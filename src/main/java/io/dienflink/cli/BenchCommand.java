@@ -1,18 +1,15 @@
 package io.dienflink.cli;
 
-import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.base.DeliveryGuarantee;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -54,14 +51,9 @@ final class BenchCommand implements Callable<Integer> {
             description = "Latencies of the first part of the phase are not counted. Default: ${DEFAULT-VALUE}")
     Duration latencyWarmup;
 
-    @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
-    int parallelism;
-
-    @Option(names = "--delivery", defaultValue = "AT_LEAST_ONCE", description = "AT_LEAST_ONCE or EXACTLY_ONCE. Default: ${DEFAULT-VALUE}")
-    DeliveryGuarantee delivery;
-
-    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: an untrained bundle of the official dimensions, T=100.")
-    Path model;
+    /** The default model is the untrained bundle of the official dimensions with T = 100. */
+    @CommandLine.Mixin
+    EmbeddedJobOptions job = new EmbeddedJobOptions();
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -73,12 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         PrintStream stdout = System.out;
         System.setOut(System.err);
         try {
-            Path bundle = model != null ? model : ShippedBundle.resolve(ShippedBundle.UNTRAINED);
-            Configuration conf = new Configuration();
-            conf.set(DienJobOptions.MODEL_PATH, bundle.toString());
-            conf.set(DienJobOptions.PARALLELISM, parallelism);
-            conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery);
-            conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(delivery == DeliveryGuarantee.EXACTLY_ONCE ? 2 : 10));
+            Configuration conf = job.jobSettings(ShippedBundle.UNTRAINED);
             SyntheticWorld world = SyntheticWorld.demo(11);
             err.printf("Preloading %d clicks ...%n", clicks);
             err.flush();
@@ -144,8 +131,7 @@ final class BenchCommand implements Callable<Integer> {
     /** Returns {requests/s scored, p50 ms, p99 ms} over the phase minus its warm-up. */
     private double[] latencyPhase(EmbeddedPipeline pipeline, SyntheticWorld world, PrintWriter err) throws Exception {
         ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
-                pipeline.config().topics().deadLetters(),
-                delivery == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted").start();
+                pipeline.config().topics().deadLetters(), job.isolationLevel()).start();
         try (TrafficGenerator traffic = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(), world,
                 new TrafficGenerator.Rates(backgroundClicks, requestsPerSecond, candidates, 0, Long.MAX_VALUE, Long.MAX_VALUE))) {
             traffic.start();

@@ -1,20 +1,17 @@
 package io.dienflink.cli;
 
-import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;
 import java.io.PrintStream;
 import java.io.PrintWriter;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import org.HdrHistogram.Histogram;
 import org.apache.flink.configuration.Configuration;
-import org.apache.flink.connector.base.DeliveryGuarantee;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -46,14 +43,9 @@ final class DemoCommand implements Callable<Integer> {
             description = "Share of generated records that are malformed (dead-lettered). Default: ${DEFAULT-VALUE}")
     double malformed;
 
-    @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
-    int parallelism;
-
-    @Option(names = "--delivery", defaultValue = "AT_LEAST_ONCE", description = "AT_LEAST_ONCE or EXACTLY_ONCE. Default: ${DEFAULT-VALUE}")
-    DeliveryGuarantee delivery;
-
-    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: the shipped demo bundle (DIEN trained on the synthetic traffic).")
-    Path model;
+    /** The default model is the shipped demo bundle (DIEN trained on the synthetic traffic). */
+    @CommandLine.Mixin
+    EmbeddedJobOptions job = new EmbeddedJobOptions();
 
     @Option(names = "--seed", defaultValue = "7", description = "Traffic seed. Default: ${DEFAULT-VALUE}")
     long seed;
@@ -68,12 +60,8 @@ final class DemoCommand implements Callable<Integer> {
         // Libraries (Kafka's storage formatter among them) print to System.out; stdout is for the summary.
         PrintStream stdout = System.out;
         System.setOut(System.err);
-        Path bundle = model != null ? model : ShippedBundle.resolve(ShippedBundle.DEMO);
-        Configuration conf = new Configuration();
-        conf.set(DienJobOptions.MODEL_PATH, bundle.toString());
-        conf.set(DienJobOptions.PARALLELISM, parallelism);
-        conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery);
-        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(delivery == DeliveryGuarantee.EXACTLY_ONCE ? 2 : 10));
+        Configuration conf = job.jobSettings(ShippedBundle.DEMO);
+        String bundle = conf.get(io.dienflink.job.DienJobOptions.MODEL_PATH);
         err.println("Starting Kafka (KRaft) and the Flink job on a local MiniCluster with RocksDB ...");
         err.flush();
         CountDownLatch stop = new CountDownLatch(1);
@@ -96,8 +84,7 @@ final class DemoCommand implements Callable<Integer> {
                     SyntheticWorld.demo(seed), new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates,
                     malformed, Long.MAX_VALUE, Long.MAX_VALUE));
             ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
-                    pipeline.config().topics().deadLetters(),
-                    delivery == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted").start();
+                    pipeline.config().topics().deadLetters(), job.isolationLevel()).start();
             // Traffic starts once a probe request has been scored: the job is running and its kernels are compiled.
             generator.probe(ScoreReader.PROBE_PREFIX + "ready");
             if (!reader.awaitProbe(ScoreReader.PROBE_PREFIX + "ready", Duration.ofSeconds(120))) {
@@ -129,7 +116,7 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Stopping: draining scores of requests in flight ...");
             err.flush();
             generator.close();
-            drain(reader, generator.requests() - generator.malformed(), delivery);
+            drain(reader, generator.requests() - generator.malformed(), job.exactlyOnce());
             reader.close();
             Histogram total = reader.total();
             out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d p50_ms=%d p99_ms=%d%n", generator.clicks(),
@@ -149,8 +136,8 @@ final class DemoCommand implements Callable<Integer> {
     }
 
     /** Waits until the scores stop arriving or catch up with the requests sent (bounded). */
-    private static void drain(ScoreReader reader, long expectedAtLeast, DeliveryGuarantee delivery) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + (delivery == DeliveryGuarantee.EXACTLY_ONCE ? 15_000 : 5_000);
+    private static void drain(ScoreReader reader, long expectedAtLeast, boolean exactlyOnce) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + (exactlyOnce ? 15_000 : 5_000);
         long last = -1;
         while (System.currentTimeMillis() < deadline && reader.scores() < expectedAtLeast) {
             Thread.sleep(250);

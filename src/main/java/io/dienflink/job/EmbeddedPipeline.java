@@ -1,8 +1,15 @@
 package io.dienflink.job;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.kafka.Topics;
 import java.io.IOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
@@ -51,7 +58,7 @@ public final class EmbeddedPipeline implements AutoCloseable {
 
     /** Something to do once the broker and topics are up, before the job starts (e.g. preload input). */
     public interface BeforeJob {
-        void run(String bootstrapServers, io.dienflink.kafka.Topics topics) throws Exception;
+        void run(String bootstrapServers, Topics topics) throws Exception;
     }
 
     /** Like {@link #start(Configuration)}, running {@code beforeJob} between broker and job start. */
@@ -110,15 +117,14 @@ public final class EmbeddedPipeline implements AutoCloseable {
      * the MiniCluster's REST API; -1 while the job's metrics are not available yet.
      */
     public long scorerRecordsIn() throws IOException, InterruptedException {
-        var client = java.net.http.HttpClient.newHttpClient();
-        var response = client.send(java.net.http.HttpRequest.newBuilder(
-                java.net.URI.create(webUiUrl() + "/jobs/" + job.getJobID())).build(),
-                java.net.http.HttpResponse.BodyHandlers.ofString());
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(webUiUrl() + "/jobs/" + job.getJobID())).build(),
+                HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             return -1;
         }
-        var root = new com.fasterxml.jackson.databind.ObjectMapper().readTree(response.body());
-        for (var v : root.path("vertices")) {
+        JsonNode root = new ObjectMapper().readTree(response.body());
+        for (JsonNode v : root.path("vertices")) {
             if (v.path("name").asText().contains("DIEN interest state")) {
                 return v.path("metrics").path("read-records").asLong(-1);
             }

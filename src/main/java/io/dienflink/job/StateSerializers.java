@@ -204,11 +204,6 @@ public final class StateSerializers {
             this.format = currentFormat;
         }
 
-        /** The newest value format the serializer that wrote this snapshot used. */
-        int format() {
-            return format;
-        }
-
         @Override
         public int getCurrentVersion() {
             return SNAPSHOT_VERSION;

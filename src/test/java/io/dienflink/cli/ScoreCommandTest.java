@@ -4,8 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dienflink.model.GoldenCases;
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -13,24 +11,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
-import picocli.CommandLine;
 
 /** The {@code score} subcommand in-process: golden parity in both modes, and its error contract. */
 class ScoreCommandTest {
     @TempDir
     Path tmp;
-
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        int exit = cli.execute(args);
-        return new Run(exit, out.toString(), err.toString());
-    }
 
     @ParameterizedTest(name = "{0} {1}")
     @CsvSource({"official,streaming", "official,windowed", "torch,streaming", "torch,windowed",
@@ -38,7 +23,7 @@ class ScoreCommandTest {
     void scoresEveryGoldenCase(String bundle, String mode) throws IOException {
         GoldenCases.Golden golden = GoldenCases.load(bundle);
         Path input = GoldenInput.write(golden, tmp);
-        Run r = run("score", "--model", GoldenCases.bundleDir(bundle).toString(), "--input", input.toString(), "--mode", mode);
+        CliRun r = CliRun.of("score", "--model", GoldenCases.bundleDir(bundle).toString(), "--input", input.toString(), "--mode", mode);
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(GoldenInput.maxError(golden, r.out(), mode.equals("windowed"))).isLessThanOrEqualTo(golden.tolerance().ctr());
     }
@@ -50,7 +35,7 @@ class ScoreCommandTest {
                 "",
                 "{\"userId\": 2, \"clicks\": [{\"itemId\": 3}], \"candidates\": []}",
                 "{\"userId\": 3, \"clicks\": [], \"candidates\": []}"));
-        Run r = run("score", "--model", GoldenCases.bundleDir("torch").toString(), "--input", input.toString());
+        CliRun r = CliRun.of("score", "--model", GoldenCases.bundleDir("torch").toString(), "--input", input.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("line 3").contains("clicks[0].categoryId");
         assertThat(r.out().strip().split("\n")).hasSize(1).allMatch(l -> l.startsWith("{\"ctr\":["));
@@ -59,7 +44,7 @@ class ScoreCommandTest {
     @Test
     void invalidJsonNamesTheLine() throws IOException {
         Path input = Files.write(tmp.resolve("bad.jsonl"), List.of("{\"userId\": 1,"));
-        Run r = run("score", "--model", GoldenCases.bundleDir("torch").toString(), "--input", input.toString());
+        CliRun r = CliRun.of("score", "--model", GoldenCases.bundleDir("torch").toString(), "--input", input.toString());
         assertThat(r.exit()).isEqualTo(1);
         assertThat(r.err()).contains("line 1: not valid JSON");
         assertThat(r.out()).isEmpty();
@@ -68,10 +53,10 @@ class ScoreCommandTest {
     @Test
     void badBundleAndBadModeAreReported() throws IOException {
         Path input = Files.write(tmp.resolve("ok.jsonl"), List.of("{\"userId\": 1, \"clicks\": [], \"candidates\": []}"));
-        Run noBundle = run("score", "--model", tmp.resolve("missing").toString(), "--input", input.toString());
+        CliRun noBundle = CliRun.of("score", "--model", tmp.resolve("missing").toString(), "--input", input.toString());
         assertThat(noBundle.exit()).isEqualTo(1);
         assertThat(noBundle.err()).contains("no such bundle");
-        Run badMode = run("score", "--model", GoldenCases.bundleDir("torch").toString(), "--input", input.toString(), "--mode", "batch");
+        CliRun badMode = CliRun.of("score", "--model", GoldenCases.bundleDir("torch").toString(), "--input", input.toString(), "--mode", "batch");
         assertThat(badMode.exit()).isEqualTo(2);
         assertThat(badMode.err()).contains("--mode must be streaming or windowed");
     }
@@ -82,7 +67,7 @@ class ScoreCommandTest {
             if (sub.equals("help")) {
                 continue;
             }
-            Run r = run(sub, "--help");
+            CliRun r = CliRun.of(sub, "--help");
             assertThat(r.exit()).as(sub).isZero();
             assertThat(r.out()).as(sub).contains("Usage: dien-flink " + sub);
         }

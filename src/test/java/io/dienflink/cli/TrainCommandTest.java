@@ -3,34 +3,20 @@ package io.dienflink.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dienflink.model.ModelBundle;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /** The {@code train} subcommand's contract on a small synthetic run and on the official-format sample. */
 class TrainCommandTest {
     @TempDir
     Path tmp;
 
-    private record Run(int exit, String out, String err) {}
-
-    private static Run run(String... args) {
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        CommandLine cli = Main.commandLine();
-        cli.setOut(new PrintWriter(out));
-        cli.setErr(new PrintWriter(err));
-        return new Run(cli.execute(args), out.toString(), err.toString());
-    }
-
     @Test
     void dienWritesBundleCardAndCurvesAndEndsWithTheSummaryLine() throws Exception {
         Path dir = tmp.resolve("dien");
-        Run r = run("train", "--data", "synthetic", "--model", "dien", "--output", dir.toString(), "--samples", "3000",
+        CliRun r = CliRun.of("train", "--data", "synthetic", "--model", "dien", "--output", dir.toString(), "--samples", "3000",
                 "--max-history", "8", "--epochs", "2", "--seed", "4");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out().strip()).matches("train model=dien auc=0\\.\\d{4} logloss=\\d\\.\\d{4} samples_per_s=\\d+");
@@ -47,13 +33,13 @@ class TrainCommandTest {
     @Test
     void baselinesTrainWithoutBundleAndOfficialFormatIsRead() {
         Path dir = tmp.resolve("din");
-        Run r = run("train", "--data", "src/test/resources/official-format-sample.txt", "--model", "din", "--output",
+        CliRun r = CliRun.of("train", "--data", "src/test/resources/official-format-sample.txt", "--model", "din", "--output",
                 dir.toString(), "--epochs", "1", "--max-history", "10");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out().strip()).startsWith("train model=din auc=");
         assertThat(dir.resolve("model.json")).doesNotExist();
         assertThat(dir.resolve("MODEL_CARD.md")).exists();
-        Run bad = run("train", "--data", "synthetic", "--model", "lstm", "--output", dir.toString());
+        CliRun bad = CliRun.of("train", "--data", "synthetic", "--model", "lstm", "--output", dir.toString());
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--model must be dien, din or base");
     }

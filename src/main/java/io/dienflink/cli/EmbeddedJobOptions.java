@@ -1,0 +1,40 @@
+package io.dienflink.cli;
+
+import io.dienflink.job.DienJobOptions;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import picocli.CommandLine.Option;
+
+/** The job options shared by the commands that run the embedded pipeline ({@code demo}, {@code bench}). */
+final class EmbeddedJobOptions {
+    @Option(names = "--parallelism", defaultValue = "2", description = "Default: ${DEFAULT-VALUE}")
+    int parallelism;
+
+    @Option(names = "--delivery", defaultValue = "AT_LEAST_ONCE", description = "AT_LEAST_ONCE or EXACTLY_ONCE. Default: ${DEFAULT-VALUE}")
+    DeliveryGuarantee delivery;
+
+    @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: the command's shipped bundle.")
+    Path model;
+
+    /** The job settings, with the given shipped bundle unless --model names another. */
+    Configuration jobSettings(String shippedBundle) throws java.io.IOException {
+        Configuration conf = new Configuration();
+        conf.set(DienJobOptions.MODEL_PATH, (model != null ? model : ShippedBundle.resolve(shippedBundle)).toString());
+        conf.set(DienJobOptions.PARALLELISM, parallelism);
+        conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery);
+        // exactly-once scores become visible at checkpoints, so checkpoint often
+        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(exactlyOnce() ? 2 : 10));
+        return conf;
+    }
+
+    boolean exactlyOnce() {
+        return delivery == DeliveryGuarantee.EXACTLY_ONCE;
+    }
+
+    /** The consumer isolation level that sees what the job commits. */
+    String isolationLevel() {
+        return exactlyOnce() ? "read_committed" : "read_uncommitted";
+    }
+}
