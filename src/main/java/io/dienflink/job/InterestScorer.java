@@ -108,15 +108,17 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     public void processElement1(Click click, Context ctx, Collector<CtrScore> out) throws Exception {
         clicks.inc();
         UserHeader h = header.value();
+        long eventHash = hash(click.eventId());
+        // Before any rebuild: a duplicate must leave the stored user exactly as it was, and a
+        // rebuild that is not followed by header.update would leave the entries and header apart.
+        if (h != null && h.seen(eventHash)) {
+            duplicateClicks.inc();
+            return;
+        }
         if (h == null) {
             h = UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
         } else if (h.modelFingerprint != model.fingerprint64()) {
             h = rebuild(h);
-        }
-        long eventHash = hash(click.eventId());
-        if (h.seen(eventHash)) {
-            duplicateClicks.inc();
-            return;
         }
         h.remember(eventHash);
         scorer.advance(h.lastState, click.itemId(), click.categoryId());

@@ -259,4 +259,34 @@ class InterestScorerTest {
         assertThat(h.lastState).hasSize(16);
         assertThat(window(4)).hasSize(12);
     }
+
+    @Test
+    void duplicateClickAsTheFirstEventAfterAnUpgradeLeavesTheStoredClicksIntact() throws Exception {
+        List<Click> history = new ArrayList<>();
+        for (int i = 0; i < 25; i++) {
+            Click c = click(4, item(i), category(i));
+            history.add(c);
+            harness.processElement1(c, i);
+        }
+        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
+        harness.close();
+        harness = open(GoldenCases.bundleDir("torch").toString(), snapshot);
+        DienScorer otherScorer = DienModel.from(GoldenCases.bundle("torch")).newScorer();
+        // a producer retry of the newest click reaches the upgraded job before anything else
+        harness.processElement1(history.get(24), 150);
+        long[] items = {111L, 222L};
+        long[] cats = {1L, 2L};
+        harness.processElement2(request("after-retry", 4, items, cats), 200);
+        InterestState windowed = otherScorer.newState();
+        history.subList(13, 25).forEach(c -> windowed.append(otherScorer, c.itemId(), c.categoryId()));
+        float[] expected = new float[2];
+        windowed.score(otherScorer, 4, items, cats, 2, Semantics.STREAMING, expected);
+        assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected, within(CTR_TOLERANCE));
+        assertThat(header(4).totalClicks).isEqualTo(25);
+        Map<Integer, ClickEntry> stored = window(4);
+        UserHeader h = header(4);
+        for (int t = 0; t < 12; t++) {
+            assertThat(stored.get(h.slot(t)).itemId).as("click %d of the window", t).isEqualTo(history.get(13 + t).itemId());
+        }
+    }
 }
