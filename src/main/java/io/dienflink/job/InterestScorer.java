@@ -51,6 +51,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
 
     private transient DienModel model;
     private transient DienScorer scorer;
+    /** The user being scored, reloaded in place on each request (scoring only reads it). */
+    private transient InterestState loaded;
     private transient long bucketMs;
     private transient ValueState<UserHeader> header;
     private transient MapState<Integer, ClickEntry> window;
@@ -87,6 +89,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     public void open(OpenContext openContext) {
         model = SharedModels.get(modelPath, expectedFingerprint);
         scorer = model.newScorer();
+        loaded = scorer.newState();
         // Expiry runs at this granularity, so a busy user rewrites its header at most once per bucket.
         bucketMs = Math.max(1, Math.min(MAX_ACTIVITY_BUCKET_MS, inactivityMs / 24));
         header = getRuntimeContext().getState(headerDescriptor());
@@ -118,7 +121,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (h == null) {
             h = UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
         } else if (h.modelFingerprint != model.fingerprint64()) {
-            h = rebuild(h);
+            h = rebuild(h).header();
         }
         h.remember(eventHash);
         scorer.advance(h.lastState, click.itemId(), click.categoryId());
@@ -136,15 +139,17 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         UserHeader h = header.value();
         InterestState state;
         if (h == null) {
-            state = scorer.newState();
+            state = loaded;
+            state.reset(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), 0, 0, 0);
+        } else if (h.modelFingerprint != model.fingerprint64()) {
+            UserWindows.Rebuilt rebuilt = rebuild(h);
+            h = rebuilt.header();
+            state = rebuilt.state();
+            touch(h, ctx);
+            header.update(h);
         } else {
-            boolean changed = false;
-            if (h.modelFingerprint != model.fingerprint64()) {
-                h = rebuild(h);
-                changed = true;
-            }
-            state = load(h);
-            if (touch(h, ctx) || changed) {
+            state = UserWindows.load(h, window.entries(), loaded);
+            if (touch(h, ctx)) {
                 header.update(h);
             }
         }
@@ -199,24 +204,18 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         return true;
     }
 
-    /** The user's window as an {@link InterestState}, oldest click first. */
-    private InterestState load(UserHeader h) throws Exception {
-        return UserWindows.toInterestState(h, window.entries());
-    }
-
     /**
      * Recomputes the user's states under the current model from the stored raw clicks (windowed
-     * semantics), rewriting the window entries; the header keeps its de-duplication and expiry data.
+     * semantics) and rewrites the window entries; the caller writes the returned header.
      */
-    private UserHeader rebuild(UserHeader old) throws Exception {
-        InterestState state = UserWindows.rebuild(scorer, old, window.entries());
-        UserHeader h = UserWindows.headerOf(old, state, model.config().hiddenDim());
+    private UserWindows.Rebuilt rebuild(UserHeader old) throws Exception {
+        UserWindows.Rebuilt rebuilt = UserWindows.rebuild(scorer, old, window.entries());
         window.clear();
-        for (int t = 0; t < h.count; t++) {
-            window.put(t, UserWindows.entry(state, t));
+        for (int t = 0; t < rebuilt.header().count; t++) {
+            window.put(t, rebuilt.entry(t));
         }
         stateRebuilds.inc();
-        return h;
+        return rebuilt;
     }
 
     /** 64-bit FNV-1a of the event id's UTF-8 bytes. */

@@ -2,10 +2,8 @@ package io.dienflink.job;
 
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
-import io.dienflink.model.InterestState;
 import io.dienflink.model.ModelBundle;
 import java.nio.file.Path;
-import java.util.Map;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.runtime.checkpoint.InflightDataRescalingDescriptor;
@@ -66,7 +64,7 @@ public final class SavepointMigration {
         EmbeddedRocksDBStateBackend backend = new EmbeddedRocksDBStateBackend(true);
         OperatorIdentifier scorer = OperatorIdentifier.forUid(DienScoringJob.UID_SCORER);
         DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, backend)
-                .readKeyedState(scorer, new RebuildingReader(bundlePath, bundle.fingerprint()), Types.LONG,
+                .readKeyedState(scorer, new UserReader(bundlePath, bundle.fingerprint()), Types.LONG,
                         TypeInformation.of(UserSnapshot.class));
         StateBootstrapTransformation<UserSnapshot> rewritten = OperatorTransformation
                 .bootstrapWith(users.filter(u -> u.header != null).returns(UserSnapshot.class))
@@ -109,7 +107,7 @@ public final class SavepointMigration {
     public static java.util.List<UserSnapshot> readUsers(String savepoint) throws Exception {
         StreamExecutionEnvironment env = environment(1);
         DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, new EmbeddedRocksDBStateBackend(true))
-                .readKeyedState(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), new PlainReader(), Types.LONG,
+                .readKeyedState(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), new UserReader(), Types.LONG,
                         TypeInformation.of(UserSnapshot.class));
         java.util.List<UserSnapshot> out = new java.util.ArrayList<>();
         try (var it = users.executeAndCollect("dien-flink read savepoint")) {
@@ -122,36 +120,12 @@ public final class SavepointMigration {
         return out;
     }
 
-    /** Reads each user as stored. */
-    static final class PlainReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
-        private transient ValueState<UserHeader> header;
-        private transient MapState<Integer, ClickEntry> window;
-        private transient SeenKeys seen;
-
-        @Override
-        public void open(OpenContext context) {
-            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
-            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
-            seen = new SeenKeys();
-        }
-
-        @Override
-        public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
-            UserHeader h = header.value();
-            if (h == null || !seen.add(user)) {
-                out.collect(UserSnapshot.skipped(user));
-            } else {
-                ClickEntry[] entries = new ClickEntry[h.capacity];
-                for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
-                    entries[e.getKey()] = e.getValue();
-                }
-                out.collect(new UserSnapshot(user, h, entries));
-            }
-        }
-    }
-
-    /** Reads each user and rebuilds it under the new model, unless it was already built by it. */
-    static final class RebuildingReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
+    /**
+     * Reads each user once: as stored, or, given a bundle, rebuilt under that model unless it was
+     * already built by it.
+     */
+    static final class UserReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
+        /** Null: read users as stored. */
         private final String bundlePath;
         private final String fingerprint;
         private transient DienScorer scorer;
@@ -161,18 +135,25 @@ public final class SavepointMigration {
         private transient LongCounter rebuilt;
         private transient SeenKeys seen;
 
-        RebuildingReader(String bundlePath, String fingerprint) {
+        /** A reader of users as stored. */
+        UserReader() {
+            this(null, null);
+        }
+
+        UserReader(String bundlePath, String fingerprint) {
             this.bundlePath = bundlePath;
             this.fingerprint = fingerprint;
         }
 
         @Override
         public void open(OpenContext context) {
-            DienModel model = DienModel.load(Path.of(bundlePath));
-            if (!model.fingerprint().equals(fingerprint)) {
-                throw new IllegalStateException("the bundle at " + bundlePath + " changed during the migration");
+            if (bundlePath != null) {
+                DienModel model = DienModel.load(Path.of(bundlePath));
+                if (!model.fingerprint().equals(fingerprint)) {
+                    throw new IllegalStateException("the bundle at " + bundlePath + " changed during the migration");
+                }
+                scorer = model.newScorer();
             }
-            scorer = model.newScorer();
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
             users = getRuntimeContext().getLongCounter(USERS);
@@ -188,22 +169,13 @@ public final class SavepointMigration {
                 return;
             }
             users.add(1);
-            if (h.modelFingerprint == scorer.model().fingerprint64()) {
-                ClickEntry[] entries = new ClickEntry[h.capacity];
-                for (Map.Entry<Integer, ClickEntry> e : window.entries()) {
-                    entries[e.getKey()] = e.getValue();
-                }
-                out.collect(new UserSnapshot(user, h, entries));
+            if (scorer == null || h.modelFingerprint == scorer.model().fingerprint64()) {
+                out.collect(new UserSnapshot(user, h, UserWindows.slots(h, window.entries())));
                 return;
             }
-            InterestState state = UserWindows.rebuild(scorer, h, window.entries());
-            UserHeader nh = UserWindows.headerOf(h, state, scorer.model().config().hiddenDim());
-            ClickEntry[] entries = new ClickEntry[nh.capacity];
-            for (int t = 0; t < nh.count; t++) {
-                entries[t] = UserWindows.entry(state, t);
-            }
+            UserWindows.Rebuilt r = UserWindows.rebuild(scorer, h, window.entries());
             rebuilt.add(1);
-            out.collect(new UserSnapshot(user, nh, entries));
+            out.collect(new UserSnapshot(user, r.header(), r.entries()));
         }
     }
 

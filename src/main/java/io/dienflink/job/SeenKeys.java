@@ -30,10 +30,6 @@ final class SeenKeys {
         return true;
     }
 
-    int size() {
-        return size;
-    }
-
     private static int slot(long key, int mask) {
         long h = key * 0x9E3779B97F4A7C15L;
         return (int) (h ^ (h >>> 32)) & mask;

@@ -7,57 +7,86 @@ import java.util.Map;
 /**
  * Conversions between the operator's stored form of a user (a {@link UserHeader} and its
  * {@link ClickEntry} ring) and the model core's {@link InterestState}; shared by the scoring operator
- * and the savepoint migration, so both rebuild users the same way.
+ * and the savepoint migration, so both load and rebuild users the same way.
+ *
+ * <p>The header's ring ({@code count}, {@code capacity}, {@code next}) is the same ring as an
+ * {@link InterestState}'s, so entries go to their slots as they are.
  */
 final class UserWindows {
     private UserWindows() {}
 
-    /** The user's window as an {@link InterestState}, oldest click first. */
-    static InterestState toInterestState(UserHeader h, Iterable<Map.Entry<Integer, ClickEntry>> entries) {
-        int hidden = h.lastState.length;
-        long[] items = new long[h.count];
-        long[] categories = new long[h.count];
-        float[] states = new float[h.count * hidden];
-        // slot s holds the t-th oldest click, t = (s − oldest) mod capacity
-        int oldest = h.count < h.capacity ? 0 : h.next;
+    /** A user rebuilt under another model: its new header and states, the window laid out from slot 0. */
+    record Rebuilt(UserHeader header, InterestState state) {
+        /** The entry for ring slot t: the t-th oldest click. */
+        ClickEntry entry(int t) {
+            return new ClickEntry(state.itemAt(t), state.categoryAt(t), state.stateAt(t));
+        }
+
+        /** The entries by ring slot, {@code capacity} long. */
+        ClickEntry[] entries() {
+            ClickEntry[] out = new ClickEntry[header.capacity];
+            for (int t = 0; t < header.count; t++) {
+                out[t] = entry(t);
+            }
+            return out;
+        }
+    }
+
+    /**
+     * Loads the user into {@code into} (reusing its arrays) and returns it.
+     *
+     * @throws IllegalStateException if an entry lies outside the header's window
+     */
+    static InterestState load(UserHeader h, Iterable<Map.Entry<Integer, ClickEntry>> entries, InterestState into) {
+        into.reset(h.modelFingerprint, h.capacity, h.lastState.length, h.totalClicks, h.count, h.next);
+        int filled = 0;
         for (Map.Entry<Integer, ClickEntry> e : entries) {
-            int t = Math.floorMod(e.getKey() - oldest, h.capacity);
-            if (t >= h.count) {
-                continue;
+            int slot = e.getKey();
+            if (slot >= (h.count < h.capacity ? h.count : h.capacity)) {
+                throw new IllegalStateException("window entry at slot " + slot + " outside the stored window " + h);
             }
             ClickEntry c = e.getValue();
-            items[t] = c.itemId;
-            categories[t] = c.categoryId;
-            System.arraycopy(c.state, 0, states, t * hidden, hidden);
+            into.put(slot, c.itemId, c.categoryId, c.state);
+            filled++;
         }
-        return InterestState.restore(h.modelFingerprint, h.capacity, hidden, h.totalClicks, items, categories, states);
+        if (filled != h.count) {
+            throw new IllegalStateException(filled + " window entries stored for " + h);
+        }
+        return into;
+    }
+
+    /** The entries by ring slot, as stored ({@code capacity} long). */
+    static ClickEntry[] slots(UserHeader h, Iterable<Map.Entry<Integer, ClickEntry>> entries) {
+        ClickEntry[] out = new ClickEntry[h.capacity];
+        for (Map.Entry<Integer, ClickEntry> e : entries) {
+            out[e.getKey()] = e.getValue();
+        }
+        return out;
     }
 
     /**
      * Rebuilds the user under the scorer's model from the stored raw clicks (windowed semantics).
-     * The returned header keeps the de-duplication and expiry data; the window is laid out from slot
-     * 0, so entry t of {@link #entry} goes to slot t.
+     * The new header keeps the de-duplication and expiry data of the old one.
      */
-    static InterestState rebuild(DienScorer scorer, UserHeader old, Iterable<Map.Entry<Integer, ClickEntry>> entries) {
-        InterestState state = toInterestState(old, entries);
+    static Rebuilt rebuild(DienScorer scorer, UserHeader old, Iterable<Map.Entry<Integer, ClickEntry>> entries) {
+        InterestState state = load(old, entries, scorer.newState());
         state.rebuild(scorer);
-        return state;
+        return new Rebuilt(headerOf(old, state, scorer.model().config().hiddenDim()), state);
     }
 
-    /** The header of a freshly rebuilt user. */
-    static UserHeader headerOf(UserHeader old, InterestState rebuilt, int hidden) {
-        UserHeader h = old.copy();
-        h.modelFingerprint = rebuilt.modelFingerprint();
-        h.capacity = rebuilt.capacity();
-        h.totalClicks = rebuilt.totalClicks();
-        h.count = rebuilt.windowLength();
+    /** The header of a freshly rebuilt (or freshly built) user; {@code old} supplies de-duplication and expiry data. */
+    static UserHeader headerOf(UserHeader old, InterestState built, int hidden) {
+        UserHeader h = new UserHeader();
+        h.modelFingerprint = built.modelFingerprint();
+        h.capacity = built.capacity();
+        h.totalClicks = built.totalClicks();
+        h.count = built.windowLength();
         h.next = h.count == h.capacity ? 0 : h.count;
-        h.lastState = h.count == 0 ? new float[hidden] : rebuilt.stateAt(h.count - 1);
+        h.lastState = h.count == 0 ? new float[hidden] : built.stateAt(h.count - 1);
+        h.lastActive = old.lastActive;
+        h.expiryTimer = old.expiryTimer;
+        h.recentEventIds = old.recentEventIds;
+        h.recentNext = old.recentNext;
         return h;
-    }
-
-    /** The t-th click of a rebuilt user, for slot t. */
-    static ClickEntry entry(InterestState rebuilt, int t) {
-        return new ClickEntry(rebuilt.itemAt(t), rebuilt.categoryAt(t), rebuilt.stateAt(t));
     }
 }

@@ -174,6 +174,46 @@ public final class InterestState {
         return s;
     }
 
+    /**
+     * Makes this object hold a stored user whose clicks are then set slot by slot with {@link #put},
+     * reusing its arrays when capacity and hidden size allow, so that a store which keeps clicks as
+     * separate entries (the Flink job) loads a user per request without allocating. Slot {@code s}
+     * follows this class's ring: the window's oldest click is at slot 0 until the ring is full,
+     * then at {@code next}.
+     *
+     * @param next the ring slot the next click would go to
+     */
+    public void reset(long modelFingerprint, int capacity, int hidden, long totalClicks, int count, int next) {
+        if (capacity < 1 || hidden < 1 || count < 0 || count > capacity || next < 0 || next >= capacity
+                || (count < capacity && next != count) || totalClicks < count) {
+            throw new IllegalArgumentException("inconsistent state: " + count + " clicks, capacity " + capacity
+                    + ", next slot " + next + ", hidden " + hidden + ", total " + totalClicks);
+        }
+        if (capacity != this.capacity || Kernels.pad(hidden) != stride) {
+            this.stride = Kernels.pad(hidden);
+            this.items = new long[capacity];
+            this.categories = new long[capacity];
+            this.states = new float[capacity * stride];
+        }
+        this.modelFingerprint = modelFingerprint;
+        this.capacity = capacity;
+        this.hidden = hidden;
+        this.totalClicks = totalClicks;
+        this.count = count;
+        this.next = next;
+    }
+
+    /** Sets ring slot {@code slot} (see {@link #reset}): the click's ids and the first {@code hidden} floats of {@code state}. */
+    public void put(int slot, long itemId, long categoryId, float[] state) {
+        if (slot < 0 || slot >= capacity || state.length < hidden) {
+            throw new IllegalArgumentException("slot " + slot + " of " + capacity + " with " + state.length
+                    + " state floats, hidden size " + hidden);
+        }
+        items[slot] = itemId;
+        categories[slot] = categoryId;
+        System.arraycopy(state, 0, states, slot * stride, hidden);
+    }
+
     /** Size of {@link #encode()}'s result. */
     public int encodedSize() {
         return HEADER_BYTES + count * (16 + 4 * hidden);

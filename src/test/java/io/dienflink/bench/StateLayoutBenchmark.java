@@ -57,9 +57,11 @@ class StateLayoutBenchmark {
     static final class HeaderAndEntries extends KeyedProcessFunction<Long, Event, Integer> {
         private transient ValueState<UserHeader> header;
         private transient MapState<Integer, ClickEntry> window;
+        private transient InterestState loaded;
 
         @Override
         public void open(OpenContext ctx) {
+            loaded = InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]);
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
         }
@@ -82,17 +84,12 @@ class StateLayoutBenchmark {
                 h.totalClicks++;
                 header.update(h);
             } else if (h != null) {
-                long[] items = new long[h.count];
-                long[] cats = new long[h.count];
-                float[] states = new float[h.count * H];
-                int oldest = h.count < T ? 0 : h.next;
+                // as the operator loads a user: into one reused state, entry by entry
+                loaded.reset(1, T, H, h.totalClicks, h.count, h.count < T ? h.count : h.next);
                 for (Map.Entry<Integer, ClickEntry> en : window.entries()) {
-                    int t = Math.floorMod(en.getKey() - oldest, T);
-                    items[t] = en.getValue().itemId;
-                    cats[t] = en.getValue().categoryId;
-                    System.arraycopy(en.getValue().state, 0, states, t * H, H);
+                    loaded.put(en.getKey(), en.getValue().itemId, en.getValue().categoryId, en.getValue().state);
                 }
-                out.collect(InterestState.restore(1, T, H, h.totalClicks, items, cats, states).windowLength());
+                out.collect(loaded.windowLength());
             }
         }
     }

@@ -55,12 +55,9 @@ class MigrateBenchmark {
                 SyntheticWorld.Click c = world.click(u);
                 s.append(scorer, c.itemId(), c.categoryId());
             }
-            UserHeader h = UserWindows.headerOf(UserHeader.fresh(0, 100, 36, 64), s, 36);
-            ClickEntry[] entries = new ClickEntry[100];
-            for (int t = 0; t < s.windowLength(); t++) {
-                entries[t] = UserWindows.entry(s, t);
-            }
-            return new UserSnapshot(SyntheticWorld.id(u), h, entries);
+            // laid out from slot 0, as a rebuild leaves a user
+            UserWindows.Rebuilt built = new UserWindows.Rebuilt(UserWindows.headerOf(UserHeader.fresh(0, 100, 36, 64), s, 36), s);
+            return new UserSnapshot(SyntheticWorld.id(u), built.header(), built.entries());
         }
     }
 

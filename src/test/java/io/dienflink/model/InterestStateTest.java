@@ -150,6 +150,29 @@ class InterestStateTest {
     }
 
     @Test
+    void resetAndPutLoadAWrappedRingIntoAReusedState() {
+        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
+        InterestState s = withClicks(scorer, 130, 12); // the ring has wrapped: the oldest click is at slot 30
+        InterestState reused = withClicks(scorer, 7, 3); // another user's data in the arrays
+        reused.reset(s.modelFingerprint(), 100, 36, s.totalClicks(), 100, 30);
+        for (int t = 0; t < 100; t++) {
+            reused.put((30 + t) % 100, s.itemAt(t), s.categoryAt(t), s.stateAt(t));
+        }
+        assertThat(reused.encode()).isEqualTo(s.encode());
+        long[] items = {UntrainedBundles.vocabularyId(1)};
+        long[] cats = {UntrainedBundles.vocabularyId(2)};
+        float[] expected = new float[1];
+        float[] actual = new float[1];
+        s.score(scorer, 5, items, cats, 1, Semantics.STREAMING, expected);
+        reused.score(scorer, 5, items, cats, 1, Semantics.STREAMING, actual);
+        assertThat(actual).containsExactly(expected);
+        // a partly filled window must start at slot 0
+        assertThatThrownBy(() -> reused.reset(1, 100, 36, 50, 50, 7)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> reused.reset(1, 100, 36, 10, 50, 50)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> reused.put(100, 1, 1, new float[36])).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
     void decodeRejectsUnknownVersionsAndTruncation() {
         DienScorer scorer = DienModel.from(BUNDLE).newScorer();
         byte[] bytes = withClicks(scorer, 10, 1).encode();
