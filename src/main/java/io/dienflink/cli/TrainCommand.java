@@ -30,7 +30,7 @@ final class TrainCommand implements Callable<Integer> {
             description = "`synthetic` (SyntheticWorld), or a file in the official DIEN format.")
     String data;
 
-    @Option(names = "--test", paramLabel = "FILE", description = "Held-out file (official format); default: the last 10 % of --data.")
+    @Option(names = "--test", paramLabel = "FILE", description = "Held-out file (official format); default: the last tenth of --data's users, with all their examples.")
     Path test;
 
     @Option(names = "--model", defaultValue = "dien", description = "dien, din or base. Default: ${DEFAULT-VALUE}")
@@ -105,12 +105,14 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new Main.InputException(e.getMessage());
         }
-        if (test != null) {
-            return new RawData("official format: " + file.getFileName() + " / " + test.getFileName(), all,
-                    OfficialFormat.read(test), null);
+        try {
+            if (test != null) {
+                return new RawData("official format: " + file.getFileName() + " / " + test.getFileName(), all,
+                        OfficialFormat.read(test), null);
+            }
+            return OfficialFormat.splitByUser("official format: " + file.getFileName(), all);
+        } catch (IllegalArgumentException e) {
+            throw new Main.InputException(e.getMessage());
         }
-        int split = all.size() - Math.max(1, all.size() / 10);
-        return new RawData("official format: " + file.getFileName() + " (last 10 % held out)", all.subList(0, split),
-                all.subList(split, all.size()), null);
     }
 }

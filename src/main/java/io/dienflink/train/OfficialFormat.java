@@ -35,20 +35,45 @@ public final class OfficialFormat {
         return out;
     }
 
+    /**
+     * Splits examples by user, as the official {@code splitByUser} files are: the users seen last
+     * (the last tenth, at least one, in order of first appearance) are held out with all their
+     * examples, so no user's history is on both sides.
+     *
+     * @throws IllegalArgumentException if the examples have fewer than two users
+     */
+    public static RawData splitByUser(String description, List<RawSample> all) {
+        java.util.LinkedHashSet<Long> users = new java.util.LinkedHashSet<>();
+        all.forEach(x -> users.add(x.user()));
+        if (users.size() < 2) {
+            throw new IllegalArgumentException("cannot hold out users from " + users.size() + " user(s); give a held-out file");
+        }
+        int keep = users.size() - Math.max(1, users.size() / 10);
+        java.util.Set<Long> heldOut = new java.util.HashSet<>(new ArrayList<>(users).subList(keep, users.size()));
+        List<RawSample> train = new ArrayList<>();
+        List<RawSample> test = new ArrayList<>();
+        for (RawSample x : all) {
+            (heldOut.contains(x.user()) ? test : train).add(x);
+        }
+        return new RawData(description + " (" + heldOut.size() + " of " + users.size() + " users held out)", train, test, null);
+    }
+
     static RawSample parse(String line, String where) {
         String[] f = line.split("\t", -1);
         if (f.length != 6) {
             throw new IllegalArgumentException(where + ": expected 6 tab-separated fields, found " + f.length);
         }
-        int label;
+        double value;
         try {
-            label = (int) Double.parseDouble(f[0].trim());
+            value = Double.parseDouble(f[0].trim());
         } catch (NumberFormatException e) {
             throw new IllegalArgumentException(where + ": label '" + f[0] + "' is not a number");
         }
-        if (label != 0 && label != 1) {
+        // "1" and "1.0" both occur in exported files; 0.9 is not a click label
+        if (value != 0 && value != 1) {
             throw new IllegalArgumentException(where + ": label must be 0 or 1, was " + f[0]);
         }
+        int label = (int) value;
         String[] mids = f[4].isEmpty() ? new String[0] : f[4].split("\u0002", -1);
         String[] cats = f[5].isEmpty() ? new String[0] : f[5].split("\u0002", -1);
         if (mids.length != cats.length) {

@@ -102,20 +102,20 @@ class DeploymentFilesTest {
         JsonNode job = flinkDeployment().get("spec").get("job");
         assertThat(job.get("jarURI").asText()).isEqualTo("local:///opt/flink/usrlib/dien-flink.jar");
         assertThat(Class.forName(job.get("entryClass").asText())).isEqualTo(Main.class);
-        // the job's arguments parse as a `run` invocation
+        // the job's arguments, in the base and in the overlay, parse as a `run` invocation whose
+        // dien.* settings are options the job defines
         List<String> args = new ArrayList<>();
         job.get("args").forEach(a -> args.add(a.asText()));
-        Main.commandLine().parseArgs(args.toArray(new String[0]));
+        assertRunArguments(args);
         JsonNode patch = documents(OVERLAY.resolve("flinkdeployment-patch.yaml")).get(0);
+        List<String> overlayArgs = new ArrayList<>();
         for (JsonNode op : patch) {
             if (op.get("path").asText().equals("/spec/job/args")) {
-                List<String> overlayArgs = new ArrayList<>();
                 op.get("value").forEach(a -> overlayArgs.add(a.asText()));
-                Main.commandLine().parseArgs(overlayArgs.toArray(new String[0]));
-                overlayArgs.stream().filter(a -> a.startsWith("-Ddien.")).forEach(a ->
-                        assertThat(optionKeys(DienJobOptions.class)).contains(a.substring(2, a.indexOf('='))));
             }
         }
+        assertThat(overlayArgs).as("the overlay's job arguments").isNotEmpty();
+        assertRunArguments(overlayArgs);
         // compose: the jar path and the shipped bundle the services use
         String compose = Files.readString(COMPOSE);
         assertThat(compose).contains("/opt/flink/usrlib/dien-flink.jar").contains("--model /opt/dien/bundles/demo");
@@ -123,6 +123,14 @@ class DeploymentFilesTest {
         for (String sub : List.of("run", "generate", "read-scores")) {
             assertThat(Main.commandLine().getSubcommands()).containsKey(sub);
         }
+    }
+
+    private static void assertRunArguments(List<String> args) throws Exception {
+        assertThat(args).first().isEqualTo("run");
+        Main.commandLine().parseArgs(args.toArray(new String[0]));
+        Set<String> known = optionKeys(DienJobOptions.class);
+        args.stream().filter(a -> a.startsWith("-Ddien.") && !a.startsWith("-D" + DienJobOptions.KAFKA_CLIENT_PREFIX))
+                .forEach(a -> assertThat(known).as(a).contains(a.substring(2, a.indexOf('='))));
     }
 
     @Test

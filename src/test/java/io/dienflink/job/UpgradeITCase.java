@@ -113,6 +113,11 @@ class UpgradeITCase {
         // Run 1, model A: all clicks applied (each user's probe sees its whole history), then a savepoint.
         JobClient run1 = start(modelA, null);
         Map<String, CtrScore> before = requestAll(run1, "a1", candidates, clicks, 20);
+        DienScorer a = DienModel.from(bundleA).newScorer();
+        for (CtrScore s : before.values()) {
+            // T = 20 and no user has more than 20 clicks: the streaming state is the windowed one
+            assertScores(s, windowed(a, clicks.get(s.getUserId()), s.getUserId(), candidates), "model A");
+        }
         String savepointA = run1.stopWithSavepoint(false, tmp.resolve("sp").toUri().toString(), SavepointFormatType.CANONICAL).get();
         List<UserSnapshot> storedA = SavepointMigration.readUsers(savepointA);
         assertThat(storedA).hasSize(USERS);

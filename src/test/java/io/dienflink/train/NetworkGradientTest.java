@@ -3,7 +3,6 @@ package io.dienflink.train;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -15,6 +14,8 @@ import org.junit.jupiter.params.provider.EnumSource;
  */
 class NetworkGradientTest {
     private static final double EPS = 1e-3;
+    /** Float32 rounding of the loss over 2·EPS: about 1e-7 / 2e-3 per unit of loss, with margin. */
+    private static final double TOLERANCE = 5e-4;
 
     private static TrainConfig tiny(ModelKind kind) {
         return new TrainConfig(kind, 2, 4, 4, List.of(3, 2), List.of(5, 3), 1e-3, 4, 1, 0.7, 11, 1);
@@ -54,9 +55,11 @@ class NetworkGradientTest {
             net.train(s, w, g);
             for (Network.Param p : net.params) {
                 if (p.sparse) {
-                    for (Map.Entry<Integer, float[]> row : g.rows[p.index].entrySet()) {
-                        for (int j = 0; j < row.getValue().length; j++) {
-                            check(net, w, s, p, row.getKey() * p.shape[1] + j, row.getValue()[j]);
+                    // every row, so that a row the backward pass forgot counts as a zero gradient
+                    for (int row = 0; row < p.shape[0]; row++) {
+                        float[] grad = g.rows[p.index].getOrDefault(row, new float[p.shape[1]]);
+                        for (int j = 0; j < p.shape[1]; j++) {
+                            check(net, w, s, p, row * p.shape[1] + j, grad[j]);
                             checked++;
                         }
                     }
@@ -80,6 +83,6 @@ class NetworkGradientTest {
         p.value[i] = keep;
         double numeric = (up - down) / (2 * EPS);
         assertThat((double) analytic).as("%s[%d], history %d", p.name, i, s.items().length)
-                .isCloseTo(numeric, org.assertj.core.api.Assertions.within(2e-3 + 0.03 * Math.abs(numeric)));
+                .isCloseTo(numeric, org.assertj.core.api.Assertions.within(TOLERANCE + 0.01 * Math.abs(numeric)));
     }
 }

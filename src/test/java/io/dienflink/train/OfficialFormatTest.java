@@ -26,8 +26,24 @@ class OfficialFormatTest {
         });
         Dataset d = new Dataset(new RawData("sample", samples.subList(0, 50), samples.subList(50, 60), null), 1);
         assertThat(d.users).isSorted().doesNotHaveDuplicates();
-        assertThat(d.categories.length).isLessThanOrEqualTo(8);
-        assertThat(d.train).hasSize(50);
+        // the vocabularies come from the training file only: every training category, nothing else
+        long[] trainCategories = samples.subList(0, 50).stream()
+                .flatMapToLong(x -> java.util.stream.LongStream.concat(java.util.Arrays.stream(x.categories()),
+                        java.util.stream.LongStream.of(x.candidateCategory())))
+                .distinct().sorted().toArray();
+        assertThat(d.categories).containsExactly(trainCategories);
+    }
+
+    @Test
+    void withoutAHeldOutFileWholeUsersAreHeldOut() throws IOException {
+        List<RawSample> samples = OfficialFormat.read(Path.of("src/test/resources/official-format-sample.txt"));
+        RawData d = OfficialFormat.splitByUser("sample", samples);
+        java.util.Set<Long> trainUsers = new java.util.HashSet<>();
+        d.train().forEach(x -> trainUsers.add(x.user()));
+        assertThat(d.test()).isNotEmpty().noneMatch(x -> trainUsers.contains(x.user()));
+        assertThat(d.train().size() + d.test().size()).isEqualTo(samples.size());
+        assertThatThrownBy(() -> OfficialFormat.splitByUser("one", samples.stream()
+                .filter(x -> x.user() == samples.get(0).user()).toList())).hasMessageContaining("held-out file");
     }
 
     @Test
@@ -45,8 +61,9 @@ class OfficialFormatTest {
     void numericIdsAreTheirValueOthersAreStableHashes() {
         assertThat(OfficialFormat.rawId("0553")).isEqualTo(553L);
         assertThat(OfficialFormat.rawId(" 42 ")).isEqualTo(42L);
-        assertThat(OfficialFormat.rawId("A1")).isEqualTo(OfficialFormat.rawId("A1")).isNotEqualTo(OfficialFormat.rawId("A2"))
-                .isNotNegative();
+        // FNV-1a 64 of the UTF-8 bytes, sign bit cleared: producers of click events must compute the same
+        assertThat(OfficialFormat.rawId("a")).isEqualTo(0xaf63dc4c8601ec8cL & Long.MAX_VALUE);
+        assertThat(OfficialFormat.rawId("A1")).isNotEqualTo(OfficialFormat.rawId("A2")).isNotNegative();
         assertThat(OfficialFormat.rawId("99999999999999999999")).isNotNegative(); // too long for a long: hashed
     }
 
@@ -55,6 +72,8 @@ class OfficialFormatTest {
         Path f = Files.write(tmp.resolve("bad.txt"), List.of("1\tu\t1\t2\t3\t4", "x\tu\t1\t2\t3\t4"));
         assertThatThrownBy(() -> OfficialFormat.read(f)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("bad.txt:2").hasMessageContaining("label");
+        assertThatThrownBy(() -> OfficialFormat.parse("0.9\tu\t1\t2\t3\t4", "l")).hasMessageContaining("label must be 0 or 1");
+        assertThat(OfficialFormat.parse("1.0\tu\t1\t2\t3\t4", "l").label()).isEqualTo(1);
         Path g = Files.write(tmp.resolve("short.txt"), List.of("1\tu\t1\t2\t3\u00024\t5"));
         assertThatThrownBy(() -> OfficialFormat.read(g)).hasMessageContaining("short.txt:1")
                 .hasMessageContaining("2 history items but 1 categories");

@@ -24,7 +24,7 @@ class TrainerConsistencyTest {
     @Test
     void exportedBundleScoresLikeTheTrainer() throws Exception {
         TrainConfig cfg = new TrainConfig(ModelKind.DIEN, 6, 12, 10, List.of(16, 8), List.of(24, 12), 3e-3, 64, 2, 1.0, 3, 2);
-        Dataset data = new Dataset(SyntheticData.generate(4_000, 10, 3), 3);
+        Dataset data = new Dataset(SyntheticData.generate(20_000, 10, 3), 3);
         StringWriter log = new StringWriter();
         DienTrainer.Result r = new DienTrainer(cfg, data, new PrintWriter(log)).train();
         assertThat(r.epochs()).hasSize(2);
@@ -45,7 +45,12 @@ class TrainerConsistencyTest {
                 assertThat(ctr[0]).as("%s example %d", kernels.describe(), i).isCloseTo(r.testPredictions()[i], within(1e-5f));
             }
         }
+        // The held-out examples carry their user's last 10 clicks; streaming replays each user's whole
+        // stream instead, but an extractor state depends little on clicks 10 steps back, so the two
+        // AUCs stay close. Both must show that something was learnt (0.72 when written; an untrained
+        // or wrongly updated network stays near 0.5).
         double streaming = DienTrainer.streamingAuc(bundle, data.raw);
-        assertThat(streaming).isBetween(0.0, 1.0);
+        assertThat(r.auc()).as("held-out AUC, windowed").isGreaterThan(0.6);
+        assertThat(streaming).as("held-out AUC, streaming").isCloseTo(r.auc(), within(0.03));
     }
 }
