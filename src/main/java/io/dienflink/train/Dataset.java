@@ -97,9 +97,4 @@ public final class Dataset {
                 + users.length + " users, " + items.length + " items, " + categories.length + " categories; "
                 + String.format("%.1f %% positive", 100 * positiveRate());
     }
-
-    /** Longest history in the training set. */
-    public int longestHistory() {
-        return train.stream().mapToInt(s -> s.items().length).max().orElse(0);
-    }
 }

@@ -2,7 +2,6 @@ package io.dienflink.train;
 
 import io.dienflink.model.Kernels;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -20,9 +19,6 @@ import java.util.SplittableRandom;
  */
 public final class Network {
     final TrainConfig cfg;
-    final int nUsers;
-    final int nItems;
-    final int nCategories;
     final Kernels k = Kernels.best();
     /** Every parameter, in bundle order; embeddings are updated sparsely. */
     final List<Param> params = new ArrayList<>();
@@ -114,9 +110,6 @@ public final class Network {
 
     public Network(TrainConfig cfg, int nUsers, int nItems, int nCategories) {
         this.cfg = cfg;
-        this.nUsers = nUsers;
-        this.nItems = nItems;
-        this.nCategories = nCategories;
         SplittableRandom rnd = new SplittableRandom(cfg.seed());
         int e = cfg.embeddingDim();
         int d = cfg.itemDim();
@@ -142,12 +135,6 @@ public final class Network {
         head = new Mlp("head", cfg.headInput(), cfg.headLayers(), true, rnd);
     }
 
-    /** Parameter arrays by bundle name (the arrays themselves). */
-    public Map<String, Param> byName() {
-        Map<String, Param> m = new LinkedHashMap<>();
-        params.forEach(p -> m.put(p.name, p));
-        return m;
-    }
 
     private Param add(String name, int[] shape, boolean sparse) {
         Param p = new Param(name, shape, sparse, params.size());
@@ -191,7 +178,6 @@ public final class Network {
         final Map<Integer, float[]>[] rows;
         double loss;
         double auxLoss;
-        int samples;
 
         @SuppressWarnings("unchecked")
         Gradients() {
@@ -215,7 +201,6 @@ public final class Network {
             }
             loss = 0;
             auxLoss = 0;
-            samples = 0;
         }
 
         float[] of(Param p) {
@@ -241,7 +226,6 @@ public final class Network {
             }
             loss += o.loss;
             auxLoss += o.auxLoss;
-            samples += o.samples;
         }
     }
 
@@ -325,7 +309,6 @@ public final class Network {
         final float[][] pre;
         final float[][] act;
         final float[] in;
-        final int inWidth;
 
         MlpTrace(Mlp m, int rows) {
             pre = new float[m.widths.length][];
@@ -335,7 +318,6 @@ public final class Network {
                 act[i] = new float[rows * m.widths[i]];
             }
             in = new float[rows * m.in];
-            inWidth = m.in;
         }
     }
 
@@ -414,7 +396,7 @@ public final class Network {
             System.arraycopy(w.pooled, 0, w.x, x, d);
         }
         float logit = mlpForward(head, w.top, w.x, 0, 0);
-        w.probability = sigmoid(logit);
+        w.probability = Kernels.sigmoid(logit);
         return w.probability;
     }
 
@@ -427,8 +409,8 @@ public final class Network {
         // reset before: the r and u columns of K_h from h, the c columns from r ∘ h
         k.gemv(prev, prevOff, h, cell.kh.value, 0, 3 * h, cell.bh.value, 0, tr.gh, g, 2 * h);
         for (int i = 0; i < h; i++) {
-            float r = sigmoid(tr.gx[g + i] + tr.gh[g + i]);
-            float u0 = sigmoid(tr.gx[g + h + i] + tr.gh[g + h + i]);
+            float r = Kernels.sigmoid(tr.gx[g + i] + tr.gh[g + i]);
+            float u0 = Kernels.sigmoid(tr.gx[g + h + i] + tr.gh[g + h + i]);
             tr.r[o + i] = r;
             tr.u0[o + i] = u0;
             tr.u[o + i] = (1f - a) * u0;
@@ -486,7 +468,7 @@ public final class Network {
             k.gemv(src, srcOff, width, m.w[l].value, 0, wl, m.b[l].value, 0, pre, o, wl);
             for (int i = 0; i < wl; i++) {
                 float v = pre[o + i];
-                act[o + i] = m.prelu ? (v > 0 ? v : m.slope[l].value[i] * v) : sigmoid(v);
+                act[o + i] = m.prelu ? (v > 0 ? v : m.slope[l].value[i] * v) : Kernels.sigmoid(v);
             }
             src = act;
             srcOff = o;
@@ -499,7 +481,6 @@ public final class Network {
 
     /** Backward pass of the sample last run through {@link #forward}; adds its gradients into {@code g}. */
     public void backward(Sample s, Workspace w, Gradients g) {
-        current.set(g);
         int e = cfg.embeddingDim();
         int d = cfg.itemDim();
         int h = cfg.hiddenDim();
@@ -508,9 +489,8 @@ public final class Network {
         float p = w.probability;
         int y = s.label();
         g.loss += -(y == 1 ? Math.log(Math.max(p, 1e-7f)) : Math.log(Math.max(1 - p, 1e-7f)));
-        g.samples++;
         java.util.Arrays.fill(w.dx, 0f);
-        mlpBackward(head, w.top, 0, p - y, w.dx, 0);
+        mlpBackward(g, head, w.top, 0, p - y, w.dx, 0);
         java.util.Arrays.fill(w.dea, 0f);
         java.util.Arrays.fill(w.dsum, 0f);
         java.util.Arrays.fill(w.dItems, 0, Math.max(1, n) * d, 0f);
@@ -583,8 +563,8 @@ public final class Network {
         if (n > 1) {
             float scale = (float) (cfg.auxWeight() / (n - 1));
             for (int t = 0; t + 1 < n; t++) {
-                float sp = sigmoid(w.auxPos[t]);
-                float sn = sigmoid(w.auxNeg[t]);
+                float sp = Kernels.sigmoid(w.auxPos[t]);
+                float sn = Kernels.sigmoid(w.auxNeg[t]);
                 g.auxLoss += -(Math.log(Math.max(sp, 1e-7f)) + Math.log(Math.max(1 - sn, 1e-7f))) / (n - 1);
                 float dp = scale * (sp - 1f);
                 float dn = scale * sn;
@@ -685,7 +665,7 @@ public final class Network {
         for (int t = 0; t < n; t++) {
             float[] dz = w.scratch;
             java.util.Arrays.fill(dz, 0, 4 * kd, 0f);
-            mlpBackward(attention, w.att, t, w.dScores[t], dz, 0);
+            mlpBackward(g, attention, w.att, t, w.dScores[t], dz, 0);
             for (int i = 0; i < kd; i++) {
                 float q = w.q[i];
                 float key = keys[t * kd + i];
@@ -696,13 +676,12 @@ public final class Network {
     }
 
     /** MLP backward for one row, given d(loss)/d(output logit); adds d(loss)/d(input) to {@code dIn}. */
-    private void mlpBackward(Mlp m, MlpTrace tr, int row, float dLogit, float[] dIn, int dInOff) {
+    private void mlpBackward(Gradients g, Mlp m, MlpTrace tr, int row, float dLogit, float[] dIn, int dInOff) {
         int layers = m.widths.length;
         // the last hidden layer's activations feed the output unit
         int lastWidth = layers == 0 ? m.in : m.widths[layers - 1];
         float[] lastAct = layers == 0 ? tr.in : tr.act[layers - 1];
         int lastOff = row * lastWidth;
-        Gradients g = current.get();
         float[] dwo = g.of(m.wOut);
         k.axpy(dLogit, lastAct, lastOff, dwo, 0, lastWidth);
         g.of(m.bOut)[0] += dLogit;
@@ -761,9 +740,6 @@ public final class Network {
         k.add(gc, 0, d, off + e, gc, 0, e);
     }
 
-    /** The gradients the current thread's MLP backward passes add to (set by {@link #train}). */
-    private final ThreadLocal<Gradients> current = new ThreadLocal<>();
-
     /**
      * The training loss of one sample: binary cross-entropy of the click, plus for DIEN
      * α·(mean auxiliary loss over the history's consecutive pairs). What {@link #backward} differentiates.
@@ -775,7 +751,7 @@ public final class Network {
         if (cfg.kind() == ModelKind.DIEN && n > 1) {
             double aux = 0;
             for (int t = 0; t + 1 < n; t++) {
-                aux -= Math.log(sigmoid(w.auxPos[t])) + Math.log(1 - sigmoid(w.auxNeg[t]));
+                aux -= Math.log(Kernels.sigmoid(w.auxPos[t])) + Math.log(1 - Kernels.sigmoid(w.auxNeg[t]));
             }
             loss += cfg.auxWeight() * aux / (n - 1);
         }
@@ -787,9 +763,5 @@ public final class Network {
         float p = forward(s, w);
         backward(s, w, g);
         return p;
-    }
-
-    static float sigmoid(float x) {
-        return (float) (1.0 / (1.0 + Math.exp(-x)));
     }
 }

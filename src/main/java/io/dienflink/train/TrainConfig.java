@@ -40,11 +40,6 @@ public record TrainConfig(
                 Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors())));
     }
 
-    public TrainConfig withEpochs(int n) {
-        return new TrainConfig(kind, embeddingDim, hiddenDim, maxHistory, attentionLayers, headLayers, learningRate, batchSize,
-                n, auxWeight, seed, threads);
-    }
-
     /** D = 2E. */
     public int itemDim() {
         return 2 * embeddingDim;
