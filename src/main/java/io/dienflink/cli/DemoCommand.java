@@ -58,9 +58,9 @@ final class DemoCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
         // Libraries (Kafka's storage formatter among them) print to System.out; stdout is for the summary.
+        Configuration conf = job.jobSettings(ShippedBundle.DEMO);
         PrintStream stdout = System.out;
         System.setOut(System.err);
-        Configuration conf = job.jobSettings(ShippedBundle.DEMO);
         String bundle = conf.get(io.dienflink.job.DienJobOptions.MODEL_PATH);
         err.println("Starting Kafka (KRaft) and the Flink job on a local MiniCluster with RocksDB ...");
         err.flush();
@@ -75,20 +75,22 @@ final class DemoCommand implements Callable<Integer> {
             }
         }, "demo-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        try (EmbeddedPipeline pipeline = EmbeddedPipeline.start(conf)) {
+        try (EmbeddedPipeline pipeline = EmbeddedPipeline.start(conf);
+             TrafficGenerator generator = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(),
+                     SyntheticWorld.demo(seed), new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates,
+                     malformed, Long.MAX_VALUE, Long.MAX_VALUE));
+             ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
+                     pipeline.config().topics().deadLetters(), job.isolationLevel()).start()) {
             err.println("Flink web UI: " + pipeline.webUiUrl());
             err.println("Kafka: " + pipeline.bootstrapServers() + "  topics: " + pipeline.config().topics());
             err.println("Model: " + bundle);
             err.flush();
-            TrafficGenerator generator = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(),
-                    SyntheticWorld.demo(seed), new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates,
-                    malformed, Long.MAX_VALUE, Long.MAX_VALUE));
-            ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
-                    pipeline.config().topics().deadLetters(), job.isolationLevel()).start();
             // Traffic starts once a probe request has been scored: the job is running and its kernels are compiled.
             generator.probe(ScoreReader.PROBE_PREFIX + "ready");
             if (!reader.awaitProbe(ScoreReader.PROBE_PREFIX + "ready", Duration.ofSeconds(120))) {
-                err.println("The job did not score a probe request within 120 s; see the log above.");
+                err.println("error: the job did not score a probe request within 120 s; see the log above.");
+                err.flush();
+                return 1;
             }
             err.println("Job ready; traffic: " + clicksPerSecond + " clicks/s, " + requestsPerSecond + " requests/s of "
                     + candidates + " candidates");
@@ -116,7 +118,7 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Stopping: draining scores of requests in flight ...");
             err.flush();
             generator.close();
-            drain(reader, generator.requests() - generator.malformed(), job.exactlyOnce());
+            drain(reader, generator.validRequests(), job.exactlyOnce());
             reader.close();
             Histogram total = reader.total();
             out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d p50_ms=%d p99_ms=%d%n", generator.clicks(),

@@ -24,15 +24,18 @@ final class ShippedBundle {
             return local;
         }
         Path dir = Files.createTempDirectory("dien-bundle");
+        // deleteOnExit runs in reverse order of registration: the files, then the (then empty) directory
+        dir.toFile().deleteOnExit();
         for (String f : new String[] {"model.json", "weights.npz"}) {
+            Path target = dir.resolve(f);
+            target.toFile().deleteOnExit();
             try (InputStream in = ShippedBundle.class.getResourceAsStream("/bundles/" + name + "/" + f)) {
                 if (in == null) {
                     throw new IOException("the jar has no shipped bundle " + name + "; pass --model");
                 }
-                Files.copy(in, dir.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                Files.copy(in, target, StandardCopyOption.REPLACE_EXISTING);
             }
         }
-        dir.toFile().deleteOnExit();
         return dir;
     }
 }

@@ -2,7 +2,8 @@ package io.dienflink.kafka;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.ByteBuffer;
+import java.io.ByteArrayOutputStream;
+import org.apache.avro.message.BinaryMessageEncoder;
 import org.apache.avro.specific.SpecificRecordBase;
 
 /**
@@ -35,18 +36,27 @@ public final class AvroMessages {
         // the static initializer does the work
     }
 
-    /** The single-object encoding of a record. */
-    public static byte[] encode(SpecificRecordBase record) {
-        try {
-            ByteBuffer buf = (ByteBuffer) record.getClass().getMethod("toByteBuffer").invoke(record);
-            byte[] out = new byte[buf.remaining()];
-            buf.get(out);
-            return out;
-        } catch (ReflectiveOperationException e) {
-            if (e.getCause() instanceof IOException io) {
-                throw new UncheckedIOException(io);
+    /** One encoder per generated class; BinaryMessageEncoder is thread-safe. */
+    private static final ClassValue<BinaryMessageEncoder<SpecificRecordBase>> ENCODERS = new ClassValue<>() {
+        @Override
+        protected BinaryMessageEncoder<SpecificRecordBase> computeValue(Class<?> type) {
+            try {
+                SpecificRecordBase prototype = (SpecificRecordBase) type.getConstructor().newInstance();
+                return new BinaryMessageEncoder<>(prototype.getSpecificData(), prototype.getSchema());
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException("not a generated Avro record: " + type, e);
             }
-            throw new IllegalStateException("not a generated Avro record: " + record.getClass(), e);
         }
+    };
+
+    /** The single-object encoding of a record (what the generated {@code toByteBuffer()} writes). */
+    public static byte[] encode(SpecificRecordBase record) {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        try {
+            ENCODERS.get(record.getClass()).encode(record, out);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        return out.toByteArray();
     }
 }

@@ -42,6 +42,9 @@ public final class TrafficGenerator implements AutoCloseable {
     private final AtomicLong clicks = new AtomicLong();
     private final AtomicLong requests = new AtomicLong();
     private final AtomicLong malformed = new AtomicLong();
+    private final AtomicLong malformedRequests = new AtomicLong();
+    /** Which records are malformed; used by the sending thread only, fixed seed so runs repeat. */
+    private final java.util.SplittableRandom noise = new java.util.SplittableRandom(0x5EEDL);
     private final AtomicLong failed = new AtomicLong();
     private volatile boolean running = true;
 
@@ -87,8 +90,14 @@ public final class TrafficGenerator implements AutoCloseable {
         return requests.get();
     }
 
+    /** Malformed records sent, clicks and requests. */
     public long malformed() {
         return malformed.get();
+    }
+
+    /** Requests sent that the job will score (the malformed ones are dead-lettered). */
+    public long validRequests() {
+        return requests.get() - malformedRequests.get();
     }
 
     /** True once both click and request budgets are spent. */
@@ -142,15 +151,18 @@ public final class TrafficGenerator implements AutoCloseable {
             candidates.add(new Candidate(c.itemId(), c.categoryId()));
         }
         long user = SyntheticWorld.id(u);
-        byte[] value = malformedNow()
-                ? AvroMessages.encode(new AdRequest("r" + seq, user, Instant.ofEpochMilli(now), List.of()))
-                : AvroMessages.encode(new AdRequest("r" + seq, user, Instant.ofEpochMilli(now), candidates));
+        boolean bad = malformedNow();
+        if (bad) {
+            malformedRequests.incrementAndGet();
+        }
+        // a malformed request has no candidates
+        byte[] value = AvroMessages.encode(new AdRequest("r" + seq, user, Instant.ofEpochMilli(now), bad ? List.of() : candidates));
         send(topics.requests(), user, value);
         requests.incrementAndGet();
     }
 
     private boolean malformedNow() {
-        if (rates.malformedFraction() > 0 && Math.random() < rates.malformedFraction()) {
+        if (rates.malformedFraction() > 0 && noise.nextDouble() < rates.malformedFraction()) {
             malformed.incrementAndGet();
             return true;
         }

@@ -40,6 +40,21 @@ class DecodersTest {
         return h.getSideOutput(DeadLetterRouting.DEAD_LETTERS).stream().map(StreamRecord::getValue).toList();
     }
 
+    private static byte[] bytes(ByteBuffer b) {
+        byte[] out = new byte[b.remaining()];
+        b.get(out);
+        return out;
+    }
+
+    @Test
+    void wireFormatIsTheGeneratedSingleObjectEncoding() throws Exception {
+        ClickEvent c = new ClickEvent("w", 1L, 2L, 3L, Instant.ofEpochMilli(4));
+        AdRequest r = new AdRequest("q", 5L, Instant.ofEpochMilli(6), List.of(new Candidate(7L, 8L)));
+        assertThat(AvroMessages.encode(c)).isEqualTo(bytes(c.toByteBuffer()));
+        assertThat(AvroMessages.encode(r)).isEqualTo(bytes(r.toByteBuffer()));
+        assertThat(ClickEvent.getDecoder().decode(AvroMessages.encode(c))).isEqualTo(c);
+    }
+
     @Test
     void clicksAreDecodedOrDeadLetteredWithTheirReason() throws Exception {
         try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new ClickDecoder())) {
