@@ -139,6 +139,7 @@ final class BenchCommand implements Callable<Integer> {
             reader.interval(); // discard warm-up latencies
             Histogram measured = new Histogram(3);
             long scores0 = reader.scores();
+            long history0 = reader.historyClicks();
             long t0 = System.nanoTime();
             long end = t0 + latencyDuration.minus(latencyWarmup).toNanos();
             while (System.nanoTime() < end) {
@@ -150,6 +151,11 @@ final class BenchCommand implements Callable<Integer> {
                 err.flush();
             }
             double seconds = (System.nanoTime() - t0) / 1e9;
+            long scored = reader.scores() - scores0;
+            // the cost of a request grows with the user's window: say what was measured
+            err.printf("Scored %d requests against %.1f stored clicks on average%n", scored,
+                    scored == 0 ? 0.0 : (reader.historyClicks() - history0) / (double) scored);
+            err.flush();
             return new double[] {(reader.scores() - scores0) / seconds, measured.getValueAtPercentile(50),
                     measured.getValueAtPercentile(99)};
         } finally {

@@ -23,6 +23,7 @@ public final class ScoreReader implements AutoCloseable {
     private final Recorder latency = new Recorder(3);
     private final Histogram total = new Histogram(3);
     private final AtomicLong scores = new AtomicLong();
+    private final AtomicLong historyClicks = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
     private final java.util.Set<String> probes = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private volatile boolean running = true;
@@ -63,6 +64,14 @@ public final class ScoreReader implements AutoCloseable {
     }
 
     private void run() {
+        try {
+            poll();
+        } finally {
+            consumer.close();
+        }
+    }
+
+    private void poll() {
         while (running) {
             long now;
             for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(100))) {
@@ -78,17 +87,22 @@ public final class ScoreReader implements AutoCloseable {
                         continue;
                     }
                     latency.recordValue(Math.max(0, now - s.getRequestTime().toEpochMilli()));
+                    historyClicks.addAndGet(s.getHistoryLength());
                     scores.incrementAndGet();
                 } catch (Exception e) {
                     // not a score: counted nowhere, the job only writes scores here
                 }
             }
         }
-        consumer.close();
     }
 
     public long scores() {
         return scores.get();
+    }
+
+    /** The history lengths of all scores read (not probes), summed: with {@link #scores()}, the mean window scored against. */
+    public long historyClicks() {
+        return historyClicks.get();
     }
 
     public long deadLetters() {
