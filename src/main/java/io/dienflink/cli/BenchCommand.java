@@ -130,8 +130,7 @@ final class BenchCommand implements Callable<Integer> {
 
     /** Returns {requests/s scored, p50 ms, p99 ms} over the phase minus its warm-up. */
     private double[] latencyPhase(EmbeddedPipeline pipeline, SyntheticWorld world, PrintWriter err) throws Exception {
-        ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
-                pipeline.config().topics().deadLetters(), job.isolationLevel()).start();
+        ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics(), job.exactlyOnce()).start();
         try (TrafficGenerator traffic = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(), world,
                 new TrafficGenerator.Rates(backgroundClicks, requestsPerSecond, candidates, 0, Long.MAX_VALUE, Long.MAX_VALUE))) {
             traffic.start();

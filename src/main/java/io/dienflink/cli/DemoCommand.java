@@ -79,8 +79,7 @@ final class DemoCommand implements Callable<Integer> {
              TrafficGenerator generator = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(),
                      SyntheticWorld.demo(seed), new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates,
                      malformed, Long.MAX_VALUE, Long.MAX_VALUE));
-             ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics().scores(),
-                     pipeline.config().topics().deadLetters(), job.isolationLevel()).start()) {
+             ScoreReader reader = new ScoreReader(pipeline.bootstrapServers(), pipeline.config().topics(), job.exactlyOnce()).start()) {
             err.println("Flink web UI: " + pipeline.webUiUrl());
             err.println("Kafka: " + pipeline.bootstrapServers() + "  topics: " + pipeline.config().topics());
             err.println("Model: " + bundle);

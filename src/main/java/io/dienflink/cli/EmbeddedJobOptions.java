@@ -32,9 +32,4 @@ final class EmbeddedJobOptions {
     boolean exactlyOnce() {
         return delivery == DeliveryGuarantee.EXACTLY_ONCE;
     }
-
-    /** The consumer isolation level that sees what the job commits. */
-    String isolationLevel() {
-        return exactlyOnce() ? "read_committed" : "read_uncommitted";
-    }
 }

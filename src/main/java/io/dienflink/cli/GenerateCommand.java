@@ -1,6 +1,5 @@
 package io.dienflink.cli;
 
-import io.dienflink.kafka.Topics;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;
 import java.io.PrintWriter;
@@ -14,8 +13,9 @@ import picocli.CommandLine.Option;
 @Command(name = "generate", mixinStandardHelpOptions = true,
         description = "Produces synthetic clicks and ad requests (SyntheticWorld, the demo's traffic) to Kafka until stopped.")
 final class GenerateCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOSTS")
-    String bootstrapServers;
+    /** Kafka servers, topics (dien.topic.*) and client settings, as `run` takes them. */
+    @CommandLine.Mixin
+    JobSettings settings = new JobSettings();
 
     @Option(names = "--clicks-per-second", defaultValue = "1000", description = "Default: ${DEFAULT-VALUE}")
     double clicksPerSecond;
@@ -35,20 +35,15 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "Default: ${DEFAULT-VALUE}")
     long seed;
 
-    @Option(names = "--clicks-topic", defaultValue = "clicks", description = "Default: ${DEFAULT-VALUE}")
-    String clicksTopic;
-
-    @Option(names = "--requests-topic", defaultValue = "ad-requests", description = "Default: ${DEFAULT-VALUE}")
-    String requestsTopic;
-
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        Topics topics = new Topics(clicksTopic, requestsTopic, Topics.DEFAULT.scores(), Topics.DEFAULT.deadLetters());
-        try (TrafficGenerator g = new TrafficGenerator(bootstrapServers, topics, SyntheticWorld.demo(seed),
+        JobSettings.Kafka kafka = settings.kafka();
+        try (TrafficGenerator g = new TrafficGenerator(kafka.bootstrapServers(), kafka.client(), kafka.topics(),
+                SyntheticWorld.demo(seed),
                 new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates, malformed, Long.MAX_VALUE,
                         Long.MAX_VALUE)).start()) {
             long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();

@@ -2,14 +2,13 @@ package io.dienflink.cli;
 
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
+import io.dienflink.kafka.KafkaClients;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -18,11 +17,9 @@ import picocli.CommandLine.Option;
 @Command(name = "read-scores", mixinStandardHelpOptions = true,
         description = "Reads CtrScore (or, with --dead-letters, DeadLetter) records from Kafka and prints them as JSON lines.")
 final class ReadScoresCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", required = true, paramLabel = "HOSTS")
-    String bootstrapServers;
-
-    @Option(names = "--topic", description = "Default: ctr-scores, or dead-letters with --dead-letters.")
-    String topic;
+    /** Kafka servers, topics (dien.topic.*) and client settings, as `run` takes them. */
+    @CommandLine.Mixin
+    JobSettings settings = new JobSettings();
 
     @Option(names = "--dead-letters", description = "Read DeadLetter records.")
     boolean deadLetters;
@@ -42,16 +39,11 @@ final class ReadScoresCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("group.id", "dien-read-scores-" + System.nanoTime());
-        p.put("auto.offset.reset", fromBeginning ? "earliest" : "latest");
-        p.put("isolation.level", readCommitted ? "read_committed" : "read_uncommitted");
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        String t = topic != null ? topic : deadLetters ? "dead-letters" : "ctr-scores";
+        JobSettings.Kafka kafka = settings.kafka();
+        String t = deadLetters ? kafka.topics().deadLetters() : kafka.topics().scores();
         long n = 0;
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.reader(kafka.bootstrapServers(), kafka.client(),
+                "dien-read-scores", fromBeginning, readCommitted)) {
             consumer.subscribe(List.of(t));
             while (limit == 0 || n < limit) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {

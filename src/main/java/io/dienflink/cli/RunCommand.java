@@ -1,17 +1,12 @@
 package io.dienflink.cli;
 
 import io.dienflink.job.DienJobConfig;
+import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.DienScoringJob;
-import java.io.IOException;
-import java.io.InputStream;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -24,44 +19,20 @@ import picocli.CommandLine.Option;
                 "Settings: -Dkey=value or --config FILE (properties); keys and defaults: docs/job.md.",
                 "Flink settings (e.g. execution.checkpointing.dir) may be given the same way."})
 final class RunCommand implements Callable<Integer> {
-    @Option(names = "--bootstrap-servers", paramLabel = "HOSTS", description = "Kafka bootstrap servers (dien.kafka.bootstrap-servers).")
-    String bootstrapServers;
+    /** Settings, Kafka servers and client settings, shared with `generate` and `read-scores`. */
+    @CommandLine.Mixin
+    JobSettings settings = new JobSettings();
 
     @Option(names = "--model", paramLabel = "DIR", description = "Model bundle directory or zip (dien.model.path).")
     String model;
 
-    @Option(names = "--config", paramLabel = "FILE", description = "A properties file of settings.")
-    Path configFile;
-
-    @Option(names = "-D", paramLabel = "key=value", description = "A setting; repeatable.")
-    Map<String, String> settings = new LinkedHashMap<>();
-
     @Override
     public Integer call() throws Exception {
-        Configuration conf = new Configuration();
-        if (configFile != null) {
-            Properties p = new Properties();
-            try (InputStream in = Files.newInputStream(configFile)) {
-                p.load(in);
-            } catch (IOException e) {
-                throw new Main.InputException("cannot read " + configFile + ": " + e.getMessage());
-            }
-            p.stringPropertyNames().forEach(k -> conf.setString(k, p.getProperty(k)));
-        }
-        settings.forEach(conf::setString);
-        if (bootstrapServers != null) {
-            conf.setString("dien.kafka.bootstrap-servers", bootstrapServers);
-        }
+        Configuration conf = settings.configuration();
         if (model != null) {
-            conf.setString("dien.model.path", model);
+            conf.set(DienJobOptions.MODEL_PATH, model);
         }
-        DienJobConfig config;
-        try {
-            config = DienJobConfig.from(conf);
-            config.requireBootstrapServers();
-        } catch (IllegalArgumentException e) {
-            throw new Main.InputException(e.getMessage());
-        }
+        DienJobConfig config = JobSettings.jobConfig(conf);
         DienScoringJob.configure(conf, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         DienScoringJob.forKafka(config).addTo(env);

@@ -41,17 +41,10 @@ public record DienJobConfig(
 
     /** Reads and validates the job settings. */
     public static DienJobConfig from(Configuration conf) {
-        java.util.HashMap<String, String> client = new java.util.HashMap<>();
-        for (Map.Entry<String, String> e : conf.toMap().entrySet()) {
-            if (e.getKey().startsWith(DienJobOptions.KAFKA_CLIENT_PREFIX)) {
-                client.put(e.getKey().substring(DienJobOptions.KAFKA_CLIENT_PREFIX.length()), e.getValue());
-            }
-        }
         return new DienJobConfig(
                 conf.get(DienJobOptions.BOOTSTRAP_SERVERS),
                 conf.get(DienJobOptions.GROUP_ID),
-                new Topics(conf.get(DienJobOptions.CLICKS_TOPIC), conf.get(DienJobOptions.REQUESTS_TOPIC),
-                        conf.get(DienJobOptions.SCORES_TOPIC), conf.get(DienJobOptions.DEAD_LETTER_TOPIC)),
+                topics(conf),
                 conf.get(DienJobOptions.MODEL_PATH),
                 conf.get(DienJobOptions.DELIVERY_GUARANTEE),
                 conf.get(DienJobOptions.CHECKPOINT_INTERVAL),
@@ -61,7 +54,24 @@ public record DienJobConfig(
                 conf.get(DienJobOptions.DEDUP_WINDOW),
                 conf.get(DienJobOptions.TRANSACTION_TIMEOUT),
                 conf.get(DienJobOptions.TRANSACTIONAL_ID_PREFIX),
-                client);
+                kafkaClientSettings(conf));
+    }
+
+    /** The topics of the settings; also what the tools ({@code generate}, {@code read-scores}) use. */
+    public static Topics topics(Configuration conf) {
+        return new Topics(conf.get(DienJobOptions.CLICKS_TOPIC), conf.get(DienJobOptions.REQUESTS_TOPIC),
+                conf.get(DienJobOptions.SCORES_TOPIC), conf.get(DienJobOptions.DEAD_LETTER_TOPIC));
+    }
+
+    /** The pass-through Kafka client settings ({@value DienJobOptions#KAFKA_CLIENT_PREFIX}…), the prefix removed. */
+    public static Map<String, String> kafkaClientSettings(Configuration conf) {
+        java.util.HashMap<String, String> client = new java.util.HashMap<>();
+        for (Map.Entry<String, String> e : conf.toMap().entrySet()) {
+            if (e.getKey().startsWith(DienJobOptions.KAFKA_CLIENT_PREFIX)) {
+                client.put(e.getKey().substring(DienJobOptions.KAFKA_CLIENT_PREFIX.length()), e.getValue());
+            }
+        }
+        return client;
     }
 
     /** The Kafka connection settings, checked: a job that reads Kafka needs bootstrap servers. */

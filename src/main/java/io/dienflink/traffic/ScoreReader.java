@@ -1,6 +1,8 @@
 package io.dienflink.traffic;
 
 import io.dienflink.avro.CtrScore;
+import io.dienflink.kafka.KafkaClients;
+import io.dienflink.kafka.Topics;
 import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
@@ -9,7 +11,6 @@ import org.HdrHistogram.Recorder;
 import org.HdrHistogram.Histogram;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 /**
  * Reads the score and dead-letter topics and measures end-to-end latency: the time from a
@@ -43,17 +44,13 @@ public final class ScoreReader implements AutoCloseable {
         return false;
     }
 
-    public ScoreReader(String bootstrapServers, String scoresTopic, String deadLetterTopic, String readCommitted) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("group.id", "dien-score-reader-" + System.nanoTime());
-        p.put("auto.offset.reset", "earliest");
-        p.put("isolation.level", readCommitted);
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        this.consumer = new KafkaConsumer<>(p);
-        this.consumer.subscribe(List.of(scoresTopic, deadLetterTopic));
-        this.scoresTopic = scoresTopic;
+    /**
+     * @param readCommitted read only committed records, as the scores of an exactly-once job become visible
+     */
+    public ScoreReader(String bootstrapServers, Topics topics, boolean readCommitted) {
+        this.consumer = KafkaClients.reader(bootstrapServers, new Properties(), "dien-score-reader", true, readCommitted);
+        this.consumer.subscribe(List.of(topics.scores(), topics.deadLetters()));
+        this.scoresTopic = topics.scores();
         this.thread = new Thread(this::run, "score-reader");
         this.thread.setDaemon(true);
     }

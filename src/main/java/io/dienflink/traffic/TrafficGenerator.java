@@ -4,6 +4,7 @@ import io.dienflink.avro.AdRequest;
 import io.dienflink.avro.Candidate;
 import io.dienflink.avro.ClickEvent;
 import io.dienflink.kafka.AvroMessages;
+import io.dienflink.kafka.KafkaClients;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;
 import java.time.Instant;
@@ -13,7 +14,6 @@ import java.util.Properties;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,16 +48,14 @@ public final class TrafficGenerator implements AutoCloseable {
     private final AtomicLong failed = new AtomicLong();
     private volatile boolean running = true;
 
+    /** A generator for an unsecured cluster (the embedded one). */
     public TrafficGenerator(String bootstrapServers, Topics topics, SyntheticWorld world, Rates rates) {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("linger.ms", "5");
-        p.put("batch.size", "131072");
-        p.put("acks", "1");
-        p.put("enable.idempotence", "false");
-        this.producer = new KafkaProducer<>(p);
+        this(bootstrapServers, new Properties(), topics, world, rates);
+    }
+
+    /** @param client pass-through Kafka client settings (SASL, SSL, …), as the job takes them */
+    public TrafficGenerator(String bootstrapServers, Properties client, Topics topics, SyntheticWorld world, Rates rates) {
+        this.producer = KafkaClients.trafficProducer(bootstrapServers, client);
         this.topics = topics;
         this.world = world;
         this.rates = rates;

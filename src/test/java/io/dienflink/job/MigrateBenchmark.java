@@ -90,5 +90,8 @@ class MigrateBenchmark {
                 dir.resolve("output").toUri().toString(), 2);
         System.out.printf("| %d users, T = 100, parallelism 2 | %d rebuilt | %.1f s | %.0f users/s |%n", r.users(),
                 r.rebuilt(), r.millis() / 1000.0, r.usersPerSecond());
+        // a throughput of the wrong work is no measurement
+        org.assertj.core.api.Assertions.assertThat(r.users()).isEqualTo(users);
+        org.assertj.core.api.Assertions.assertThat(r.rebuilt()).isEqualTo(users);
     }
 }

@@ -9,7 +9,6 @@ import io.dienflink.avro.ClickEvent;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
 import io.dienflink.kafka.AvroMessages;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.DienModel;
@@ -25,23 +24,15 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
-import org.apache.flink.configuration.CheckpointingOptions;
-import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -63,21 +54,11 @@ class ScoringJobITCase {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-    private static EmbeddedKafkaCluster kafka;
+    @RegisterExtension
+    static final KafkaJobFixture KAFKA = new KafkaJobFixture();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafkaCluster.start(null);
-        kafka.createTopics(2, Topics.DEFAULT.all());
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
 
     private record Sent(String topic, int partition, long offset, byte[] value, String reason) {}
 
@@ -92,7 +73,7 @@ class ScoringJobITCase {
         List<Sent> malformed = new ArrayList<>();
         long now = System.currentTimeMillis();
 
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+        try (KafkaProducer<byte[], byte[]> producer = KAFKA.producer()) {
             int eventNo = 0;
             for (int round = 0; round < 18; round++) {
                 for (long user = 1; user <= USERS; user++) {
@@ -136,19 +117,11 @@ class ScoringJobITCase {
             producer.flush();
         }
 
-        Configuration conf = new Configuration();
-        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-        conf.set(DienJobOptions.MODEL_PATH, GoldenCases.bundleDir(BUNDLE).toString());
-        conf.set(DienJobOptions.MAX_CANDIDATES, MAX_CANDIDATES);
-        conf.set(DienJobOptions.PARALLELISM, 2);
-        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
-        DienJobConfig config = DienJobConfig.from(conf);
-        DienScoringJob.configure(conf, config);
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, tmp.resolve("checkpoints").toUri().toString());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.configure(conf);
-        DienScoringJob.forKafka(config).addTo(env);
-        JobClient job = env.executeAsync("dien-itcase");
+        JobClient job = KAFKA.startJob(GoldenCases.bundleDir(BUNDLE).toString(), null, tmp.resolve("checkpoints"), "dien-itcase",
+                conf -> {
+                    conf.set(DienJobOptions.MAX_CANDIDATES, MAX_CANDIDATES);
+                    conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+                });
         List<ConsumerRecord<byte[], byte[]>> scoreRecords;
         List<ConsumerRecord<byte[], byte[]>> deadRecords;
         try {
@@ -199,14 +172,6 @@ class ScoringJobITCase {
         }
     }
 
-    private static KafkaProducer<byte[], byte[]> producer() {
-        Properties p = kafka.clientProperties();
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("enable.idempotence", "true");
-        return new KafkaProducer<>(p);
-    }
-
     private static RecordMetadata send(KafkaProducer<byte[], byte[]> producer, String topic, byte[] key, byte[] value)
             throws Exception {
         return producer.send(new ProducerRecord<>(topic, key, value)).get();
@@ -231,13 +196,8 @@ class ScoringJobITCase {
 
     /** Reads the topic from the start until {@code expected} records arrived, then a little longer to catch extras. */
     private static List<ConsumerRecord<byte[], byte[]>> consume(String topic, int expected) {
-        Properties p = kafka.clientProperties();
-        p.put("group.id", "itcase-" + topic);
-        p.put("auto.offset.reset", "earliest");
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
         List<ConsumerRecord<byte[], byte[]>> out = new ArrayList<>();
-        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+        try (KafkaConsumer<byte[], byte[]> consumer = KAFKA.consumer("itcase-" + topic, true)) {
             consumer.subscribe(List.of(topic));
             long deadline = System.currentTimeMillis() + 120_000;
             long quietUntil = Long.MAX_VALUE;

@@ -10,7 +10,6 @@ import io.dienflink.avro.Candidate;
 import io.dienflink.avro.ClickEvent;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.kafka.AvroMessages;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.DienModel;
@@ -30,25 +29,17 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.SplittableRandom;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.RestOptions;
-import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
@@ -69,22 +60,12 @@ class UpgradeITCase {
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
             .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
 
-    private static EmbeddedKafkaCluster kafka;
+    @RegisterExtension
+    static final KafkaJobFixture KAFKA = new KafkaJobFixture();
     private static final ObjectMapper JSON = new ObjectMapper();
 
     @TempDir
     Path tmp;
-
-    @BeforeAll
-    static void startKafka() throws Exception {
-        kafka = EmbeddedKafkaCluster.start(null);
-        kafka.createTopics(2, Topics.DEFAULT.all());
-    }
-
-    @AfterAll
-    static void stopKafka() throws Exception {
-        kafka.close();
-    }
 
     @Test
     void upgradeRebuildsFromStoredClicksAndSameModelRestartChangesNothing() throws Exception {
@@ -95,7 +76,7 @@ class UpgradeITCase {
         long[] itemsA = bundleA.longs("vocab.item");
         long[] catsA = bundleA.longs("vocab.category");
         Map<Long, List<long[]>> clicks = new HashMap<>();
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+        try (KafkaProducer<byte[], byte[]> producer = KAFKA.producer()) {
             for (int round = 0; round < 20; round++) {
                 for (long user = 1; user <= USERS; user++) {
                     if (round < 2 + user % 19) { // users with 3 to 20 clicks
@@ -173,20 +154,7 @@ class UpgradeITCase {
     }
 
     private JobClient start(String model, String savepoint) throws Exception {
-        Configuration conf = new Configuration();
-        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
-        conf.set(DienJobOptions.MODEL_PATH, model);
-        conf.set(DienJobOptions.PARALLELISM, 2);
-        DienJobConfig config = DienJobConfig.from(conf);
-        DienScoringJob.configure(conf, config);
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, tmp.resolve("checkpoints").toUri().toString());
-        if (savepoint != null) {
-            conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
-        }
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.configure(conf);
-        DienScoringJob.forKafka(config).addTo(env);
-        return env.executeAsync("dien-upgrade-itcase");
+        return KAFKA.startJob(model, savepoint, tmp.resolve("checkpoints"), "dien-upgrade-itcase", conf -> { });
     }
 
     /**
@@ -199,7 +167,7 @@ class UpgradeITCase {
         Map<String, CtrScore> done = new HashMap<>();
         long deadline = System.currentTimeMillis() + 180_000;
         int attempt = 0;
-        try (KafkaProducer<byte[], byte[]> producer = producer(); KafkaConsumer<byte[], byte[]> consumer = consumer()) {
+        try (KafkaProducer<byte[], byte[]> producer = KAFKA.producer(); KafkaConsumer<byte[], byte[]> consumer = KAFKA.consumer("upgrade", false)) {
             consumer.subscribe(List.of(Topics.DEFAULT.scores()));
             while (done.size() < USERS && System.currentTimeMillis() < deadline) {
                 attempt++;
@@ -298,19 +266,4 @@ class UpgradeITCase {
         return null;
     }
 
-    private static KafkaProducer<byte[], byte[]> producer() {
-        Properties p = kafka.clientProperties();
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        return new KafkaProducer<>(p);
-    }
-
-    private static KafkaConsumer<byte[], byte[]> consumer() {
-        Properties p = kafka.clientProperties();
-        p.put("group.id", "upgrade-" + System.nanoTime());
-        p.put("auto.offset.reset", "latest");
-        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-        return new KafkaConsumer<>(p);
-    }
 }

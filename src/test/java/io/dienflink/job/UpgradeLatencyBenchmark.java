@@ -80,6 +80,9 @@ class UpgradeLatencyBenchmark {
                     out[u] = (System.nanoTime() - t0) / 1e3;
                 }
             }
+            // both passes scored every user against a full window (the first after rebuilding it)
+            org.assertj.core.api.Assertions.assertThat(b.extractOutputValues()).hasSize(2 * USERS)
+                    .allSatisfy(s -> org.assertj.core.api.Assertions.assertThat(s.getHistoryLength()).isEqualTo(100));
             java.util.Arrays.sort(first);
             java.util.Arrays.sort(second);
             System.out.println("| request | median µs | p90 µs |");

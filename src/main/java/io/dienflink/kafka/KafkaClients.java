@@ -1,0 +1,55 @@
+package io.dienflink.kafka;
+
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Byte-array producers and consumers for the project's tools (traffic generator, score readers),
+ * built on the same pass-through client settings as the job ({@code dien.kafka.client.*}: SASL,
+ * SSL, …), so a tool reaches every cluster the job reaches.
+ */
+public final class KafkaClients {
+    private KafkaClients() {}
+
+    /**
+     * A producer tuned for bulk synthetic traffic (5 ms linger, 128 kB batches, leader acks).
+     *
+     * @param client pass-through client settings; they override nothing but the connection
+     */
+    public static KafkaProducer<byte[], byte[]> trafficProducer(String bootstrapServers, Properties client) {
+        Properties p = new Properties();
+        p.putAll(client);
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("linger.ms", "5");
+        p.put("batch.size", "131072");
+        p.put("acks", "1");
+        p.put("enable.idempotence", "false");
+        return new KafkaProducer<>(p);
+    }
+
+    /**
+     * A consumer that reads without joining a consumer group's offsets: a random group id and no
+     * offset commits, so reading scores leaves nothing behind on the cluster.
+     *
+     * @param fromBeginning start at the earliest offset, else only new records
+     * @param readCommitted only records of committed transactions (an exactly-once job's output)
+     */
+    public static KafkaConsumer<byte[], byte[]> reader(String bootstrapServers, Properties client, String name,
+                                                       boolean fromBeginning, boolean readCommitted) {
+        Properties p = new Properties();
+        p.putAll(client);
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("group.id", name + "-" + System.nanoTime());
+        p.put("enable.auto.commit", "false");
+        p.put("auto.offset.reset", fromBeginning ? "earliest" : "latest");
+        p.put("isolation.level", readCommitted ? "read_committed" : "read_uncommitted");
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        return new KafkaConsumer<>(p);
+    }
+}

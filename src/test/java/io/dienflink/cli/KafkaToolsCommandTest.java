@@ -1,0 +1,93 @@
+package io.dienflink.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.dienflink.avro.CandidateScore;
+import io.dienflink.avro.CtrScore;
+import io.dienflink.kafka.AvroMessages;
+import io.dienflink.kafka.EmbeddedKafkaCluster;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Properties;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * {@code generate} and {@code read-scores} against a real in-JVM broker, configured the way
+ * {@code run} is: topics from {@code -Ddien.topic.*}, servers from {@code --bootstrap-servers}.
+ */
+class KafkaToolsCommandTest {
+    private static EmbeddedKafkaCluster kafka;
+
+    @BeforeAll
+    static void startKafka() throws Exception {
+        kafka = EmbeddedKafkaCluster.start(null);
+        kafka.createTopics(1, List.of("my-clicks", "my-requests", "my-scores"));
+    }
+
+    @AfterAll
+    static void stopKafka() throws Exception {
+        kafka.close();
+    }
+
+    @Test
+    void generateWritesToTheConfiguredTopics() {
+        CliRun r = CliRun.of("generate", "--bootstrap-servers", kafka.bootstrapServers(), "-Ddien.topic.clicks=my-clicks",
+                "-Ddien.topic.requests=my-requests", "--clicks-per-second", "200", "--requests-per-second", "20",
+                "--duration", "2s");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(count("my-clicks")).isGreaterThan(100);
+        assertThat(count("my-requests")).isGreaterThan(10);
+    }
+
+    @Test
+    void readScoresReadsTheConfiguredTopic() throws Exception {
+        Properties p = kafka.clientProperties();
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            CtrScore s = CtrScore.newBuilder().setRequestId("req-7").setUserId(7).setModelVersion("v").setModelFingerprint("f")
+                    .setScores(List.of(new CandidateScore(3L, 0.25f))).setHistoryLength(2)
+                    .setRequestTime(Instant.ofEpochMilli(1)).setScoredAt(Instant.ofEpochMilli(2)).build();
+            producer.send(new ProducerRecord<>("my-scores", AvroMessages.encode(s))).get();
+        }
+        CliRun r = CliRun.of("read-scores", "--bootstrap-servers", kafka.bootstrapServers(), "-Ddien.topic.scores=my-scores",
+                "--from-beginning", "--limit", "1");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("\"request_id\": \"req-7\"").contains("0.25");
+    }
+
+    @Test
+    void missingServersAreAnInputError() {
+        CliRun r = CliRun.of("read-scores", "--limit", "1");
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("error: dien.kafka.bootstrap-servers: is required");
+    }
+
+    private static int count(String topic) {
+        Properties p = kafka.clientProperties();
+        p.put("group.id", "count-" + topic);
+        p.put("auto.offset.reset", "earliest");
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        int n = 0;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(topic));
+            long end = System.currentTimeMillis() + 10_000;
+            int empty = 0;
+            while (System.currentTimeMillis() < end && empty < 5) {
+                int got = c.poll(Duration.ofMillis(500)).count();
+                n += got;
+                empty = got == 0 && n > 0 ? empty + 1 : 0;
+            }
+        }
+        return n;
+    }
+}
