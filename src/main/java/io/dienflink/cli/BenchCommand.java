@@ -62,6 +62,10 @@ final class BenchCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         PrintWriter out = spec.commandLine().getOut();
+        if (!latencyWarmup.minus(latencyDuration).isNegative()) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--latency-warmup (" + latencyWarmup + ") must be shorter than --latency-duration (" + latencyDuration + ")");
+        }
         PrintStream stdout = System.out;
         System.setOut(System.err);
         try {
@@ -75,6 +79,10 @@ final class BenchCommand implements Callable<Integer> {
                         new TrafficGenerator.Rates(0, 0, candidates, 0, clicks, 0)).start()) {
                     while (!preload.finished()) {
                         Thread.sleep(100);
+                    }
+                    preload.close(); // flushes: every send has its outcome
+                    if (preload.failed() > 0) {
+                        throw new IllegalStateException(preload.failed() + " preloaded clicks were not accepted by Kafka");
                     }
                 }
             })) {

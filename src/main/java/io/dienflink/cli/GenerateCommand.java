@@ -49,7 +49,8 @@ final class GenerateCommand implements Callable<Integer> {
             long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             while (System.nanoTime() < end) {
                 Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
-                err.printf("sent clicks=%d requests=%d malformed=%d%n", g.clicks(), g.requests(), g.malformed());
+                err.printf("sent clicks=%d requests=%d malformed=%d failed=%d%n", g.clicks(), g.requests(), g.malformed(),
+                        g.failed());
                 err.flush();
             }
         }

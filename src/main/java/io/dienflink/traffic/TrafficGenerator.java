@@ -93,6 +93,11 @@ public final class TrafficGenerator implements AutoCloseable {
         return malformed.get();
     }
 
+    /** Records Kafka did not accept (the first failure is logged); they are counted as sent too. */
+    public long failed() {
+        return failed.get();
+    }
+
     /** Requests sent that the job will score (the malformed ones are dead-lettered). */
     public long validRequests() {
         return requests.get() - malformedRequests.get();
