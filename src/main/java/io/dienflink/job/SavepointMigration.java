@@ -1,6 +1,5 @@
 package io.dienflink.job;
 
-import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.ModelBundle;
 import java.nio.file.Path;
@@ -148,11 +147,8 @@ public final class SavepointMigration {
         @Override
         public void open(OpenContext context) {
             if (bundlePath != null) {
-                DienModel model = DienModel.load(Path.of(bundlePath));
-                if (!model.fingerprint().equals(fingerprint)) {
-                    throw new IllegalStateException("the bundle at " + bundlePath + " changed during the migration");
-                }
-                scorer = model.newScorer();
+                // one copy of the weights per TaskManager, checked against the bundle validated at submission
+                scorer = SharedModels.get(bundlePath, fingerprint).newScorer();
             }
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
