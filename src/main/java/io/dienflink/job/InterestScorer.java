@@ -112,6 +112,9 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         clicks.inc();
         UserHeader h = header.value();
         long eventHash = hash(click.eventId());
+        if (h != null) {
+            h.resizeRecent(dedupWindow);
+        }
         // Before any rebuild: a duplicate must leave the stored user exactly as it was, and a
         // rebuild that is not followed by header.update would leave the entries and header apart.
         if (h != null && h.seen(eventHash)) {

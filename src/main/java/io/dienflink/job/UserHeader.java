@@ -56,6 +56,24 @@ public final class UserHeader {
         return false;
     }
 
+    /**
+     * Makes the ring of remembered ids {@code n} long, keeping the newest ones: the job was
+     * restarted with another {@code dien.click.dedup-window}.
+     */
+    void resizeRecent(int n) {
+        int old = recentEventIds.length;
+        if (old == n) {
+            return;
+        }
+        long[] ids = new long[n];
+        int keep = Math.min(n, old);
+        for (int i = 0; i < keep; i++) {
+            ids[i] = recentEventIds[Math.floorMod(recentNext - keep + i, old)];
+        }
+        recentEventIds = ids;
+        recentNext = keep == n ? 0 : keep;
+    }
+
     void remember(long eventHash) {
         recentEventIds[recentNext] = eventHash;
         recentNext = recentNext + 1 == recentEventIds.length ? 0 : recentNext + 1;

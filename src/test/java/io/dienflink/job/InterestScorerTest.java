@@ -42,7 +42,12 @@ class InterestScorerTest {
 
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore) throws Exception {
-        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, 14 * DAY, 8));
+        return open(bundleDir, restore, 8);
+    }
+
+    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
+            String bundleDir, OperatorSubtaskState restore, int dedupWindow) throws Exception {
+        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, 14 * DAY, dedupWindow));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
@@ -174,6 +179,25 @@ class InterestScorerTest {
         // another user may reuse the id: de-duplication is per user
         harness.processElement1(new Click("retry-me", 6, item(1), category(1), 10), 4);
         assertThat(header(6).totalClicks).isEqualTo(1);
+    }
+
+    @Test
+    void aSmallerDedupWindowAfterRestartKeepsTheNewestEventIds() throws Exception {
+        List<Click> sent = new ArrayList<>();
+        for (int i = 0; i < 5; i++) {
+            Click c = click(5, item(i), category(i));
+            sent.add(c);
+            harness.processElement1(c, i);
+        }
+        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
+        harness.close();
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), snapshot, 2);
+        harness.processElement1(sent.get(4), 10); // among the newest two: a duplicate
+        harness.processElement1(sent.get(3), 11);
+        assertThat(header(5).totalClicks).isEqualTo(5);
+        harness.processElement1(sent.get(1), 12); // older than the window now remembers: applied again
+        assertThat(header(5).totalClicks).isEqualTo(6);
+        assertThat(header(5).recentEventIds).hasSize(2); // written with the next applied click
     }
 
     @Test
