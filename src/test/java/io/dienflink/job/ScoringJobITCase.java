@@ -124,12 +124,20 @@ class ScoringJobITCase {
                 });
         List<ConsumerRecord<byte[], byte[]>> scoreRecords;
         List<ConsumerRecord<byte[], byte[]>> deadRecords;
+        Map<Long, Integer> finalHistory;
         try {
             scoreRecords = consume(Topics.DEFAULT.scores(), requests.size());
             deadRecords = consume(Topics.DEFAULT.deadLetters(), malformed.size());
+            finalHistory = finalHistories(appliedClicks, model.config().maxHistory());
         } finally {
             job.cancel().get();
         }
+
+        // Nothing lost at the end of a stream either: once the job has caught up, every user's window
+        // holds all its clicks (each applied once), as probes sent after the traffic show.
+        Map<Long, Integer> expectedHistory = new HashMap<>();
+        appliedClicks.forEach((user, c) -> expectedHistory.put(user, Math.min(c.size(), model.config().maxHistory())));
+        assertThat(finalHistory).isEqualTo(expectedHistory);
 
         // Every request scored exactly once, each score equal to the model core on the user's applied clicks.
         DienScorer scorer = model.newScorer();
@@ -192,6 +200,42 @@ class ScoringJobITCase {
             c.add(new Candidate(cand[0][i] == 0 ? 5L : cand[0][i], cand[1][i] == 0 ? 5L : cand[1][i]));
         }
         return AvroMessages.encode(new AdRequest(id, user, Instant.ofEpochMilli(time), c));
+    }
+
+    /**
+     * Sends a probe request per user until each is scored against the user's full history (probes
+     * can overtake clicks still in flight, so short answers are asked again, for up to a minute);
+     * returns the longest history seen per user.
+     */
+    private static Map<Long, Integer> finalHistories(Map<Long, List<long[]>> applied, int maxHistory) throws Exception {
+        Map<Long, Integer> longest = new HashMap<>();
+        long[][] one = {{1L}, {1L}};
+        try (KafkaProducer<byte[], byte[]> producer = KAFKA.producer();
+             KafkaConsumer<byte[], byte[]> consumer = KAFKA.consumer("final", true)) {
+            consumer.subscribe(List.of(Topics.DEFAULT.scores()));
+            long deadline = System.currentTimeMillis() + 60_000;
+            for (int attempt = 0; System.currentTimeMillis() < deadline; attempt++) {
+                List<Long> open = applied.keySet().stream()
+                        .filter(u -> longest.getOrDefault(u, -1) < Math.min(applied.get(u).size(), maxHistory)).toList();
+                if (open.isEmpty()) {
+                    break;
+                }
+                for (long user : open) {
+                    send(producer, Topics.DEFAULT.requests(), UserKeys.key(user),
+                            request("final-" + user + "-" + attempt, user, System.currentTimeMillis(), one));
+                }
+                long until = System.currentTimeMillis() + 2_000;
+                while (System.currentTimeMillis() < until) {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
+                        CtrScore s = CtrScore.getDecoder().decode(r.value());
+                        if (s.getRequestId().startsWith("final-")) {
+                            longest.merge(s.getUserId(), s.getHistoryLength(), Math::max);
+                        }
+                    }
+                }
+            }
+        }
+        return longest;
     }
 
     /** Reads the topic from the start until {@code expected} records arrived, then a little longer to catch extras. */
