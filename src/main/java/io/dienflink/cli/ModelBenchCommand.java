@@ -18,9 +18,11 @@ import org.openjdk.jmh.results.Result;
 import org.openjdk.jmh.results.RunResult;
 import org.openjdk.jmh.runner.Runner;
 import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
 import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
 import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -64,7 +66,9 @@ final class ModelBenchCommand implements Callable<Integer> {
                 .measurementTime(TimeValue.seconds(1))
                 .addProfiler(GCProfiler.class)
                 .jvmArgsAppend("--add-modules=jdk.incubator.vector", "-Xmx3g", "-XX:+UseParallelGC");
-        Collection<RunResult> results = new Runner(options.build()).run();
+        // JMH's progress goes to stderr, so that stdout is the Markdown report alone
+        Collection<RunResult> results = new Runner(options.build(),
+                OutputFormatFactory.createFormatInstance(System.err, VerboseMode.NORMAL)).run();
         report(results, spec.commandLine().getOut());
         return 0;
     }
