@@ -41,11 +41,6 @@ class InterestScorerTest {
     private int sequence;
 
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
-            String bundleDir, OperatorSubtaskState restore) throws Exception {
-        return open(bundleDir, restore, 8);
-    }
-
-    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow) throws Exception {
         operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, 14 * DAY, dedupWindow));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
@@ -60,7 +55,7 @@ class InterestScorerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null);
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null, 8);
     }
 
     @AfterEach
@@ -70,6 +65,24 @@ class InterestScorerTest {
 
     private Click click(long user, long item, long category) {
         return new Click("e" + (sequence++), user, item, category, 1_000 + sequence);
+    }
+
+    /** Sends n clicks of the user, the i-th on item(i·itemStep) and category(i·categoryStep); returns them in order. */
+    private List<Click> sendClicks(long user, int n, int itemStep, int categoryStep) throws Exception {
+        List<Click> sent = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            Click c = click(user, item(i * itemStep), category(i * categoryStep));
+            sent.add(c);
+            harness.processElement1(c, i);
+        }
+        return sent;
+    }
+
+    /** Takes a snapshot and opens a new operator from it, as a restart from a savepoint does. */
+    private void restart(String bundleDir, int dedupWindow) throws Exception {
+        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
+        harness.close();
+        harness = open(bundleDir, snapshot, dedupWindow);
     }
 
     private static ScoreRequest request(String id, long user, long[] items, long[] categories) {
@@ -144,12 +157,7 @@ class InterestScorerTest {
 
     @Test
     void stateHoldsHeaderAndOneEntryPerWindowClick() throws Exception {
-        List<Click> history = new ArrayList<>();
-        for (int i = 0; i < 23; i++) {
-            Click c = click(11, item(i), category(i));
-            history.add(c);
-            harness.processElement1(c, i);
-        }
+        List<Click> history = sendClicks(11, 23, 1, 1);
         UserHeader h = header(11);
         assertThat(h.totalClicks).isEqualTo(23);
         assertThat(h.count).isEqualTo(20);
@@ -183,15 +191,8 @@ class InterestScorerTest {
 
     @Test
     void aSmallerDedupWindowAfterRestartKeepsTheNewestEventIds() throws Exception {
-        List<Click> sent = new ArrayList<>();
-        for (int i = 0; i < 5; i++) {
-            Click c = click(5, item(i), category(i));
-            sent.add(c);
-            harness.processElement1(c, i);
-        }
-        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
-        harness.close();
-        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), snapshot, 2);
+        List<Click> sent = sendClicks(5, 5, 1, 1);
+        restart(GoldenCases.bundleDir(BUNDLE).toString(), 2);
         harness.processElement1(sent.get(4), 10); // among the newest two: a duplicate
         harness.processElement1(sent.get(3), 11);
         assertThat(header(5).totalClicks).isEqualTo(5);
@@ -236,15 +237,8 @@ class InterestScorerTest {
 
     @Test
     void stateSurvivesSnapshotAndRestore() throws Exception {
-        List<Click> history = new ArrayList<>();
-        for (int i = 0; i < 25; i++) {
-            Click c = click(9, item(i * 3), category(i * 5));
-            history.add(c);
-            harness.processElement1(c, i);
-        }
-        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
-        harness.close();
-        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), snapshot);
+        List<Click> history = sendClicks(9, 25, 3, 5);
+        restart(GoldenCases.bundleDir(BUNDLE).toString(), 8);
         long[] items = {item(8), item(9)};
         long[] cats = {category(8), category(0)};
         harness.processElement2(request("after-restore", 9, items, cats), 200);
@@ -254,17 +248,9 @@ class InterestScorerTest {
 
     @Test
     void stateOfAnotherModelIsRebuiltFromTheStoredClicks() throws Exception {
-        List<Click> history = new ArrayList<>();
-        for (int i = 0; i < 25; i++) {
-            Click c = click(4, item(i), category(i));
-            history.add(c);
-            harness.processElement1(c, i);
-        }
-        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
-        harness.close();
+        List<Click> history = sendClicks(4, 25, 1, 1);
         // same clicks, another model: the torch bundle has other weights, H = 16 and T = 12
-        String torch = GoldenCases.bundleDir("torch").toString();
-        harness = open(torch, snapshot);
+        restart(GoldenCases.bundleDir("torch").toString(), 8);
         DienModel other = DienModel.from(GoldenCases.bundle("torch"));
         DienScorer otherScorer = other.newScorer();
         long[] items = {111L, 222L};
@@ -286,15 +272,8 @@ class InterestScorerTest {
 
     @Test
     void duplicateClickAsTheFirstEventAfterAnUpgradeLeavesTheStoredClicksIntact() throws Exception {
-        List<Click> history = new ArrayList<>();
-        for (int i = 0; i < 25; i++) {
-            Click c = click(4, item(i), category(i));
-            history.add(c);
-            harness.processElement1(c, i);
-        }
-        OperatorSubtaskState snapshot = harness.snapshot(1, 100);
-        harness.close();
-        harness = open(GoldenCases.bundleDir("torch").toString(), snapshot);
+        List<Click> history = sendClicks(4, 25, 1, 1);
+        restart(GoldenCases.bundleDir("torch").toString(), 8);
         DienScorer otherScorer = DienModel.from(GoldenCases.bundle("torch")).newScorer();
         // a producer retry of the newest click reaches the upgraded job before anything else
         harness.processElement1(history.get(24), 150);
