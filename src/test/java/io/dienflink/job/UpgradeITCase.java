@@ -49,12 +49,16 @@ import org.junit.jupiter.api.io.TempDir;
  * run with model A and feed clicks; stop with a savepoint; start from it with model B (other
  * weights, H = 16 instead of 36, T = 12 instead of 20) and score: every score equals model B's
  * windowed result on the user's stored clicks, and the stored clicks are the same ones (trimmed to
- * B's T). A restart with model A scores exactly as before the restart. The {@code migrate} path
+ * B's T). A restart with model A scores as before the restart, to the last ulp or so (the Vector
+ * API's exp/tanh round differently before and after the JIT compiles them; the bound is measured
+ * by {@code KernelReproducibilityTest}), and rebuilds nobody. The {@code migrate} path
  * (State Processor API) gives the same scores with no rebuild in the job.
  */
 class UpgradeITCase {
     private static final int USERS = 24;
     private static final double TOLERANCE = 2e-5;
+    /** The same state and request scored by two runs: KernelReproducibilityTest's JIT bound. */
+    private static final float SAME_COMPUTATION = 1e-6f;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -132,7 +136,7 @@ class UpgradeITCase {
             CtrScore now = again.get("a3-" + user);
             for (int i = 0; i < candidates[0].length; i++) {
                 assertThat(now.getScores().get(i).getCtr()).as("user %d candidate %d", user, i)
-                        .isCloseTo(was.getScores().get(i).getCtr(), within(1e-6f));
+                        .isCloseTo(was.getScores().get(i).getCtr(), within(SAME_COMPUTATION));
             }
         }
         run3.cancel().get();

@@ -16,6 +16,8 @@ import org.junit.jupiter.api.Test;
 class InterestStateTest {
     /** Agreement between independent float32 computations of the same quantity. */
     private static final float TOLERANCE = 2e-5f;
+    /** The same computation run twice: equal up to what the JIT changes (KernelReproducibilityTest). */
+    private static final float JIT = KernelReproducibilityTest.JIT_TOLERANCE;
 
     private static final ModelConfig OFFICIAL = UntrainedBundles.officialArchitecture("untrained-test",
             new ModelConfig.VocabSizes(50, 400, 30), 100);
@@ -75,9 +77,10 @@ class InterestStateTest {
         DienScorer scorer = DienModel.from(BUNDLE).newScorer();
         InterestState s = withClicks(scorer, 130, 1);
         InterestState replay = withClicks(scorer, 129, 1);
-        // the state 130 clicks in continues the 129-click state: the shared 99 rows are identical
+        // the state 130 clicks in continues the 129-click state: the shared 99 rows are the same
+        // computation (to the last ulp or so: the JIT may compile the kernels between the two runs)
         for (int t = 0; t < 99; t++) {
-            assertThat(s.stateAt(t)).containsExactly(replay.stateAt(t + 1));
+            assertThat(s.stateAt(t)).containsExactly(replay.stateAt(t + 1), within(JIT));
         }
     }
 
@@ -118,7 +121,7 @@ class InterestStateTest {
             // Equal to float rounding, not bit for bit: the Vector API's exp and lane reductions round
             // differently before and after the JIT compiles them.
             assertThat(score(d, scorer, cand, Semantics.STREAMING))
-                    .containsExactly(score(s, scorer, cand, Semantics.STREAMING), within(1e-6f));
+                    .containsExactly(score(s, scorer, cand, Semantics.STREAMING), within(JIT));
             // appending to the decoded copy is the same as appending to the original
             s.append(scorer, UntrainedBundles.vocabularyId(3), UntrainedBundles.vocabularyId(4));
             d.append(scorer, UntrainedBundles.vocabularyId(3), UntrainedBundles.vocabularyId(4));
@@ -134,7 +137,7 @@ class InterestStateTest {
         float[] newest = s.stateAt(99);
         s.append(scorer, UntrainedBundles.vocabularyId(8), UntrainedBundles.vocabularyId(9));
         scorer.advance(newest, UntrainedBundles.vocabularyId(8), UntrainedBundles.vocabularyId(9));
-        assertThat(newest).containsExactly(s.stateAt(99));
+        assertThat(newest).containsExactly(s.stateAt(99), within(JIT));
         long[] items = new long[100];
         long[] cats = new long[100];
         float[] states = new float[100 * 36];
@@ -165,7 +168,7 @@ class InterestStateTest {
         float[] actual = new float[1];
         s.score(scorer, 5, items, cats, 1, Semantics.STREAMING, expected);
         reused.score(scorer, 5, items, cats, 1, Semantics.STREAMING, actual);
-        assertThat(actual).containsExactly(expected);
+        assertThat(actual).containsExactly(expected, within(JIT));
         // a partly filled window must start at slot 0
         assertThatThrownBy(() -> reused.reset(1, 100, 36, 50, 50, 7)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> reused.reset(1, 100, 36, 10, 50, 50)).isInstanceOf(IllegalArgumentException.class);
@@ -195,7 +198,7 @@ class InterestStateTest {
             float[] batch = score(s, scorer, cand, Semantics.STREAMING);
             for (int i = 0; i < batch.length; i++) {
                 float[] one = score(s, scorer, new long[][] {{cand[0][i]}, {cand[1][i]}}, Semantics.STREAMING);
-                assertThat(one[0]).as("%s candidate %d", golden, i).isCloseTo(batch[i], within(1e-6f));
+                assertThat(one[0]).as("%s candidate %d", golden, i).isCloseTo(batch[i], within(JIT));
             }
         }
         DienScorer scorer = DienModel.from(BUNDLE).newScorer();
@@ -204,7 +207,7 @@ class InterestStateTest {
         float[] batch = score(s, scorer, cand, Semantics.STREAMING);
         for (int i = 0; i < 100; i += 13) {
             float[] one = score(s, scorer, new long[][] {{cand[0][i]}, {cand[1][i]}}, Semantics.STREAMING);
-            assertThat(one[0]).isCloseTo(batch[i], within(1e-6f));
+            assertThat(one[0]).isCloseTo(batch[i], within(JIT));
         }
     }
 
@@ -259,7 +262,7 @@ class InterestStateTest {
         for (int t = 0; t < 40; t++) {
             fresh.append(b, s.itemAt(60 + t), s.categoryAt(60 + t));
         }
-        assertThat(score(rebuilt, b, cand, Semantics.STREAMING)).containsExactly(score(fresh, b, cand, Semantics.STREAMING), within(1e-6f));
+        assertThat(score(rebuilt, b, cand, Semantics.STREAMING)).containsExactly(score(fresh, b, cand, Semantics.STREAMING), within(JIT));
         // a larger maxHistory keeps everything stored
         InterestState back = InterestState.decode(rebuilt.encode());
         back.rebuild(a);
