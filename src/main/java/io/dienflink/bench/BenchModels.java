@@ -1,7 +1,6 @@
 package io.dienflink.bench;
 
 import io.dienflink.model.ModelBundle;
-import io.dienflink.model.ModelConfig;
 import io.dienflink.model.UntrainedBundles;
 import java.util.SplittableRandom;
 
@@ -11,7 +10,6 @@ import java.util.SplittableRandom;
  * touch tables of production size (about 70 MB).
  */
 public final class BenchModels {
-    public static final ModelConfig.VocabSizes OFFICIAL_VOCAB = UntrainedBundles.OFFICIAL_VOCAB;
 
     private static ModelBundle cached;
     private static int cachedT;
@@ -21,7 +19,7 @@ public final class BenchModels {
     public static synchronized ModelBundle official(int maxHistory) {
         if (cached == null || cachedT != maxHistory) {
             cached = UntrainedBundles.random(
-                    UntrainedBundles.officialArchitecture("untrained-bench-T" + maxHistory, OFFICIAL_VOCAB, maxHistory), 2019);
+                    UntrainedBundles.officialArchitecture("untrained-bench-T" + maxHistory, UntrainedBundles.OFFICIAL_VOCAB, maxHistory), 2019);
             cachedT = maxHistory;
         }
         return cached;
@@ -30,7 +28,7 @@ public final class BenchModels {
     /** A second untrained model of the same architecture and vocabulary (other weights): the model an upgrade moves to. */
     public static ModelBundle officialUpgrade(int maxHistory) {
         return UntrainedBundles.random(
-                UntrainedBundles.officialArchitecture("untrained-bench-upgrade-T" + maxHistory, OFFICIAL_VOCAB, maxHistory), 2020);
+                UntrainedBundles.officialArchitecture("untrained-bench-upgrade-T" + maxHistory, UntrainedBundles.OFFICIAL_VOCAB, maxHistory), 2020);
     }
 
     /** {@code n} random clicks as {@code [2][n]}: item ids and category ids, 5% outside the vocabulary. */
@@ -38,8 +36,8 @@ public final class BenchModels {
         SplittableRandom r = new SplittableRandom(seed);
         long[][] c = new long[2][n];
         for (int i = 0; i < n; i++) {
-            c[0][i] = r.nextInt(20) == 0 ? 7 : UntrainedBundles.vocabularyId(r.nextInt(OFFICIAL_VOCAB.items()));
-            c[1][i] = UntrainedBundles.vocabularyId(r.nextInt(OFFICIAL_VOCAB.categories()));
+            c[0][i] = r.nextInt(20) == 0 ? 7 : UntrainedBundles.vocabularyId(r.nextInt(UntrainedBundles.OFFICIAL_VOCAB.items()));
+            c[1][i] = UntrainedBundles.vocabularyId(r.nextInt(UntrainedBundles.OFFICIAL_VOCAB.categories()));
         }
         return c;
     }

@@ -5,9 +5,10 @@ import io.dienflink.model.ModelConfig;
 import java.util.List;
 
 /**
- * Floating-point operations of the DIEN computation, counted from the spec's math (a multiply-add
- * is two operations; transcendental functions, padding and data movement are not counted). Used to
- * turn benchmark times into GFLOP/s.
+ * Floating-point operations of the DIEN computation as the fused path performs it (for example the
+ * attention's [q; k; q − k; q ∘ k] product split into shared and per-candidate parts), not the
+ * spec's naive formulation. A multiply-add is two operations; transcendental functions, padding
+ * and data movement are not counted. Used to turn benchmark times into GFLOP/s.
  */
 public final class FlopModel {
     private FlopModel() {}
@@ -47,7 +48,7 @@ public final class FlopModel {
             perCandidate = 2L * d * h + 2L * k * h;
         }
         // softmax, then the AUGRU's recurrent half (its input half is the per-request projection above)
-        perCandidate += 3L * k + (long) k * (2L * h * 3 * h + 12L * h);
+        perCandidate += 3L * k + (long) k * cellStep(0, h);
         perCandidate += 2L * (d + h) * head.get(0);
         for (int i = 1; i < head.size(); i++) {
             perCandidate += 2L * head.get(i - 1) * head.get(i);

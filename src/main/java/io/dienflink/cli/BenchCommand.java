@@ -4,7 +4,6 @@ import io.dienflink.job.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -61,14 +60,11 @@ final class BenchCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
-        PrintWriter out = spec.commandLine().getOut();
         if (!latencyWarmup.minus(latencyDuration).isNegative()) {
             throw new CommandLine.ParameterException(spec.commandLine(),
                     "--latency-warmup (" + latencyWarmup + ") must be shorter than --latency-duration (" + latencyDuration + ")");
         }
-        PrintStream stdout = System.out;
-        System.setOut(System.err);
-        try {
+        try (ResultsOnStdout results = ResultsOnStdout.take(spec)) {
             Configuration conf = job.jobSettings(ShippedBundle.UNTRAINED);
             SyntheticWorld world = SyntheticWorld.demo(11);
             err.printf("Preloading %d clicks ...%n", clicks);
@@ -91,12 +87,9 @@ final class BenchCommand implements Callable<Integer> {
                 err.flush();
                 double clicksPerSecond = drainRate(pipeline, err);
                 double[] latency = latencyPhase(pipeline, world, err);
-                out.printf("bench clicks_per_s=%.0f requests_per_s=%.0f p50_ms=%.0f p99_ms=%.0f%n", clicksPerSecond,
-                        latency[0], latency[1], latency[2]);
-                out.flush();
+                results.out().printf("bench clicks_per_s=%.0f requests_per_s=%.0f p50_ms=%.0f p99_ms=%.0f%n",
+                        clicksPerSecond, latency[0], latency[1], latency[2]);
             }
-        } finally {
-            System.setOut(stdout);
         }
         return 0;
     }
@@ -163,7 +156,7 @@ final class BenchCommand implements Callable<Integer> {
             err.printf("Scored %d requests against %.1f stored clicks on average%n", scored,
                     scored == 0 ? 0.0 : (reader.historyClicks() - history0) / (double) scored);
             err.flush();
-            return new double[] {(reader.scores() - scores0) / seconds, measured.getValueAtPercentile(50),
+            return new double[] {scored / seconds, measured.getValueAtPercentile(50),
                     measured.getValueAtPercentile(99)};
         } finally {
             reader.close();

@@ -1,10 +1,10 @@
 package io.dienflink.cli;
 
+import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;
-import java.io.PrintStream;
 import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.concurrent.Callable;
@@ -55,13 +55,14 @@ final class DemoCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        PrintWriter err = spec.commandLine().getErr();
-        PrintWriter out = spec.commandLine().getOut();
-        // Libraries (Kafka's storage formatter among them) print to System.out; stdout is for the summary.
         Configuration conf = job.jobSettings(ShippedBundle.DEMO);
-        PrintStream stdout = System.out;
-        System.setOut(System.err);
-        String bundle = conf.get(io.dienflink.job.DienJobOptions.MODEL_PATH);
+        try (ResultsOnStdout results = ResultsOnStdout.take(spec)) {
+            return run(conf, results.out(), spec.commandLine().getErr());
+        }
+    }
+
+    private int run(Configuration conf, PrintWriter out, PrintWriter err) throws Exception {
+        String bundle = conf.get(DienJobOptions.MODEL_PATH);
         err.println("Starting Kafka (KRaft) and the Flink job on a local MiniCluster with RocksDB ...");
         err.flush();
         CountDownLatch stop = new CountDownLatch(1);
@@ -125,7 +126,6 @@ final class DemoCommand implements Callable<Integer> {
                     total.getValueAtPercentile(99));
             out.flush();
         } finally {
-            System.setOut(stdout);
             done.countDown();
             try {
                 Runtime.getRuntime().removeShutdownHook(hook);

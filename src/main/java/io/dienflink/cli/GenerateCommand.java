@@ -42,18 +42,30 @@ final class GenerateCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         PrintWriter err = spec.commandLine().getErr();
         JobSettings.Kafka kafka = settings.kafka();
-        try (TrafficGenerator g = new TrafficGenerator(kafka.bootstrapServers(), kafka.client(), kafka.topics(),
+        TrafficGenerator g = new TrafficGenerator(kafka.bootstrapServers(), kafka.client(), kafka.topics(),
                 SyntheticWorld.demo(seed),
                 new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates, malformed, Long.MAX_VALUE,
-                        Long.MAX_VALUE)).start()) {
+                        Long.MAX_VALUE));
+        try (g) {
+            g.start();
             long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             while (System.nanoTime() < end) {
                 Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));
-                err.printf("sent clicks=%d requests=%d malformed=%d failed=%d%n", g.clicks(), g.requests(), g.malformed(),
-                        g.failed());
-                err.flush();
+                status(err, g);
             }
         }
+        // after close: the final flush has given every send its outcome
+        status(err, g);
+        if (g.failed() > 0) {
+            err.println("error: Kafka did not accept " + g.failed() + " records; see the log above.");
+            err.flush();
+            return 1;
+        }
         return 0;
+    }
+
+    private static void status(PrintWriter err, TrafficGenerator g) {
+        err.printf("sent clicks=%d requests=%d malformed=%d failed=%d%n", g.clicks(), g.requests(), g.malformed(), g.failed());
+        err.flush();
     }
 }

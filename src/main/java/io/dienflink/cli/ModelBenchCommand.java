@@ -73,8 +73,9 @@ final class ModelBenchCommand implements Callable<Integer> {
         return 0;
     }
 
+    /** {@code nd4jBaseline}: the ND4J benchmark doing the same work, or null when there is none. */
     private record Row(String benchmark, int candidates, double medianUs, double minUs, double maxUs, long flops,
-                       double allocBytes) {}
+                       double allocBytes, String nd4jBaseline) {}
 
     private void report(Collection<RunResult> results, PrintWriter out) {
         ModelConfig config = BenchModels.official(maxHistory).config();
@@ -90,15 +91,20 @@ final class ModelBenchCommand implements Callable<Integer> {
             Map<String, Result> secondary = r.getSecondaryResults();
             Result alloc = secondary.get("gc.alloc.rate.norm");
             long flops;
+            String nd4jBaseline;
             if (simple.startsWith("ClickAppendBenchmark.")) {
                 flops = FlopModel.append(config);
+                nd4jBaseline = "ClickAppendBenchmark.appendNd4jOpByOp";
             } else if (simple.startsWith("ScoreBenchmark.") || simple.startsWith("Nd4jScoreBenchmark.")) {
                 flops = FlopModel.score(config, maxHistory, candidates, simple.contains("windowed"));
+                nd4jBaseline = "Nd4jScoreBenchmark.windowedNd4jOpByOp";
             } else {
-                flops = -1; // phases and the peak test have no FLOP model of their own
+                // phases, upgrades and the peak test have no FLOP model and no ND4J counterpart
+                flops = -1;
+                nd4jBaseline = null;
             }
             rows.add(new Row(simple, candidates, stats.getPercentile(50), stats.getMin(), stats.getMax(), flops,
-                    alloc == null ? Double.NaN : alloc.getScore()));
+                    alloc == null ? Double.NaN : alloc.getScore(), nd4jBaseline));
         }
         rows.sort(Comparator.comparingInt(Row::candidates).thenComparing(Row::benchmark));
         Row peakRow = rows.stream().filter(r -> r.benchmark().endsWith("fmaThroughput")).findFirst().orElse(null);
@@ -115,7 +121,7 @@ final class ModelBenchCommand implements Callable<Integer> {
             if (r == peakRow) {
                 continue;
             }
-            Row nd4j = find(rows, r.candidates() == 0 ? "ClickAppendBenchmark.appendNd4jOpByOp" : "Nd4jScoreBenchmark.windowedNd4jOpByOp", r.candidates());
+            Row nd4j = r.nd4jBaseline() == null ? null : find(rows, r.nd4jBaseline(), r.candidates());
             Row windowed = r.candidates() == 0 ? null : find(rows, "ScoreBenchmark.windowedVector", r.candidates());
             double gflops = r.flops() / (r.medianUs() * 1e3);
             boolean counted = r.flops() > 0;

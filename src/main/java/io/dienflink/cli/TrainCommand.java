@@ -70,6 +70,11 @@ final class TrainCommand implements Callable<Integer> {
         RawData raw = load();
         Dataset dataset = new Dataset(raw, seed);
         err.println("Data: " + dataset);
+        long positives = raw.test().stream().filter(x -> x.label() == 1).count();
+        if (positives == 0 || positives == raw.test().size()) {
+            err.println("warning: every held-out example has label " + (positives == 0 ? 0 : 1)
+                    + ": the held-out AUC is undefined (NaN); give a larger file or --test");
+        }
         TrainConfig cfg = TrainConfig.defaults(kind, maxHistory, epochs, seed);
         DienTrainer.Result r = new DienTrainer(cfg, dataset, err).train();
         Files.createDirectories(output);
@@ -99,13 +104,8 @@ final class TrainCommand implements Callable<Integer> {
             return SyntheticData.generate(samples, maxHistory, seed);
         }
         Path file = Path.of(data);
-        List<RawSample> all;
         try {
-            all = OfficialFormat.read(file);
-        } catch (IllegalArgumentException e) {
-            throw new Main.InputException(e.getMessage());
-        }
-        try {
+            List<RawSample> all = OfficialFormat.read(file);
             if (test != null) {
                 return new RawData("official format: " + file.getFileName() + " / " + test.getFileName(), all,
                         OfficialFormat.read(test), null);

@@ -121,6 +121,10 @@ public final class ScoreReader implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (thread.getState() == Thread.State.NEW) {
+            consumer.close(); // never started: the reader thread, which otherwise closes it, never will
+            return;
+        }
         running = false;
         thread.join(10_000);
     }

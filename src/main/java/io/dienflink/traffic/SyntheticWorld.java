@@ -64,14 +64,6 @@ public final class SyntheticWorld {
         return users;
     }
 
-    public int categories() {
-        return categories;
-    }
-
-    public int items() {
-        return categories * itemsPerCategory;
-    }
-
     public static long id(int index) {
         return 1000L * (index + 1);
     }
@@ -104,7 +96,7 @@ public final class SyntheticWorld {
     }
 
     /** The probability that user u clicks an item of {@code category} now. */
-    public double clickProbability(int u, int category) {
+    private double clickProbability(int u, int category) {
         return category == current[u] ? 0.6 : category == next(u) ? 0.45 : 0.05;
     }
 

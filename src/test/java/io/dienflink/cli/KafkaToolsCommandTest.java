@@ -48,6 +48,16 @@ class KafkaToolsCommandTest {
     }
 
     @Test
+    void generateExitsNonZeroWhenKafkaRejectsRecords() {
+        // every record is larger than the producer may send: each send fails
+        CliRun r = CliRun.of("generate", "--bootstrap-servers", kafka.bootstrapServers(), "-Ddien.topic.clicks=my-clicks",
+                "-Ddien.topic.requests=my-requests", "-Ddien.kafka.client.max.request.size=16",
+                "--clicks-per-second", "50", "--requests-per-second", "5", "--duration", "1s");
+        assertThat(r.exit()).as(r.err()).isEqualTo(1);
+        assertThat(r.err()).contains("error: Kafka did not accept");
+    }
+
+    @Test
     void readScoresReadsTheConfiguredTopic() throws Exception {
         Properties p = kafka.clientProperties();
         p.put("key.serializer", ByteArraySerializer.class.getName());
