@@ -183,10 +183,20 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<CtrScore> out) throws Exception {
         UserHeader h = header.value();
-        if (h != null && timestamp >= h.lastActive + inactivityMs) {
+        if (h == null) {
+            return;
+        }
+        if (timestamp >= h.lastActive + inactivityMs) {
             header.clear();
             window.clear();
             expiredUsers.inc();
+        } else {
+            // A timer set under a shorter dien.state.inactivity-expiry (before a restart): arm the
+            // current one, or a user who never comes back would stay in state for ever.
+            long fire = h.lastActive + inactivityMs + bucketMs;
+            ctx.timerService().registerProcessingTimeTimer(fire);
+            h.expiryTimer = fire;
+            header.update(h);
         }
     }
 

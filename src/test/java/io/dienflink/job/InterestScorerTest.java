@@ -41,8 +41,8 @@ class InterestScorerTest {
     private int sequence;
 
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
-            String bundleDir, OperatorSubtaskState restore, int dedupWindow) throws Exception {
-        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, 14 * DAY, dedupWindow));
+            String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs) throws Exception {
+        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
@@ -55,7 +55,7 @@ class InterestScorerTest {
 
     @BeforeEach
     void setUp() throws Exception {
-        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null, 8);
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null, 8, 14 * DAY);
     }
 
     @AfterEach
@@ -80,9 +80,13 @@ class InterestScorerTest {
 
     /** Takes a snapshot and opens a new operator from it, as a restart from a savepoint does. */
     private void restart(String bundleDir, int dedupWindow) throws Exception {
+        restart(bundleDir, dedupWindow, 14 * DAY);
+    }
+
+    private void restart(String bundleDir, int dedupWindow, long inactivityMs) throws Exception {
         OperatorSubtaskState snapshot = harness.snapshot(1, 100);
         harness.close();
-        harness = open(bundleDir, snapshot, dedupWindow);
+        harness = open(bundleDir, snapshot, dedupWindow, inactivityMs);
     }
 
     private static ScoreRequest request(String id, long user, long[] items, long[] categories) {
@@ -232,6 +236,25 @@ class InterestScorerTest {
         harness.setProcessingTime(11 * DAY + 14 * DAY + 14 * DAY / 24);
         assertThat(header(2)).isNull();
         assertThat(window(2)).isEmpty();
+        assertThat(harness.numProcessingTimeTimers()).isZero();
+    }
+
+    @Test
+    void aLongerExpiryAfterARestartAppliesToUsersWhoNeverComeBack() throws Exception {
+        harness.setProcessingTime(DAY);
+        harness.processElement1(click(1, item(1), category(1)), 1);
+        restart(GoldenCases.bundleDir(BUNDLE).toString(), 8, 28 * DAY);
+        // the timer set under 14 days fires: the user is kept, and a timer for 28 days replaces it
+        harness.setProcessingTime(DAY + 14 * DAY + 14 * DAY / 24);
+        assertThat(header(1)).isNotNull();
+        assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
+        long hour = 3_600_000L; // the activity bucket: inactivity / 24, at most an hour
+        assertThat(header(1).expiryTimer).isEqualTo(DAY + 28 * DAY + hour);
+        harness.setProcessingTime(DAY + 28 * DAY + hour - 1);
+        assertThat(header(1)).isNotNull();
+        harness.setProcessingTime(DAY + 28 * DAY + hour);
+        assertThat(header(1)).as("user 1, inactive for 28 days").isNull();
+        assertThat(window(1)).isEmpty();
         assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
