@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import io.dienflink.cli.Main;
+import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
+import io.dienflink.job.DienScoringJob;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -28,6 +30,7 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.FallbackKey;
 import org.junit.jupiter.api.Test;
 
@@ -152,6 +155,17 @@ class DeploymentFilesTest {
             }
         }
         assertThat(used).hasSizeGreaterThan(10);
+        // What the job sets itself overrides the cluster's settings: such a key here would look set and do nothing.
+        Configuration jobSets = new Configuration();
+        jobSets.set(DienJobOptions.MODEL_PATH, "bundle");
+        DienScoringJob.configure(jobSets, DienJobConfig.from(jobSets));
+        Set<String> overridden = new java.util.HashSet<>(jobSets.keySet());
+        overridden.removeAll(Set.of(DienJobOptions.MODEL_PATH.key()));
+        assertThat(overridden).contains("execution.checkpointing.interval", "state.backend.type");
+        for (Map.Entry<String, String> e : used.entrySet()) {
+            assertThat(overridden).as(e.getKey() + " in " + e.getValue() + " is set by the job (DienScoringJob.configure), which overrides it: "
+                    + "drop it, or use the job's dien.* setting").doesNotContain(e.getKey());
+        }
         for (Map.Entry<String, String> e : used.entrySet()) {
             String key = e.getKey();
             Matcher reporter = Pattern.compile("metrics\\.reporter\\.[^.]+\\.(.+)").matcher(key);
