@@ -87,7 +87,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
 
     @Override
     public void open(OpenContext openContext) {
-        model = SharedModels.get(modelPath, expectedFingerprint);
+        model = SharedModels.get(modelPath, expectedFingerprint, true);
         scorer = model.newScorer();
         loaded = scorer.newState();
         // Expiry runs at this granularity, so a busy user rewrites its header at most once per bucket.

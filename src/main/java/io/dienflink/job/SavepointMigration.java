@@ -148,7 +148,7 @@ public final class SavepointMigration {
         public void open(OpenContext context) {
             if (bundlePath != null) {
                 // one copy of the weights per TaskManager, checked against the bundle validated at submission
-                scorer = SharedModels.get(bundlePath, fingerprint).newScorer();
+                scorer = SharedModels.get(bundlePath, fingerprint, false).newScorer();
             }
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());

@@ -19,6 +19,7 @@ final class SharedModels {
     private static final long WARM_UP_MS = 60_000;
     private static final int WARM_UP_ROUNDS = 600;
     private static final ConcurrentHashMap<String, DienModel> MODELS = new ConcurrentHashMap<>();
+    private static final ConcurrentHashMap<String, DienModel> WARMED_UP = new ConcurrentHashMap<>();
 
     private SharedModels() {}
 
@@ -60,18 +61,26 @@ final class SharedModels {
     }
 
     /**
-     * The model at {@code path}, loading it on first use.
+     * The model at {@code path}, loaded on first use and, for {@code scoring}, warmed up once (the
+     * subtasks wait for it) so that the first requests do not run on the slow tiers. Rebuilding
+     * windows offline ({@code migrate}) does not score and skips the warm-up.
      *
      * @param expectedFingerprint the fingerprint the client validated, or null; a TaskManager that sees
      *     another bundle at the same path fails instead of scoring with a different model
      */
-    static DienModel get(String path, String expectedFingerprint) {
-        DienModel m = MODELS.computeIfAbsent(path, p -> warmedUp(DienModel.load(Path.of(p))));
+    static DienModel get(String path, String expectedFingerprint, boolean scoring) {
+        DienModel m = scoring
+                ? WARMED_UP.computeIfAbsent(path, p -> warmedUp(loaded(p)))
+                : loaded(path);
         if (expectedFingerprint != null && !expectedFingerprint.equals(m.fingerprint())) {
             throw new IllegalStateException("the bundle at " + path + " on this TaskManager has fingerprint "
                     + m.fingerprint() + ", but the job was submitted with " + expectedFingerprint
                     + ": every TaskManager must see the same bundle");
         }
         return m;
+    }
+
+    private static DienModel loaded(String path) {
+        return MODELS.computeIfAbsent(path, p -> DienModel.load(Path.of(p)));
     }
 }

@@ -41,12 +41,6 @@ public final class UserHeader {
         return h;
     }
 
-    /** Storage slot of the t-th click of the window, oldest first. */
-    int slot(int t) {
-        int s = count < capacity ? t : next + t;
-        return s >= capacity ? s - capacity : s;
-    }
-
     boolean seen(long eventHash) {
         for (long id : recentEventIds) {
             if (id == eventHash) {

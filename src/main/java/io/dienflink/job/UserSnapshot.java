@@ -25,14 +25,4 @@ public final class UserSnapshot {
     static UserSnapshot skipped(long userId) {
         return new UserSnapshot(userId, null, null);
     }
-
-    /** The stored clicks as (item id, category id) pairs, oldest first. */
-    public long[][] clicks() {
-        long[][] out = new long[header.count][];
-        for (int t = 0; t < header.count; t++) {
-            ClickEntry e = entries[header.slot(t)];
-            out[t] = new long[] {e.itemId, e.categoryId};
-        }
-        return out;
-    }
 }

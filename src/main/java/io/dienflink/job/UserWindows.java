@@ -41,27 +41,42 @@ final class UserWindows {
         into.reset(h.modelFingerprint, h.capacity, h.lastState.length, h.totalClicks, h.count, h.next);
         int filled = 0;
         for (Map.Entry<Integer, ClickEntry> e : entries) {
-            int slot = e.getKey();
-            if (slot >= (h.count < h.capacity ? h.count : h.capacity)) {
-                throw new IllegalStateException("window entry at slot " + slot + " outside the stored window " + h);
-            }
             ClickEntry c = e.getValue();
-            into.put(slot, c.itemId, c.categoryId, c.state);
+            into.put(checkedSlot(h, e.getKey()), c.itemId, c.categoryId, c.state);
             filled++;
         }
-        if (filled != h.count) {
-            throw new IllegalStateException(filled + " window entries stored for " + h);
-        }
+        checkFilled(h, filled);
         return into;
     }
 
-    /** The entries by ring slot, as stored ({@code capacity} long). */
+    /**
+     * The entries by ring slot, as stored ({@code capacity} long).
+     *
+     * @throws IllegalStateException if an entry lies outside the header's window
+     */
     static ClickEntry[] slots(UserHeader h, Iterable<Map.Entry<Integer, ClickEntry>> entries) {
         ClickEntry[] out = new ClickEntry[h.capacity];
+        int filled = 0;
         for (Map.Entry<Integer, ClickEntry> e : entries) {
-            out[e.getKey()] = e.getValue();
+            out[checkedSlot(h, e.getKey())] = e.getValue();
+            filled++;
         }
+        checkFilled(h, filled);
         return out;
+    }
+
+    private static int checkedSlot(UserHeader h, int slot) {
+        // a ring that is not full fills slots 0 … count − 1
+        if (slot < 0 || slot >= h.count) {
+            throw new IllegalStateException("window entry at slot " + slot + " outside the stored window " + h);
+        }
+        return slot;
+    }
+
+    private static void checkFilled(UserHeader h, int filled) {
+        if (filled != h.count) {
+            throw new IllegalStateException(filled + " window entries stored for " + h);
+        }
     }
 
     /**

@@ -102,10 +102,15 @@ class InterestScorerTest {
     }
 
     private float[] expected(List<Click> clicks, long user, long[] items, long[] categories) {
-        InterestState s = reference.newState();
-        clicks.forEach(c -> s.append(reference, c.itemId(), c.categoryId()));
+        return expected(reference, clicks, user, items, categories);
+    }
+
+    /** The model core's CTRs after {@code clicks}, appended one by one (windowed when they fit the window). */
+    private static float[] expected(DienScorer scorer, List<Click> clicks, long user, long[] items, long[] categories) {
+        InterestState s = scorer.newState();
+        clicks.forEach(c -> s.append(scorer, c.itemId(), c.categoryId()));
         float[] ctr = new float[items.length];
-        s.score(reference, user, items, categories, items.length, Semantics.STREAMING, ctr);
+        s.score(scorer, user, items, categories, items.length, Semantics.STREAMING, ctr);
         return ctr;
     }
 
@@ -279,13 +284,9 @@ class InterestScorerTest {
         long[] items = {111L, 222L};
         long[] cats = {1L, 2L};
         harness.processElement2(request("upgraded", 4, items, cats), 200);
-        InterestState windowed = otherScorer.newState();
-        history.subList(13, 25).forEach(c -> windowed.append(otherScorer, c.itemId(), c.categoryId()));
-        float[] expected = new float[2];
-        windowed.score(otherScorer, 4, items, cats, 2, Semantics.STREAMING, expected);
         CtrScore s = harness.extractOutputValues().get(0);
         assertThat(s.getHistoryLength()).isEqualTo(12);
-        assertThat(ctrs(s)).containsExactly(expected, within(CTR_TOLERANCE));
+        assertThat(ctrs(s)).containsExactly(expected(otherScorer, history.subList(13, 25), 4, items, cats), within(CTR_TOLERANCE));
         UserHeader h = header(4);
         assertThat(h.modelFingerprint).isEqualTo(other.fingerprint64());
         assertThat(h.capacity).isEqualTo(12);
@@ -303,16 +304,13 @@ class InterestScorerTest {
         long[] items = {111L, 222L};
         long[] cats = {1L, 2L};
         harness.processElement2(request("after-retry", 4, items, cats), 200);
-        InterestState windowed = otherScorer.newState();
-        history.subList(13, 25).forEach(c -> windowed.append(otherScorer, c.itemId(), c.categoryId()));
-        float[] expected = new float[2];
-        windowed.score(otherScorer, 4, items, cats, 2, Semantics.STREAMING, expected);
-        assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected, within(CTR_TOLERANCE));
+        assertThat(ctrs(harness.extractOutputValues().get(0)))
+                .containsExactly(expected(otherScorer, history.subList(13, 25), 4, items, cats), within(CTR_TOLERANCE));
         assertThat(header(4).totalClicks).isEqualTo(25);
-        Map<Integer, ClickEntry> stored = window(4);
-        UserHeader h = header(4);
+        long[][] stored = StoredClicks.of(header(4), window(4));
+        assertThat(stored.length).isEqualTo(12);
         for (int t = 0; t < 12; t++) {
-            assertThat(stored.get(h.slot(t)).itemId).as("click %d of the window", t).isEqualTo(history.get(13 + t).itemId());
+            assertThat(stored[t][0]).as("click %d of the window", t).isEqualTo(history.get(13 + t).itemId());
         }
     }
 }

@@ -118,9 +118,9 @@ class UpgradeITCase {
         }
         String savepointB = run2.stopWithSavepoint(false, tmp.resolve("sp").toUri().toString(), SavepointFormatType.CANONICAL).get();
         Map<Long, long[][]> storedAfter = new HashMap<>();
-        SavepointMigration.readUsers(savepointB).forEach(u -> storedAfter.put(u.userId, u.clicks()));
+        SavepointMigration.readUsers(savepointB).forEach(u -> storedAfter.put(u.userId, StoredClicks.of(u)));
         for (UserSnapshot u : storedA) {
-            long[][] was = u.clicks();
+            long[][] was = StoredClicks.of(u);
             long[][] now = storedAfter.get(u.userId);
             assertThat(now).as("user %d keeps its newest clicks", u.userId)
                     .isDeepEqualTo(java.util.Arrays.copyOfRange(was, Math.max(0, was.length - 12), was.length));
