@@ -16,6 +16,7 @@ import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.GoldenCases;
 import io.dienflink.model.InterestState;
+import io.dienflink.model.KernelReproducibilityTest;
 import io.dienflink.model.ModelBundle;
 import io.dienflink.model.Semantics;
 import java.net.URI;
@@ -58,7 +59,7 @@ class UpgradeITCase {
     private static final int USERS = 24;
     private static final double TOLERANCE = 2e-5;
     /** The same state and request scored by two runs: KernelReproducibilityTest's JIT bound. */
-    private static final float SAME_COMPUTATION = 1e-6f;
+    private static final float SAME_COMPUTATION = KernelReproducibilityTest.JIT_TOLERANCE;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()

@@ -18,6 +18,8 @@ class InterestStateTest {
     private static final float TOLERANCE = 2e-5f;
     /** The same computation run twice: equal up to what the JIT changes (KernelReproducibilityTest). */
     private static final float JIT = KernelReproducibilityTest.JIT_TOLERANCE;
+    /** The same sums added in another order (a batch's blocked product, one row's split accumulators). */
+    private static final float REORDERED = 1e-6f;
 
     private static final ModelConfig OFFICIAL = UntrainedBundles.officialArchitecture("untrained-test",
             new ModelConfig.VocabSizes(50, 400, 30), 100);
@@ -198,7 +200,7 @@ class InterestStateTest {
             float[] batch = score(s, scorer, cand, Semantics.STREAMING);
             for (int i = 0; i < batch.length; i++) {
                 float[] one = score(s, scorer, new long[][] {{cand[0][i]}, {cand[1][i]}}, Semantics.STREAMING);
-                assertThat(one[0]).as("%s candidate %d", golden, i).isCloseTo(batch[i], within(JIT));
+                assertThat(one[0]).as("%s candidate %d", golden, i).isCloseTo(batch[i], within(REORDERED));
             }
         }
         DienScorer scorer = DienModel.from(BUNDLE).newScorer();
@@ -207,7 +209,7 @@ class InterestStateTest {
         float[] batch = score(s, scorer, cand, Semantics.STREAMING);
         for (int i = 0; i < 100; i += 13) {
             float[] one = score(s, scorer, new long[][] {{cand[0][i]}, {cand[1][i]}}, Semantics.STREAMING);
-            assertThat(one[0]).isCloseTo(batch[i], within(JIT));
+            assertThat(one[0]).isCloseTo(batch[i], within(REORDERED));
         }
     }
 
@@ -262,7 +264,7 @@ class InterestStateTest {
         for (int t = 0; t < 40; t++) {
             fresh.append(b, s.itemAt(60 + t), s.categoryAt(60 + t));
         }
-        assertThat(score(rebuilt, b, cand, Semantics.STREAMING)).containsExactly(score(fresh, b, cand, Semantics.STREAMING), within(JIT));
+        assertThat(score(rebuilt, b, cand, Semantics.STREAMING)).containsExactly(score(fresh, b, cand, Semantics.STREAMING), within(REORDERED));
         // a larger maxHistory keeps everything stored
         InterestState back = InterestState.decode(rebuilt.encode());
         back.rebuild(a);

@@ -20,15 +20,21 @@ import org.slf4j.LoggerFactory;
  *
  * <p>They are not equal bit for bit: the JDK's vector {@code EXP}/{@code TANH} run as SVML code
  * once compiled and as {@code StrictMath} before, and differ in the last bit. That is why a
- * restarted job, or the {@code score} command, reproduces a score to about one ulp rather than
+ * restarted job, or the {@code score} command, reproduces a score to an ulp or two rather than
  * exactly (docs/benchmarks.md says why the deterministic alternative was not kept). This test pins
  * that bound, so a change that lets the tiers drift further apart (a reordered reduction in a
  * recurrence, a miscompiled intrinsic) fails here.
  */
-class KernelReproducibilityTest {
+public class KernelReproducibilityTest {
     private static final int REPETITIONS_FOR_JIT = 2_000;
-    /** Interpreted vs compiled, relative to max(1, |value|): a few float32 ulps after 40 recurrent steps. */
-    static final float JIT_TOLERANCE = 1e-6f;
+    /**
+     * Interpreted vs compiled, in float32 ulps of 1 (the scale of states, attention weights and
+     * CTRs; of the value itself when larger, as logits can be): the bound this test enforces.
+     * Measured: 1.5 ulps at most, on 929 of the trace's 2,568 values.
+     */
+    static final int MAX_ULPS = 4;
+    /** The same bound as an absolute tolerance for values of magnitude ≤ 1. */
+    public static final float JIT_TOLERANCE = MAX_ULPS * Math.ulp(1f);
 
     @Test
     void interpretedAndCompiledKernelsAgreeToAFewUlps() throws Exception {
@@ -39,14 +45,16 @@ class KernelReproducibilityTest {
         float[] interpreted = runInterpreted();
         assertThat(interpreted).hasSameSizeAs(compiled);
         double worst = 0;
+        int differing = 0;
         for (int i = 0; i < compiled.length; i++) {
-            double diff = Math.abs(interpreted[i] - compiled[i]) / Math.max(1, Math.abs(compiled[i]));
-            worst = Math.max(worst, diff);
-            assertThat(diff).as("value %d of the trace: interpreted %s, compiled %s", i, interpreted[i], compiled[i])
-                    .isLessThanOrEqualTo(JIT_TOLERANCE);
+            double ulps = Math.abs(interpreted[i] - compiled[i]) / Math.ulp(Math.max(1f, Math.abs(compiled[i])));
+            worst = Math.max(worst, ulps);
+            differing += interpreted[i] != compiled[i] ? 1 : 0;
+            assertThat(ulps).as("value %d of the trace: interpreted %s, compiled %s", i, interpreted[i], compiled[i])
+                    .isLessThanOrEqualTo(MAX_ULPS);
         }
-        LoggerFactory.getLogger(KernelReproducibilityTest.class)
-                .info("interpreted vs compiled: {} values, largest relative difference {}", compiled.length, worst);
+        LoggerFactory.getLogger(KernelReproducibilityTest.class).info(
+                "interpreted vs compiled: {} of {} values differ, by at most {} ulps", differing, compiled.length, worst);
     }
 
     private static float[] runInterpreted() throws IOException, InterruptedException {
