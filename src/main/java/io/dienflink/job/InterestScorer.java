@@ -4,9 +4,9 @@ import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
+import io.dienflink.model.Fnv1a;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.Semantics;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -111,7 +111,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     public void processElement1(Click click, Context ctx, Collector<CtrScore> out) throws Exception {
         clicks.inc();
         UserHeader h = header.value();
-        long eventHash = hash(click.eventId());
+        long eventHash = Fnv1a.hash64(click.eventId());
         if (h != null) {
             h.resizeRecent(dedupWindow);
         }
@@ -229,15 +229,5 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         }
         stateRebuilds.inc();
         return rebuilt;
-    }
-
-    /** 64-bit FNV-1a of the event id's UTF-8 bytes. */
-    static long hash(String eventId) {
-        long h = 0xcbf29ce484222325L;
-        for (byte b : eventId.getBytes(StandardCharsets.UTF_8)) {
-            h ^= b & 0xff;
-            h *= 0x100000001b3L;
-        }
-        return h;
     }
 }

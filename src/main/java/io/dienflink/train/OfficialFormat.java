@@ -1,5 +1,6 @@
 package io.dienflink.train;
 
+import io.dienflink.model.Fnv1a;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
@@ -89,20 +90,15 @@ public final class OfficialFormat {
     }
 
     /**
-     * The raw id of a string id: its value if it is a non-negative decimal number below 2⁶³,
-     * else the 64-bit FNV-1a hash of its UTF-8 bytes with the sign bit cleared (collisions are
-     * negligible for vocabularies of millions).
+     * The raw id of a string id (surrounding blanks ignored): its value if it is a decimal number of
+     * at most 18 digits, else the 64-bit FNV-1a hash of its UTF-8 bytes ({@link Fnv1a}) with the
+     * sign bit cleared (collisions are negligible for vocabularies of millions).
      */
     public static long rawId(String id) {
         String s = id.trim();
-        if (!s.isEmpty() && s.length() < 19 && s.chars().allMatch(Character::isDigit)) {
+        if (!s.isEmpty() && s.length() <= 18 && s.chars().allMatch(Character::isDigit)) {
             return Long.parseLong(s);
         }
-        long h = 0xcbf29ce484222325L;
-        for (byte b : s.getBytes(StandardCharsets.UTF_8)) {
-            h ^= b & 0xff;
-            h *= 0x100000001b3L;
-        }
-        return h & Long.MAX_VALUE;
+        return Fnv1a.hash64(s) & Long.MAX_VALUE;
     }
 }
