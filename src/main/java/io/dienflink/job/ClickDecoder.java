@@ -4,7 +4,6 @@ import io.dienflink.avro.ClickEvent;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.DeadLetterReason;
 import io.dienflink.kafka.RawRecord;
-import java.io.IOException;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
 import org.apache.flink.util.Collector;
@@ -21,15 +20,8 @@ final class ClickDecoder extends ProcessFunction<RawRecord, Click> {
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<Click> out) {
-        if (raw.value() == null) {
-            deadLetters.route(ctx, raw, DeadLetterReason.UNDECODABLE, "record has no value");
-            return;
-        }
-        ClickEvent e;
-        try {
-            e = ClickEvent.getDecoder().decode(raw.value());
-        } catch (IOException | RuntimeException ex) {
-            deadLetters.route(ctx, raw, DeadLetterReason.UNDECODABLE, "not a ClickEvent: " + ex);
+        ClickEvent e = deadLetters.decode(ctx, raw, ClickEvent.getDecoder(), "a ClickEvent");
+        if (e == null) {
             return;
         }
         DeadLetterReason problem = e.getEventId().isBlank() ? DeadLetterReason.MISSING_EVENT_ID

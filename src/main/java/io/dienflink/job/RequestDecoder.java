@@ -5,7 +5,6 @@ import io.dienflink.avro.Candidate;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.DeadLetterReason;
 import io.dienflink.kafka.RawRecord;
-import java.io.IOException;
 import java.util.List;
 import org.apache.flink.api.common.functions.OpenContext;
 import org.apache.flink.streaming.api.functions.ProcessFunction;
@@ -31,15 +30,8 @@ final class RequestDecoder extends ProcessFunction<RawRecord, ScoreRequest> {
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<ScoreRequest> out) {
-        if (raw.value() == null) {
-            deadLetters.route(ctx, raw, DeadLetterReason.UNDECODABLE, "record has no value");
-            return;
-        }
-        AdRequest r;
-        try {
-            r = AdRequest.getDecoder().decode(raw.value());
-        } catch (IOException | RuntimeException ex) {
-            deadLetters.route(ctx, raw, DeadLetterReason.UNDECODABLE, "not an AdRequest: " + ex);
+        AdRequest r = deadLetters.decode(ctx, raw, AdRequest.getDecoder(), "an AdRequest");
+        if (r == null) {
             return;
         }
         List<Candidate> candidates = r.getCandidates();
@@ -49,12 +41,10 @@ final class RequestDecoder extends ProcessFunction<RawRecord, ScoreRequest> {
                 : candidates.isEmpty() ? DeadLetterReason.EMPTY_CANDIDATES
                 : candidates.size() > maxCandidates ? DeadLetterReason.TOO_MANY_CANDIDATES
                 : null;
-        if (problem == DeadLetterReason.TOO_MANY_CANDIDATES) {
-            deadLetters.route(ctx, raw, problem, candidates.size() + " candidates, the cap is " + maxCandidates);
-            return;
-        }
         if (problem != null) {
-            deadLetters.route(ctx, raw, problem, "request " + r.getRequestId() + " of user " + r.getUserId());
+            deadLetters.route(ctx, raw, problem, problem == DeadLetterReason.TOO_MANY_CANDIDATES
+                    ? candidates.size() + " candidates, the cap is " + maxCandidates
+                    : "request " + r.getRequestId() + " of user " + r.getUserId());
             return;
         }
         long[] items = new long[candidates.size()];
