@@ -67,6 +67,12 @@ final class TrainCommand implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
+        TrainConfig cfg;
+        try {
+            cfg = TrainConfig.defaults(kind, maxHistory, epochs, seed);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
         RawData raw = load();
         Dataset dataset = new Dataset(raw, seed);
         err.println("Data: " + dataset);
@@ -75,7 +81,6 @@ final class TrainCommand implements Callable<Integer> {
             err.println("warning: every held-out example has label " + (positives == 0 ? 0 : 1)
                     + ": the held-out AUC is undefined (NaN); give a larger file or --test");
         }
-        TrainConfig cfg = TrainConfig.defaults(kind, maxHistory, epochs, seed);
         DienTrainer.Result r = new DienTrainer(cfg, dataset, err).train();
         Files.createDirectories(output);
         String fingerprint = null;

@@ -28,9 +28,30 @@ public record TrainConfig(
     public TrainConfig {
         attentionLayers = List.copyOf(attentionLayers);
         headLayers = List.copyOf(headLayers);
+        // zero epochs or batches would fail deep in training (an empty curve, a batch loop that never advances)
+        positive("embeddingDim", embeddingDim);
+        positive("hiddenDim", hiddenDim);
+        positive("maxHistory", maxHistory);
+        positive("batchSize", batchSize);
+        positive("epochs", epochs);
+        positive("threads", threads);
+        if (attentionLayers.isEmpty() || headLayers.isEmpty()
+                || attentionLayers.stream().anyMatch(w -> w < 1) || headLayers.stream().anyMatch(w -> w < 1)) {
+            throw new IllegalArgumentException("attention and head layers must be non-empty with positive widths: "
+                    + attentionLayers + ", " + headLayers);
+        }
+        if (!(learningRate >= 0) || Double.isInfinite(learningRate) || !(auxWeight >= 0) || Double.isInfinite(auxWeight)) {
+            throw new IllegalArgumentException("learningRate and auxWeight must be finite and ≥ 0: " + learningRate + ", " + auxWeight);
+        }
         if (kind == ModelKind.DIEN && 2 * embeddingDim != hiddenDim) {
             // the auxiliary loss scores h_t against the next item vector with an inner product
             throw new IllegalArgumentException("DIEN's auxiliary loss needs hiddenDim = 2·embeddingDim");
+        }
+    }
+
+    private static void positive(String name, int value) {
+        if (value < 1) {
+            throw new IllegalArgumentException(name + " must be at least 1, got " + value);
         }
     }
 

@@ -45,5 +45,8 @@ class TrainCommandTest {
         CliRun bad = CliRun.of("train", "--data", "synthetic", "--model", "lstm", "--output", dir.toString());
         assertThat(bad.exit()).isEqualTo(2);
         assertThat(bad.err()).contains("--model must be dien, din or base");
+        CliRun noEpochs = CliRun.of("train", "--data", "synthetic", "--model", "din", "--output", dir.toString(), "--epochs", "0");
+        assertThat(noEpochs.exit()).isEqualTo(2);
+        assertThat(noEpochs.err()).contains("epochs must be at least 1, got 0");
     }
 }
