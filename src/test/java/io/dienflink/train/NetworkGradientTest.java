@@ -16,6 +16,11 @@ class NetworkGradientTest {
     private static final double EPS = 1e-3;
     /** Float32 rounding of the loss over 2·EPS: about 1e-7 / 2e-3 per unit of loss, with margin. */
     private static final double TOLERANCE = 5e-4;
+    private static final float KEY_SPREAD = 8f;
+    /** A wider step for the attention's smooth (sigmoid) layers: float32 rounding of the loss over 2·1e-2 is about 3e-6. */
+    private static final double ATTENTION_EPS = 1e-2;
+    private static final double ATTENTION_TOLERANCE = 2e-5;
+    private static final float ATTENTION_GAIN = 6f;
 
     private static TrainConfig tiny(ModelKind kind) {
         return new TrainConfig(kind, 2, 4, 4, List.of(3, 2), List.of(5, 3), 1e-3, 4, 1, 0.7, 11, 1);
@@ -76,25 +81,65 @@ class NetworkGradientTest {
         }
         assertThat(checked).isGreaterThan(200);
         assertThat(largest).hasSize(net.params.size());
-        // Not the attention's: in a network this small the attention weights stay close to uniform, and
-        // their gradients (about 1e-4 at most, at the float32 resolution of the loss) are below the
-        // tolerance, so this test does not verify the attention's backward pass. Larger weights
-        // saturate its sigmoids or put the head's PReLU kinks inside the finite difference.
+        // Not the attention's: at these weights its scores barely differ, its gradients are below this
+        // test's tolerance, and attentionGradientsMatchFiniteDifferences checks them instead.
         largest.keySet().removeIf(name -> name.startsWith("attention."));
         largest.forEach((name, g) -> assertThat(g).as("largest |gradient| of %s", name).isGreaterThan(2 * TOLERANCE));
     }
 
+    /**
+     * The attention's backward pass, which the test above cannot see (at its weights the attention
+     * scores of a history differ by about 1e-3, and their gradients are below its tolerance). Here
+     * the keys are spread out (embeddings × {@value #KEY_SPREAD}, extractor weights × 3) and the
+     * attention's kernels amplified (× {@value #ATTENTION_GAIN}), and its smooth layers allow a
+     * wider finite-difference step with a tolerance 25 times tighter.
+     */
+    @ParameterizedTest
+    @EnumSource(value = ModelKind.class, names = {"DIN", "DIEN"})
+    void attentionGradientsMatchFiniteDifferences(ModelKind kind) {
+        Network net = new Network(tiny(kind), 3, 6, 3);
+        SplittableRandom r = new SplittableRandom(9);
+        for (Network.Param p : net.params) {
+            float scale = p.sparse ? KEY_SPREAD : p.name.startsWith("extractor.") ? 3f
+                    : p.name.startsWith("attention.") && p.name.endsWith(".kernel") ? ATTENTION_GAIN : 1f;
+            for (int i = 0; i < p.value.length; i++) {
+                p.value[i] = p.value[i] * scale + (p.sparse ? 0f : (float) (r.nextGaussian() * 0.3));
+            }
+        }
+        Network.Workspace w = net.newWorkspace();
+        java.util.Map<String, Double> largest = new java.util.HashMap<>();
+        for (Sample s : List.of(sample(r, 4, 1), sample(r, 6, 0), sample(r, 3, 1))) {
+            Network.Gradients g = net.newGradients();
+            net.train(s, w, g);
+            for (Network.Param p : net.params) {
+                if (p.name.startsWith("attention.")) {
+                    for (int i = 0; i < p.value.length; i++) {
+                        largest.merge(p.name, check(net, w, s, p, i, g.dense[p.index][i], ATTENTION_EPS, ATTENTION_TOLERANCE),
+                                Math::max);
+                    }
+                }
+            }
+        }
+        largest.remove("attention.out.bias"); // shifts every score alike: 0 through the softmax
+        largest.forEach((name, g) -> assertThat(g).as("largest |gradient| of %s", name).isGreaterThan(2 * ATTENTION_TOLERANCE));
+    }
+
     /** Checks one element; returns |numeric gradient|. */
     private static double check(Network net, Network.Workspace w, Sample s, Network.Param p, int i, float analytic) {
+        return check(net, w, s, p, i, analytic, EPS, TOLERANCE);
+    }
+
+    private static double check(Network net, Network.Workspace w, Sample s, Network.Param p, int i, float analytic,
+                                double eps, double tolerance) {
         float keep = p.value[i];
-        p.value[i] = (float) (keep + EPS);
+        p.value[i] = (float) (keep + eps);
         double up = net.loss(s, w);
-        p.value[i] = (float) (keep - EPS);
+        p.value[i] = (float) (keep - eps);
         double down = net.loss(s, w);
         p.value[i] = keep;
-        double numeric = (up - down) / (2 * EPS);
+        double numeric = (up - down) / (2 * eps);
         assertThat((double) analytic).as("%s[%d], history %d", p.name, i, s.items().length)
-                .isCloseTo(numeric, org.assertj.core.api.Assertions.within(TOLERANCE + 0.01 * Math.abs(numeric)));
+                .isCloseTo(numeric, org.assertj.core.api.Assertions.within(tolerance + 0.01 * Math.abs(numeric)));
         return Math.abs(numeric);
     }
 }
