@@ -40,11 +40,16 @@ public final class SavepointMigration {
     private static final Logger LOG = LoggerFactory.getLogger(SavepointMigration.class);
     private static final String USERS = "users";
     private static final String REBUILT = "rebuilt";
+    private static final String REPEATED_KEYS = "repeatedKeys";
 
     private SavepointMigration() {}
 
-    /** What a migration did. */
-    public record Result(long users, long rebuilt, long millis) {
+    /**
+     * What a migration did.
+     *
+     * @param repeatedKeys keys the State Processor API handed to the reader again (skipped)
+     */
+    public record Result(long users, long rebuilt, long repeatedKeys, long millis) {
         public double usersPerSecond() {
             return users / Math.max(1e-3, millis / 1000.0);
         }
@@ -76,8 +81,11 @@ public final class SavepointMigration {
         JobExecutionResult result = env.execute("dien-flink migrate to " + bundle.config().modelVersion());
         Long n = result.getAccumulatorResult(USERS);
         Long r = result.getAccumulatorResult(REBUILT);
-        Result out = new Result(n == null ? 0 : n, r == null ? 0 : r, (System.nanoTime() - t0) / 1_000_000);
-        LOG.info("Migrated {} users ({} rebuilt) to {} in {} ms", out.users(), out.rebuilt(), bundle.fingerprint(), out.millis());
+        Long repeated = result.getAccumulatorResult(REPEATED_KEYS);
+        Result out = new Result(n == null ? 0 : n, r == null ? 0 : r, repeated == null ? 0 : repeated,
+                (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("Migrated {} users ({} rebuilt, {} repeated keys skipped) to {} in {} ms", out.users(), out.rebuilt(),
+                out.repeatedKeys(), bundle.fingerprint(), out.millis());
         return out;
     }
 
@@ -132,6 +140,7 @@ public final class SavepointMigration {
         private transient MapState<Integer, ClickEntry> window;
         private transient LongCounter users;
         private transient LongCounter rebuilt;
+        private transient LongCounter repeatedKeys;
         private transient SeenKeys seen;
 
         /** A reader of users as stored. */
@@ -154,13 +163,19 @@ public final class SavepointMigration {
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
             users = getRuntimeContext().getLongCounter(USERS);
             rebuilt = getRuntimeContext().getLongCounter(REBUILT);
+            repeatedKeys = getRuntimeContext().getLongCounter(REPEATED_KEYS);
             seen = new SeenKeys();
         }
 
         @Override
         public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
             UserHeader h = header.value();
-            if (h == null || !seen.add(user)) {
+            if (h == null) {
+                out.collect(UserSnapshot.skipped(user));
+                return;
+            }
+            if (!seen.add(user)) {
+                repeatedKeys.add(1);
                 out.collect(UserSnapshot.skipped(user));
                 return;
             }

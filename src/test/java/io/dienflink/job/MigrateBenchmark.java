@@ -88,8 +88,8 @@ class MigrateBenchmark {
 
         SavepointMigration.Result r = SavepointMigration.migrate(input, dir.resolve("b").toString(),
                 dir.resolve("output").toUri().toString(), 2);
-        System.out.printf("| %d users, T = 100, parallelism 2 | %d rebuilt | %.1f s | %.0f users/s |%n", r.users(),
-                r.rebuilt(), r.millis() / 1000.0, r.usersPerSecond());
+        System.out.printf("| %d users, T = 100, parallelism 2 | %d rebuilt | %.1f s | %.0f users/s | %d repeated keys skipped |%n",
+                r.users(), r.rebuilt(), r.millis() / 1000.0, r.usersPerSecond(), r.repeatedKeys());
         // a throughput of the wrong work is no measurement
         org.assertj.core.api.Assertions.assertThat(r.users()).isEqualTo(users);
         org.assertj.core.api.Assertions.assertThat(r.rebuilt()).isEqualTo(users);

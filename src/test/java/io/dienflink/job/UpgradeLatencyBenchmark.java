@@ -1,7 +1,11 @@
 package io.dienflink.job;
 
 import io.dienflink.avro.CtrScore;
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
+import io.dienflink.model.InterestState;
 import io.dienflink.model.ModelConfig;
+import io.dienflink.model.Semantics;
 import io.dienflink.model.UntrainedBundles;
 import io.dienflink.traffic.SyntheticWorld;
 import java.nio.file.Files;
@@ -52,11 +56,15 @@ class UpgradeLatencyBenchmark {
         UntrainedBundles.random(UntrainedBundles.officialArchitecture("b", vocab, 100), 2).writeTo(dir.resolve("b"));
         SyntheticWorld world = SyntheticWorld.demo(1);
         OperatorSubtaskState snapshot;
+        java.util.List<SyntheticWorld.Click> firstUser = new java.util.ArrayList<>();
         try (var a = harness(dir.resolve("a").toString(), null, dir.resolve("cp"))) {
             long seq = 0;
             for (int u = 0; u < USERS; u++) {
                 for (int i = 0; i < 110; i++) {
                     SyntheticWorld.Click c = world.click(u);
+                    if (u == 0) {
+                        firstUser.add(c);
+                    }
                     a.processElement1(new Click("e" + seq++, c.userId(), c.itemId(), c.categoryId(), 1), 0);
                 }
             }
@@ -83,6 +91,17 @@ class UpgradeLatencyBenchmark {
             // both passes scored every user against a full window (the first after rebuilding it)
             org.assertj.core.api.Assertions.assertThat(b.extractOutputValues()).hasSize(2 * USERS)
                     .allSatisfy(s -> org.assertj.core.api.Assertions.assertThat(s.getHistoryLength()).isEqualTo(100));
+            // and the first request did rebuild: user 0 scores as model B on its newest 100 clicks
+            DienScorer modelB = DienModel.load(dir.resolve("b")).newScorer();
+            InterestState rebuilt = modelB.newState();
+            firstUser.subList(10, 110).forEach(c -> rebuilt.append(modelB, c.itemId(), c.categoryId()));
+            float[] expected = new float[10];
+            rebuilt.score(modelB, SyntheticWorld.id(0), items, cats, 10, Semantics.STREAMING, expected);
+            CtrScore user0 = b.extractOutputValues().get(0);
+            for (int i = 0; i < 10; i++) {
+                org.assertj.core.api.Assertions.assertThat(user0.getScores().get(i).getCtr())
+                        .isCloseTo(expected[i], org.assertj.core.api.Assertions.within(2e-5f));
+            }
             java.util.Arrays.sort(first);
             java.util.Arrays.sort(second);
             System.out.println("| request | median µs | p90 µs |");
