@@ -23,7 +23,7 @@ final class EmbeddedJobOptions {
         Configuration conf = new Configuration();
         conf.set(DienJobOptions.MODEL_PATH, (model != null ? model : ShippedBundle.resolve(shippedBundle)).toString());
         conf.set(DienJobOptions.PARALLELISM, parallelism);
-        conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery);
+        conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery.name());
         // exactly-once scores become visible at checkpoints, so checkpoint often
         conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(exactlyOnce() ? 2 : 10));
         return conf;

@@ -11,6 +11,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import picocli.CommandLine.Option;
 
 /**
@@ -49,8 +50,11 @@ final class JobSettings {
         return conf;
     }
 
-    /** What a tool needs to reach the job's Kafka: servers, topics and client settings. */
-    record Kafka(String bootstrapServers, Topics topics, Properties client) {}
+    /**
+     * What a tool needs to reach the job's Kafka: servers, topics, client settings, and whether the
+     * job writes in transactions (then readers must read committed records only).
+     */
+    record Kafka(String bootstrapServers, Topics topics, Properties client, boolean exactlyOnce) {}
 
     /** The Kafka part of the settings, for the tools; bootstrap servers are required, a model is not. */
     Kafka kafka() {
@@ -61,7 +65,12 @@ final class JobSettings {
         }
         Properties client = new Properties();
         client.putAll(DienJobConfig.kafkaClientSettings(conf));
-        return new Kafka(servers, DienJobConfig.topics(conf), client);
+        try {
+            return new Kafka(servers, DienJobConfig.topics(conf), client,
+                    DienJobOptions.deliveryGuarantee(conf) == DeliveryGuarantee.EXACTLY_ONCE);
+        } catch (IllegalArgumentException e) {
+            throw new Main.InputException(e.getMessage());
+        }
     }
 
     /** The validated job settings of {@code conf}; bootstrap servers are required. */

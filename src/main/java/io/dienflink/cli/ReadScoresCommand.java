@@ -30,7 +30,8 @@ final class ReadScoresCommand implements Callable<Integer> {
     @Option(names = "--limit", defaultValue = "0", description = "Stop after this many records (0: never).")
     long limit;
 
-    @Option(names = "--read-committed", description = "Only committed records (for EXACTLY_ONCE jobs).")
+    @Option(names = "--read-committed", description = "Only committed records. On by itself when the settings say "
+            + "dien.delivery-guarantee=EXACTLY_ONCE (-D or --config, as for `run`).")
     boolean readCommitted;
 
     @CommandLine.Spec
@@ -43,7 +44,7 @@ final class ReadScoresCommand implements Callable<Integer> {
         String t = deadLetters ? kafka.topics().deadLetters() : kafka.topics().scores();
         long n = 0;
         try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.reader(kafka.bootstrapServers(), kafka.client(),
-                "dien-read-scores", fromBeginning, readCommitted)) {
+                "dien-read-scores", fromBeginning, readCommitted || kafka.exactlyOnce())) {
             consumer.subscribe(List.of(t));
             while (limit == 0 || n < limit) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {

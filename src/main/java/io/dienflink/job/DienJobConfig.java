@@ -46,7 +46,7 @@ public record DienJobConfig(
                 conf.get(DienJobOptions.GROUP_ID),
                 topics(conf),
                 conf.get(DienJobOptions.MODEL_PATH),
-                conf.get(DienJobOptions.DELIVERY_GUARANTEE),
+                DienJobOptions.deliveryGuarantee(conf),
                 conf.get(DienJobOptions.CHECKPOINT_INTERVAL),
                 conf.get(DienJobOptions.PARALLELISM),
                 conf.get(DienJobOptions.INACTIVITY_EXPIRY),

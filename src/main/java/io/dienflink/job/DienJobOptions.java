@@ -3,6 +3,7 @@ package io.dienflink.job;
 import java.time.Duration;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.ConfigOptions;
+import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 
 /**
@@ -37,11 +38,29 @@ public final class DienJobOptions {
             .stringType().noDefaultValue()
             .withDescription("Model bundle directory or zip; it must be readable at this path on every TaskManager. Required.");
 
-    public static final ConfigOption<DeliveryGuarantee> DELIVERY_GUARANTEE = ConfigOptions.key("dien.delivery-guarantee")
-            .enumType(DeliveryGuarantee.class).defaultValue(DeliveryGuarantee.AT_LEAST_ONCE)
+    /**
+     * Read with {@link #deliveryGuarantee}. A string rather than an enum option: Flink parses enum
+     * options by {@code toString()}, which for {@link DeliveryGuarantee} is {@code exactly-once}, so
+     * the documented {@code EXACTLY_ONCE} was refused at start-up.
+     */
+    public static final ConfigOption<String> DELIVERY_GUARANTEE = ConfigOptions.key("dien.delivery-guarantee")
+            .stringType().defaultValue(DeliveryGuarantee.AT_LEAST_ONCE.name())
             .withDescription("AT_LEAST_ONCE (scores at once; after a failure some repeat with the same request_id) or "
                     + "EXACTLY_ONCE (Kafka transactions; scores become visible to read_committed consumers when a "
-                    + "checkpoint completes).");
+                    + "checkpoint completes). Flink's spellings at-least-once and exactly-once are accepted too.");
+
+    /** The delivery guarantee of the settings: AT_LEAST_ONCE or EXACTLY_ONCE (case and - or _ ignored). */
+    public static DeliveryGuarantee deliveryGuarantee(Configuration conf) {
+        String value = conf.get(DELIVERY_GUARANTEE).trim().replace('-', '_').toUpperCase(java.util.Locale.ROOT);
+        if (value.equals(DeliveryGuarantee.AT_LEAST_ONCE.name())) {
+            return DeliveryGuarantee.AT_LEAST_ONCE;
+        }
+        if (value.equals(DeliveryGuarantee.EXACTLY_ONCE.name())) {
+            return DeliveryGuarantee.EXACTLY_ONCE;
+        }
+        throw new IllegalArgumentException(DELIVERY_GUARANTEE.key() + ": must be AT_LEAST_ONCE or EXACTLY_ONCE, got '"
+                + conf.get(DELIVERY_GUARANTEE) + "'");
+    }
 
     public static final ConfigOption<Duration> CHECKPOINT_INTERVAL = ConfigOptions.key("dien.checkpoint.interval")
             .durationType().defaultValue(Duration.ofSeconds(10))

@@ -29,7 +29,7 @@ class KafkaToolsCommandTest {
     @BeforeAll
     static void startKafka() throws Exception {
         kafka = EmbeddedKafkaCluster.start(null);
-        kafka.createTopics(1, List.of("my-clicks", "my-requests", "my-scores"));
+        kafka.createTopics(1, List.of("my-clicks", "my-requests", "my-scores", "tx-scores"));
     }
 
     @AfterAll
@@ -72,6 +72,33 @@ class KafkaToolsCommandTest {
                 "--from-beginning", "--limit", "1");
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(r.out()).contains("\"request_id\": \"req-7\"").contains("0.25");
+    }
+
+    @Test
+    void readScoresReadsOnlyCommittedScoresOfAnExactlyOnceJob() throws Exception {
+        Properties p = kafka.clientProperties();
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("transactional.id", "read-scores-test");
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-scores", AvroMessages.encode(score("aborted")))).get();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>("tx-scores", AvroMessages.encode(score("committed")))).get();
+            producer.commitTransaction();
+        }
+        CliRun r = CliRun.of("read-scores", "--bootstrap-servers", kafka.bootstrapServers(), "-Ddien.topic.scores=tx-scores",
+                "-Ddien.delivery-guarantee=EXACTLY_ONCE", "--from-beginning", "--limit", "1");
+        assertThat(r.exit()).as(r.err()).isZero();
+        assertThat(r.out()).contains("\"request_id\": \"committed\"").doesNotContain("aborted");
+    }
+
+    private static CtrScore score(String requestId) {
+        return CtrScore.newBuilder().setRequestId(requestId).setUserId(7).setModelVersion("v").setModelFingerprint("f")
+                .setScores(List.of(new CandidateScore(3L, 0.25f))).setHistoryLength(2)
+                .setRequestTime(Instant.ofEpochMilli(1)).setScoredAt(Instant.ofEpochMilli(2)).build();
     }
 
     @Test

@@ -134,6 +134,20 @@ class DeploymentFilesTest {
         Set<String> known = optionKeys(DienJobOptions.class);
         args.stream().filter(a -> a.startsWith("-Ddien.") && !a.startsWith("-D" + DienJobOptions.KAFKA_CLIENT_PREFIX))
                 .forEach(a -> assertThat(known).as(a).contains(a.substring(2, a.indexOf('='))));
+        // and their values are ones the job accepts (the job reads them with DienJobConfig.from at submission)
+        Configuration conf = new Configuration();
+        for (int i = 1; i < args.size(); i++) {
+            String a = args.get(i);
+            if (a.startsWith("-D")) {
+                conf.setString(a.substring(2, a.indexOf('=')), a.substring(a.indexOf('=') + 1));
+            } else if (a.equals("--model")) {
+                conf.set(DienJobOptions.MODEL_PATH, args.get(++i));
+            } else if (a.equals("--bootstrap-servers")) {
+                conf.set(DienJobOptions.BOOTSTRAP_SERVERS, args.get(++i));
+            }
+        }
+        DienJobConfig config = DienJobConfig.from(conf);
+        assertThat(config.requireBootstrapServers()).isNotBlank();
     }
 
     @Test
