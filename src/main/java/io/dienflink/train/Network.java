@@ -272,8 +272,21 @@ public final class Network {
         final float[] scratch = new float[Math.max(3 * h, 4 * Math.max(h, d))];
         final float[] scratch2 = new float[Math.max(3 * h, 4 * Math.max(h, d))];
         final float[] zero = new float[Math.max(3 * h, 256)];
+        // a cell step's and an MLP row's backward buffers, reused at every step and layer
+        final float[] cellDg = new float[3 * h];
+        final float[] cellDrh = new float[h];
+        final float[] cellDPrev = new float[h];
+        final float[] mlpDPre = new float[widestLayer()];
+        final float[] mlpDAct = new float[widestLayer()];
+        final float[] mlpDNext = new float[widestLayer()];
         int length;
         float probability;
+    }
+
+    /** The widest hidden layer of the head and the attention: the size of an MLP row's backward buffers. */
+    private int widestLayer() {
+        int widest = java.util.Arrays.stream(head.widths).max().orElse(1);
+        return attention == null ? widest : Math.max(widest, java.util.Arrays.stream(attention.widths).max().orElse(1));
     }
 
     public Workspace newWorkspace() {
@@ -490,7 +503,7 @@ public final class Network {
         int y = s.label();
         g.loss += -(y == 1 ? Math.log(Math.max(p, 1e-7f)) : Math.log(Math.max(1 - p, 1e-7f)));
         java.util.Arrays.fill(w.dx, 0f);
-        mlpBackward(g, head, w.top, 0, p - y, w.dx, 0);
+        mlpBackward(w, g, head, w.top, 0, p - y, w.dx, 0);
         java.util.Arrays.fill(w.dea, 0f);
         java.util.Arrays.fill(w.dsum, 0f);
         java.util.Arrays.fill(w.dItems, 0, Math.max(1, n) * d, 0f);
@@ -538,10 +551,10 @@ public final class Network {
         // evolver, newest step first; d(interest) comes from the head
         System.arraycopy(w.dx, x, w.dInterest, 0, h);
         for (int t = n - 1; t >= 0; t--) {
-            float[] prev = t == 0 ? w.zero : w.evo.out;
-            int prevOff = (t - 1) * h;
-            w.dWeights[t] = cellBackward(evolver, w.evo, t, w.states, t * h, prev, Math.max(0, prevOff), w.weights[t],
-                    w.dInterest, w.dStates, t * h, g, t > 0);
+            java.util.Arrays.fill(w.cellDPrev, 0f);
+            w.dWeights[t] = cellBackward(w, evolver, w.evo, t, w.states, t * h, t == 0 ? w.zero : w.evo.out,
+                    t == 0 ? 0 : (t - 1) * h, w.weights[t], w.dInterest, w.cellDPrev, w.dStates, t * h, g);
+            System.arraycopy(w.cellDPrev, 0, w.dInterest, 0, h);
         }
         // attention: query q = PReLU(e_a·Wq + bq) against the states
         java.util.Arrays.fill(w.dq, 0f);
@@ -582,41 +595,26 @@ public final class Network {
             k.add(w.dStates, t * h, w.dHidden, 0, w.dHidden, 0, h);
             System.arraycopy(w.dHidden, 0, w.scratch2, 0, h);
             java.util.Arrays.fill(w.dHidden, 0, h, 0f);
-            cellBackwardInto(extractor, w.ext, t, w.items, t * d, t == 0 ? w.zero : w.ext.out, Math.max(0, (t - 1) * h),
-                    0f, w.scratch2, w.dHidden, w.dItems, t * d, g, t > 0);
+            cellBackward(w, extractor, w.ext, t, w.items, t * d, t == 0 ? w.zero : w.ext.out, t == 0 ? 0 : (t - 1) * h,
+                    0f, w.scratch2, w.dHidden, w.dItems, t * d, g);
         }
     }
 
     /**
-     * AUGRU step backward with the running state gradient in {@code dOut} (replaced by the gradient
-     * of the previous state); the input gradient goes to {@code dIn}. Returns d(loss)/d(a).
+     * GRU/AUGRU step backward: {@code dOut} is the gradient of the step's output state; the previous
+     * state's is added to {@code dPrev} and the input's to {@code dIn}. At the first step {@code prev}
+     * is zeros. Returns d(loss)/d(a), the AUGRU attention weight's gradient (0 for a plain GRU).
      */
-    private float cellBackward(Cell cell, CellTrace tr, int t, float[] in, int inOff, float[] prev, int prevOff, float a,
-                               float[] dOut, float[] dIn, int dInOff, Gradients g, boolean hasPrev) {
-        int h = cfg.hiddenDim();
-        float[] dPrev = new float[h];
-        float da = cellBackwardCore(cell, tr, t, in, inOff, prev, prevOff, a, dOut, dPrev, dIn, dInOff, g, hasPrev);
-        System.arraycopy(dPrev, 0, dOut, 0, h);
-        return da;
-    }
-
-    /** GRU step backward: {@code dOut} is the state's gradient, the previous state's goes into {@code dPrev}. */
-    private void cellBackwardInto(Cell cell, CellTrace tr, int t, float[] in, int inOff, float[] prev, int prevOff, float a,
-                                  float[] dOut, float[] dPrev, float[] dIn, int dInOff, Gradients g, boolean hasPrev) {
-        cellBackwardCore(cell, tr, t, in, inOff, prev, prevOff, a, dOut, dPrev, dIn, dInOff, g, hasPrev);
-    }
-
-    private float cellBackwardCore(Cell cell, CellTrace tr, int t, float[] in, int inOff, float[] prev, int prevOff,
-                                   float a, float[] dOut, float[] dPrev, float[] dIn, int dInOff, Gradients g,
-                                   boolean hasPrev) {
+    private float cellBackward(Workspace w, Cell cell, CellTrace tr, int t, float[] in, int inOff, float[] prev,
+                               int prevOff, float a, float[] dOut, float[] dPrev, float[] dIn, int dInOff, Gradients g) {
         int h = cfg.hiddenDim();
         int o = t * h;
-        float[] dg = new float[3 * h];
-        float[] dGhRu = new float[2 * h];
-        float[] dRh = new float[h];
+        float[] dg = w.cellDg;
+        float[] dRh = w.cellDrh;
+        java.util.Arrays.fill(dRh, 0f);
         float da = 0f;
         for (int i = 0; i < h; i++) {
-            float hp = hasPrev ? prev[prevOff + i] : 0f;
+            float hp = prev[prevOff + i];
             float dh = dOut[i];
             float u = tr.u[o + i];
             float c = tr.c[o + i];
@@ -635,19 +633,14 @@ public final class Network {
         float[] dbh = g.of(cell.bh);
         linearBackward(tr.rh, o, h, cell.kh.value, 2 * h, 3 * h, dg, 2 * h, h, dkh, dbh, 2 * h, dRh, 0);
         for (int i = 0; i < h; i++) {
-            float hp = hasPrev ? prev[prevOff + i] : 0f;
+            float hp = prev[prevOff + i];
             float r = tr.r[o + i];
             dPrev[i] += dRh[i] * r;
             float dr = dRh[i] * hp;
             dg[i] = dr * r * (1f - r);
         }
-        // gh_ru = h_prev·K_h.ru + b_h.ru
-        System.arraycopy(dg, 0, dGhRu, 0, 2 * h);
-        if (hasPrev) {
-            linearBackward(prev, prevOff, h, cell.kh.value, 0, 3 * h, dGhRu, 0, 2 * h, dkh, dbh, 0, dPrev, 0);
-        } else {
-            k.add(dbh, 0, dGhRu, 0, dbh, 0, 2 * h);
-        }
+        // gh_ru = h_prev·K_h.ru + b_h.ru (a zero h_prev adds nothing to K_h's gradient)
+        linearBackward(prev, prevOff, h, cell.kh.value, 0, 3 * h, dg, 0, 2 * h, dkh, dbh, 0, dPrev, 0);
         // gx = x·K_x + b_x
         linearBackward(in, inOff, cell.in, cell.kx.value, 0, 3 * h, dg, 0, 3 * h, g.of(cell.kx), g.of(cell.bx), 0, dIn, dInOff);
         return da;
@@ -665,7 +658,7 @@ public final class Network {
         for (int t = 0; t < n; t++) {
             float[] dz = w.scratch;
             java.util.Arrays.fill(dz, 0, 4 * kd, 0f);
-            mlpBackward(g, attention, w.att, t, w.dScores[t], dz, 0);
+            mlpBackward(w, g, attention, w.att, t, w.dScores[t], dz, 0);
             for (int i = 0; i < kd; i++) {
                 float q = w.q[i];
                 float key = keys[t * kd + i];
@@ -676,22 +669,21 @@ public final class Network {
     }
 
     /** MLP backward for one row, given d(loss)/d(output logit); adds d(loss)/d(input) to {@code dIn}. */
-    private void mlpBackward(Gradients g, Mlp m, MlpTrace tr, int row, float dLogit, float[] dIn, int dInOff) {
-        int layers = m.widths.length;
+    private void mlpBackward(Workspace w, Gradients g, Mlp m, MlpTrace tr, int row, float dLogit, float[] dIn, int dInOff) {
+        int layers = m.widths.length; // at least one: ModelConfig and TrainConfig require it
         // the last hidden layer's activations feed the output unit
-        int lastWidth = layers == 0 ? m.in : m.widths[layers - 1];
-        float[] lastAct = layers == 0 ? tr.in : tr.act[layers - 1];
+        int lastWidth = m.widths[layers - 1];
         int lastOff = row * lastWidth;
         float[] dwo = g.of(m.wOut);
-        k.axpy(dLogit, lastAct, lastOff, dwo, 0, lastWidth);
+        k.axpy(dLogit, tr.act[layers - 1], lastOff, dwo, 0, lastWidth);
         g.of(m.bOut)[0] += dLogit;
-        float[] dAct = new float[lastWidth];
-        k.axpy(dLogit, m.wOut.value, 0, dAct, 0, lastWidth);
+        float[] dAct = w.mlpDAct;
+        k.scale(m.wOut.value, 0, dLogit, dAct, 0, lastWidth);
+        float[] dPre = w.mlpDPre;
         for (int l = layers - 1; l >= 0; l--) {
             int wl = m.widths[l];
             int o = row * wl;
             float[] pre = tr.pre[l];
-            float[] dPre = new float[wl];
             for (int i = 0; i < wl; i++) {
                 float v = pre[o + i];
                 if (m.prelu) {
@@ -709,13 +701,15 @@ public final class Network {
             int inWidth = l == 0 ? m.in : m.widths[l - 1];
             float[] in = l == 0 ? tr.in : tr.act[l - 1];
             int inOff = row * inWidth;
-            float[] dNext = l == 0 ? dIn : new float[inWidth];
-            int dNextOff = l == 0 ? dInOff : 0;
-            linearBackward(in, inOff, inWidth, m.w[l].value, 0, wl, dPre, 0, wl, g.of(m.w[l]), g.of(m.b[l]), 0, dNext, dNextOff);
-            dAct = dNext;
-        }
-        if (layers == 0) {
-            k.add(dIn, dInOff, dAct, 0, dIn, dInOff, m.in);
+            if (l == 0) {
+                linearBackward(in, inOff, inWidth, m.w[l].value, 0, wl, dPre, 0, wl, g.of(m.w[l]), g.of(m.b[l]), 0, dIn, dInOff);
+            } else {
+                // the layer below's activation gradient: the other buffer, cleared, then swapped in
+                float[] dNext = dAct == w.mlpDAct ? w.mlpDNext : w.mlpDAct;
+                java.util.Arrays.fill(dNext, 0, inWidth, 0f);
+                linearBackward(in, inOff, inWidth, m.w[l].value, 0, wl, dPre, 0, wl, g.of(m.w[l]), g.of(m.b[l]), 0, dNext, 0);
+                dAct = dNext;
+            }
         }
     }
 
