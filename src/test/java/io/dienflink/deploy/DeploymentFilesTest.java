@@ -123,9 +123,17 @@ class DeploymentFilesTest {
         String compose = Files.readString(COMPOSE);
         assertThat(compose).contains("/opt/flink/usrlib/dien-flink.jar").contains("--model /opt/dien/bundles/demo");
         assertThat(Path.of("bundles/demo/model.json")).exists();
-        for (String sub : List.of("run", "generate", "read-scores")) {
-            assertThat(Main.commandLine().getSubcommands()).containsKey(sub);
+        // the tool services' commands parse as the CLI's
+        JsonNode services = documents(COMPOSE).get(0).get("services");
+        for (String service : List.of("traffic", "scores")) {
+            List<String> command = new ArrayList<>();
+            services.get(service).get("command").forEach(a -> command.add(a.asText()));
+            assertThat(command).as(service).isNotEmpty();
+            assertThat(Main.commandLine().getSubcommands()).as(service).containsKey(command.get(0));
+            Main.commandLine().parseArgs(command.toArray(new String[0]));
         }
+        assertThat(compose).contains("dien-flink.jar run \\\n          --bootstrap-servers kafka:9092 --model /opt/dien/bundles/demo");
+        assertRunArguments(List.of("run", "--bootstrap-servers", "kafka:9092", "--model", "/opt/dien/bundles/demo"));
     }
 
     private static void assertRunArguments(List<String> args) throws Exception {
