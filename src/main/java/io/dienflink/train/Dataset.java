@@ -1,10 +1,10 @@
 package io.dienflink.train;
 
 import java.util.ArrayList;
-import java.util.HashMap;
+import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.stream.LongStream;
 
 /**
  * Examples mapped to embedding rows. Vocabularies are built from the training examples: the raw
@@ -21,49 +21,49 @@ public final class Dataset {
     public final List<Sample> test;
     public final RawData raw;
 
-    private final Map<Long, Integer> userRow;
-    private final Map<Long, Integer> itemRow;
-    private final Map<Long, Integer> categoryRow;
     private final int[] itemCategoryRow;
 
     public Dataset(RawData raw, long seed) {
         this.raw = raw;
-        List<Long> u = new ArrayList<>();
-        List<Long> it = new ArrayList<>();
-        List<Long> c = new ArrayList<>();
-        Map<Long, Long> categoryOfItem = new HashMap<>();
+        LongStream.Builder u = LongStream.builder();
+        LongStream.Builder it = LongStream.builder();
+        LongStream.Builder c = LongStream.builder();
         for (RawSample s : raw.train()) {
             u.add(s.user());
             it.add(s.candidateItem());
             c.add(s.candidateCategory());
-            categoryOfItem.putIfAbsent(s.candidateItem(), s.candidateCategory());
             for (int i = 0; i < s.items().length; i++) {
                 it.add(s.items()[i]);
                 c.add(s.categories()[i]);
-                categoryOfItem.putIfAbsent(s.items()[i], s.categories()[i]);
             }
         }
-        users = u.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
-        items = it.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
-        categories = c.stream().mapToLong(Long::longValue).sorted().distinct().toArray();
-        userRow = index(users);
-        itemRow = index(items);
-        categoryRow = index(categories);
+        users = u.build().sorted().distinct().toArray();
+        items = it.build().sorted().distinct().toArray();
+        categories = c.build().sorted().distinct().toArray();
+        // each item's category: the one it is first seen with
         itemCategoryRow = new int[items.length + 1];
-        for (int i = 0; i < items.length; i++) {
-            itemCategoryRow[i + 1] = categoryRow.getOrDefault(categoryOfItem.get(items[i]), 0);
+        for (RawSample s : raw.train()) {
+            firstCategory(s.candidateItem(), s.candidateCategory());
+            for (int i = 0; i < s.items().length; i++) {
+                firstCategory(s.items()[i], s.categories()[i]);
+            }
         }
         SplittableRandom rnd = new SplittableRandom(seed);
         train = convert(raw.train(), rnd);
         test = convert(raw.test(), rnd);
     }
 
-    private static Map<Long, Integer> index(long[] vocab) {
-        Map<Long, Integer> m = new HashMap<>(vocab.length * 2);
-        for (int i = 0; i < vocab.length; i++) {
-            m.put(vocab[i], i + 1);
+    /** The embedding row of a raw id: its index in the sorted vocabulary plus one, or 0 when absent. */
+    private static int row(long[] vocabulary, long id) {
+        int i = Arrays.binarySearch(vocabulary, id);
+        return i >= 0 ? i + 1 : 0;
+    }
+
+    private void firstCategory(long item, long category) {
+        int r = row(items, item);
+        if (itemCategoryRow[r] == 0) {
+            itemCategoryRow[r] = row(categories, category);
         }
-        return m;
     }
 
     private List<Sample> convert(List<RawSample> in, SplittableRandom rnd) {
@@ -75,13 +75,13 @@ public final class Dataset {
             int[] ni = new int[n];
             int[] nc = new int[n];
             for (int t = 0; t < n; t++) {
-                it[t] = itemRow.getOrDefault(s.items()[t], 0);
-                ct[t] = categoryRow.getOrDefault(s.categories()[t], 0);
+                it[t] = row(items, s.items()[t]);
+                ct[t] = row(categories, s.categories()[t]);
                 ni[t] = 1 + rnd.nextInt(Math.max(1, items.length));
                 nc[t] = itemCategoryRow[Math.min(ni[t], items.length)];
             }
-            out.add(new Sample(userRow.getOrDefault(s.user(), 0), it, ct, itemRow.getOrDefault(s.candidateItem(), 0),
-                    categoryRow.getOrDefault(s.candidateCategory(), 0), ni, nc, s.label()));
+            out.add(new Sample(row(users, s.user()), it, ct, row(items, s.candidateItem()),
+                    row(categories, s.candidateCategory()), ni, nc, s.label()));
         }
         return out;
     }
