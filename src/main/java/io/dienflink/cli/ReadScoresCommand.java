@@ -2,6 +2,7 @@ package io.dienflink.cli;
 
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
+import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.KafkaClients;
 import java.io.PrintWriter;
 import java.time.Duration;
@@ -43,14 +44,16 @@ final class ReadScoresCommand implements Callable<Integer> {
         JobSettings.Kafka kafka = settings.kafka();
         String t = deadLetters ? kafka.topics().deadLetters() : kafka.topics().scores();
         long n = 0;
+        var scoreDecoder = AvroMessages.decoder(CtrScore.class);
+        var deadLetterDecoder = AvroMessages.decoder(DeadLetter.class);
         try (KafkaConsumer<byte[], byte[]> consumer = KafkaClients.reader(kafka.bootstrapServers(), kafka.client(),
                 "dien-read-scores", fromBeginning, readCommitted || kafka.exactlyOnce())) {
             consumer.subscribe(List.of(t));
             while (limit == 0 || n < limit) {
                 for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(500))) {
                     try {
-                        out.println(deadLetters ? DeadLetter.getDecoder().decode(r.value()).toString()
-                                : CtrScore.getDecoder().decode(r.value()).toString());
+                        out.println(deadLetters ? deadLetterDecoder.decode(r.value()).toString()
+                                : scoreDecoder.decode(r.value()).toString());
                     } catch (Exception e) {
                         out.println("{\"undecodable\": \"" + e.getClass().getSimpleName() + "\", \"offset\": " + r.offset() + "}");
                     }

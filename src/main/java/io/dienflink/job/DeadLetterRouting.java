@@ -4,8 +4,6 @@ import io.dienflink.avro.DeadLetter;
 import io.dienflink.kafka.DeadLetterReason;
 import io.dienflink.kafka.DeadLetters;
 import io.dienflink.kafka.RawRecord;
-import org.apache.avro.message.BinaryMessageDecoder;
-import java.io.IOException;
 import java.util.EnumMap;
 import java.util.Map;
 import org.apache.flink.api.common.functions.RuntimeContext;
@@ -29,20 +27,13 @@ final class DeadLetterRouting {
         this.metrics = context.getMetricGroup();
     }
 
-    /**
-     * The record's value decoded as {@code type}, or null after routing it as undecodable (no value,
-     * or bytes that are not that Avro message).
-     */
-    <T> T decode(ProcessFunction<?, ?>.Context ctx, RawRecord raw, BinaryMessageDecoder<T> decoder, String type) {
-        if (raw.value() == null) {
-            route(ctx, raw, DeadLetterReason.UNDECODABLE, "record has no value");
-            return null;
-        }
-        try {
-            return decoder.decode(raw.value());
-        } catch (IOException | RuntimeException e) {
-            route(ctx, raw, DeadLetterReason.UNDECODABLE, "not " + type + ": " + e);
-            return null;
+    /** Emits the valid value of {@code outcome}, or routes {@code raw} with the outcome's reason. */
+    <T> void emit(ProcessFunction<?, ?>.Context ctx, RawRecord raw, InputValidation.Outcome<T> outcome,
+                  org.apache.flink.util.Collector<T> out) {
+        if (outcome.valid()) {
+            out.collect(outcome.value());
+        } else {
+            route(ctx, raw, outcome.reason(), outcome.detail());
         }
     }
 

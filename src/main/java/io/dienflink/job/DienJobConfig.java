@@ -23,6 +23,7 @@ public record DienJobConfig(
         int parallelism,
         Duration inactivityExpiry,
         int maxCandidates,
+        int maxIdBytes,
         int dedupWindow,
         Duration transactionTimeout,
         String transactionalIdPrefix,
@@ -31,6 +32,7 @@ public record DienJobConfig(
     public DienJobConfig {
         require(modelPath != null && !modelPath.isBlank(), DienJobOptions.MODEL_PATH, "is required");
         require(maxCandidates > 0, DienJobOptions.MAX_CANDIDATES, "must be positive");
+        require(maxIdBytes > 0, DienJobOptions.MAX_ID_BYTES, "must be positive");
         require(dedupWindow > 0, DienJobOptions.DEDUP_WINDOW, "must be positive");
         require(!inactivityExpiry.isNegative() && !inactivityExpiry.isZero(), DienJobOptions.INACTIVITY_EXPIRY, "must be positive");
         require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), DienJobOptions.CHECKPOINT_INTERVAL, "must be positive");
@@ -51,6 +53,7 @@ public record DienJobConfig(
                 conf.get(DienJobOptions.PARALLELISM),
                 conf.get(DienJobOptions.INACTIVITY_EXPIRY),
                 conf.get(DienJobOptions.MAX_CANDIDATES),
+                conf.get(DienJobOptions.MAX_ID_BYTES),
                 conf.get(DienJobOptions.DEDUP_WINDOW),
                 conf.get(DienJobOptions.TRANSACTION_TIMEOUT),
                 conf.get(DienJobOptions.TRANSACTIONAL_ID_PREFIX),

@@ -78,6 +78,11 @@ public final class DienJobOptions {
             .intType().defaultValue(500)
             .withDescription("Requests with more candidates go to the dead-letter topic (too_many_candidates).");
 
+    public static final ConfigOption<Integer> MAX_ID_BYTES = ConfigOptions.key("dien.input.max-id-bytes")
+            .intType().defaultValue(256)
+            .withDescription("Clicks and requests whose event_id or request_id is longer (UTF-8 bytes) go to the "
+                    + "dead-letter topic (field_too_long) before they reach state or the scores topic.");
+
     public static final ConfigOption<Integer> DEDUP_WINDOW = ConfigOptions.key("dien.click.dedup-window")
             .intType().defaultValue(64)
             .withDescription("A click whose event_id equals one of the user's last N clicks' is applied once.");

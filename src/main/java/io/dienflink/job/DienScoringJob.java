@@ -155,10 +155,10 @@ public final class DienScoringJob {
         }
         SingleOutputStreamOperator<Click> validClicks = env
                 .fromSource(clicks, WatermarkStrategy.noWatermarks(), "Kafka clicks").uid(UID_CLICKS_SOURCE)
-                .process(new ClickDecoder()).name("Decode and validate clicks").uid(UID_CLICKS_DECODE);
+                .process(new ClickDecoder(InputValidation.Limits.of(config))).name("Decode and validate clicks").uid(UID_CLICKS_DECODE);
         SingleOutputStreamOperator<ScoreRequest> validRequests = env
                 .fromSource(requests, WatermarkStrategy.noWatermarks(), "Kafka ad requests").uid(UID_REQUESTS_SOURCE)
-                .process(new RequestDecoder(config.maxCandidates())).name("Decode and validate ad requests")
+                .process(new RequestDecoder(InputValidation.Limits.of(config))).name("Decode and validate ad requests")
                 .uid(UID_REQUESTS_DECODE);
         SingleOutputStreamOperator<CtrScore> scored = validClicks.keyBy(Click::userId)
                 .connect(validRequests.keyBy(ScoreRequest::userId))

@@ -173,6 +173,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
                 .setModelFingerprint(model.fingerprint())
                 .setScores(scores)
                 .setHistoryLength(state.windowLength())
+                .setClicksApplied(state.totalClicks())
                 .setRequestTime(Instant.ofEpochMilli(request.eventTime()))
                 .setScoredAt(Instant.ofEpochMilli(now))
                 .build());

@@ -13,12 +13,6 @@ public final class CtrScoreSerializer implements KafkaRecordSerializationSchema<
     }
 
     @Override
-    public void open(org.apache.flink.api.common.serialization.SerializationSchema.InitializationContext context,
-                     KafkaSinkContext sinkContext) {
-        AvroMessages.init();
-    }
-
-    @Override
     public ProducerRecord<byte[], byte[]> serialize(CtrScore score, KafkaSinkContext context, Long timestamp) {
         return new ProducerRecord<>(topic, null, score.getScoredAt().toEpochMilli(), UserKeys.key(score.getUserId()),
                 AvroMessages.encode(score));

@@ -4,6 +4,8 @@ package io.dienflink.kafka;
 public enum DeadLetterReason {
     /** Not Avro single-object encoding of the topic's schema (or no value at all). */
     UNDECODABLE("undecodable"),
+    /** An id string ({@code event_id}, {@code request_id}) longer than {@code dien.input.max-id-bytes}. */
+    FIELD_TOO_LONG("field_too_long"),
     MISSING_EVENT_ID("missing_event_id"),
     MISSING_REQUEST_ID("missing_request_id"),
     /** user_id is 0, the Avro default. */

@@ -27,6 +27,8 @@ public final class ScoreReader implements AutoCloseable {
     private final AtomicLong historyClicks = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
     private final java.util.Set<String> probes = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final org.apache.avro.message.BinaryMessageDecoder<CtrScore> scoreDecoder =
+            io.dienflink.kafka.AvroMessages.decoder(CtrScore.class);
     private volatile boolean running = true;
 
     /** Requests whose id starts with this are probes: awaited, not counted. */
@@ -78,7 +80,7 @@ public final class ScoreReader implements AutoCloseable {
                     continue;
                 }
                 try {
-                    CtrScore s = CtrScore.getDecoder().decode(r.value());
+                    CtrScore s = scoreDecoder.decode(r.value());
                     if (s.getRequestId().startsWith(PROBE_PREFIX)) {
                         probes.add(s.getRequestId());
                         continue;

@@ -57,7 +57,7 @@ class DecodersTest {
 
     @Test
     void clicksAreDecodedOrDeadLetteredWithTheirReason() throws Exception {
-        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new ClickDecoder())) {
+        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new ClickDecoder(new InputValidation.Limits(256, 500)))) {
             h.processElement(raw("clicks", 0, click("a", 1, 2, 3, 4)), 0);
             byte[] garbage = {0x13, 0x37, 0x00};
             h.processElement(raw("clicks", 1, garbage), 0);
@@ -86,7 +86,7 @@ class DecodersTest {
 
     @Test
     void requestsAreDecodedOrDeadLetteredWithTheirReason() throws Exception {
-        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new RequestDecoder(5))) {
+        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new RequestDecoder(new InputValidation.Limits(256, 5)))) {
             h.processElement(raw("req", 0, request("ok", 1, 4, 5)), 0);
             h.processElement(raw("req", 1, request("big", 1, 4, 6)), 0);
             h.processElement(raw("req", 2, request("none", 1, 4, 0)), 0);
@@ -121,7 +121,7 @@ class DecodersTest {
         // array block count: zig-zag varint of 2^30
         byte[] count = {(byte) 0x80, (byte) 0x80, (byte) 0x80, (byte) 0x80, 0x08};
         System.arraycopy(count, 0, evil, header + 4, count.length);
-        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new RequestDecoder(500))) {
+        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new RequestDecoder(new InputValidation.Limits(256, 500)))) {
             h.processElement(raw("req", 0, evil), 0);
             assertThat(h.extractOutputValues()).isEmpty();
             assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsExactly("undecodable");

@@ -143,7 +143,7 @@ class ScoringJobITCase {
         DienScorer scorer = model.newScorer();
         Map<String, Integer> seen = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : scoreRecords) {
-            CtrScore s = CtrScore.getDecoder().decode(r.value());
+            CtrScore s = AvroMessages.decoder(CtrScore.class).decode(r.value());
             seen.merge(s.getRequestId(), 1, Integer::sum);
             assertThat(r.key()).isEqualTo(UserKeys.key(s.getUserId()));
             long[][] cand = requests.get(s.getRequestId());
@@ -168,7 +168,7 @@ class ScoringJobITCase {
         // Every malformed record dead-lettered once, with its coordinates, reason and original bytes.
         Map<String, DeadLetter> byCoordinates = new HashMap<>();
         for (ConsumerRecord<byte[], byte[]> r : deadRecords) {
-            DeadLetter d = DeadLetter.getDecoder().decode(r.value());
+            DeadLetter d = AvroMessages.decoder(DeadLetter.class).decode(r.value());
             assertThat(byCoordinates.put(d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset(), d)).isNull();
         }
         assertThat(byCoordinates).hasSize(malformed.size());
@@ -227,7 +227,7 @@ class ScoringJobITCase {
                 long until = System.currentTimeMillis() + 2_000;
                 while (System.currentTimeMillis() < until) {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        CtrScore s = CtrScore.getDecoder().decode(r.value());
+                        CtrScore s = AvroMessages.decoder(CtrScore.class).decode(r.value());
                         if (s.getRequestId().startsWith("final-")) {
                             longest.merge(s.getUserId(), s.getHistoryLength(), Math::max);
                         }

@@ -190,7 +190,7 @@ class UpgradeITCase {
                 long until = System.currentTimeMillis() + 3_000;
                 while (System.currentTimeMillis() < until) {
                     for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(200))) {
-                        CtrScore s = CtrScore.getDecoder().decode(r.value());
+                        CtrScore s = AvroMessages.decoder(CtrScore.class).decode(r.value());
                         String id = s.getRequestId();
                         if (!id.startsWith(prefix + "-")) {
                             continue;
