@@ -23,6 +23,8 @@ import org.apache.flink.metrics.MetricGroup;
 import org.apache.flink.runtime.metrics.DescriptiveStatisticsHistogram;
 import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.util.Collector;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The keyed two-input operator: per user it keeps the DIEN interest state, advances it by one
@@ -42,6 +44,7 @@ import org.apache.flink.util.Collector;
  * stored raw clicks on the user's next event.
  */
 public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, ScoreRequest, CtrScore> {
+    private static final Logger LOG = LoggerFactory.getLogger(InterestScorer.class);
     private static final long MAX_ACTIVITY_BUCKET_MS = 3_600_000L;
 
     private final String modelPath;
@@ -62,6 +65,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private transient Counter duplicateClicks;
     private transient Counter stateRebuilds;
     private transient Counter expiredUsers;
+    private transient Counter corruptUsers;
+    private transient UnknownIdCounters unknownIds;
     private transient Histogram scoreLatencyMs;
     private transient Histogram historyLength;
 
@@ -103,6 +108,9 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         duplicateClicks = m.counter("duplicateClicks");
         stateRebuilds = m.counter("stateRebuilds");
         expiredUsers = m.counter("expiredUsers");
+        corruptUsers = m.counter("corruptUsers");
+        unknownIds = new UnknownIdCounters(model,
+                (table, input) -> m.addGroup("table", table).addGroup("input", input).counter("unknownIds"));
         scoreLatencyMs = m.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
         historyLength = m.histogram("historyLength", new DescriptiveStatisticsHistogram(10_000));
     }
@@ -110,7 +118,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     @Override
     public void processElement1(Click click, Context ctx, Collector<CtrScore> out) throws Exception {
         clicks.inc();
-        UserHeader h = header.value();
+        UserHeader h = readHeader(ctx);
         long eventHash = Fnv1a.hash64(click.eventId());
         if (h != null) {
             h.resizeRecent(dedupWindow);
@@ -124,8 +132,11 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (h == null) {
             h = UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
         } else if (h.modelFingerprint != model.fingerprint64()) {
-            h = rebuild(h).header();
+            UserWindows.Rebuilt rebuilt = rebuildOrReset(h, ctx);
+            h = rebuilt != null ? rebuilt.header()
+                    : UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
         }
+        unknownIds.count(click);
         h.remember(eventHash);
         scorer.advance(h.lastState, click.itemId(), click.categoryId());
         window.put(h.next, new ClickEntry(click.itemId(), click.categoryId(), h.lastState.clone()));
@@ -139,22 +150,30 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     @Override
     public void processElement2(ScoreRequest request, Context ctx, Collector<CtrScore> out) throws Exception {
         requests.inc();
-        UserHeader h = header.value();
-        InterestState state;
-        if (h == null) {
-            state = loaded;
-            state.reset(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), 0, 0, 0);
-        } else if (h.modelFingerprint != model.fingerprint64()) {
-            UserWindows.Rebuilt rebuilt = rebuild(h);
-            h = rebuilt.header();
-            state = rebuilt.state();
-            touch(h, ctx);
-            header.update(h);
-        } else {
-            state = UserWindows.load(h, window.entries(), loaded);
-            if (touch(h, ctx)) {
+        unknownIds.count(request);
+        UserHeader h = readHeader(ctx);
+        InterestState state = null;
+        if (h != null && h.modelFingerprint != model.fingerprint64()) {
+            UserWindows.Rebuilt rebuilt = rebuildOrReset(h, ctx);
+            if (rebuilt != null) {
+                h = rebuilt.header();
+                state = rebuilt.state();
+                touch(h, ctx);
                 header.update(h);
             }
+        } else if (h != null) {
+            try {
+                state = UserWindows.load(h, window.entries(), loaded);
+            } catch (RuntimeException e) {
+                resetIfCorrupt(e, ctx);
+            }
+            if (state != null && touch(h, ctx)) {
+                header.update(h);
+            }
+        }
+        if (state == null) { // no user, or one that was reset: an empty history
+            state = loaded;
+            state.reset(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), 0, 0, 0);
         }
         int n = request.itemIds().length;
         if (ctr.length < n) {
@@ -183,7 +202,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
 
     @Override
     public void onTimer(long timestamp, OnTimerContext ctx, Collector<CtrScore> out) throws Exception {
-        UserHeader h = header.value();
+        UserHeader h = readHeader(ctx);
         if (h == null) {
             return;
         }
@@ -199,6 +218,56 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
             h.expiryTimer = fire;
             header.update(h);
         }
+    }
+
+    /** The user's header, or null for none or for one that could not be read or is inconsistent (then reset). */
+    private UserHeader readHeader(Context ctx) throws Exception {
+        try {
+            UserHeader h = header.value();
+            if (h != null) {
+                UserWindows.checkHeader(h);
+                if (h.modelFingerprint == model.fingerprint64() && h.lastState.length != model.config().hiddenDim()) {
+                    throw new CorruptUserException("state of " + h.lastState.length + " floats under a model of hidden size "
+                            + model.config().hiddenDim() + ": " + h);
+                }
+            }
+            return h;
+        } catch (RuntimeException e) {
+            resetIfCorrupt(e, ctx);
+            return null;
+        }
+    }
+
+    /** The user rebuilt under the current model, or null when its stored window could not be read (then reset). */
+    private UserWindows.Rebuilt rebuildOrReset(UserHeader h, Context ctx) throws Exception {
+        try {
+            return rebuild(h);
+        } catch (RuntimeException e) {
+            resetIfCorrupt(e, ctx);
+            return null;
+        }
+    }
+
+    /**
+     * Removes the current user's state when {@code e} says its stored bytes are unreadable, so one bad
+     * key costs that user's history instead of a crash loop of the whole job; rethrows anything else.
+     */
+    private void resetIfCorrupt(RuntimeException e, Context ctx) {
+        if (!CorruptUserException.isCorruption(e)) {
+            throw e;
+        }
+        LOG.warn("User {}: stored state cannot be read and is reset ({})", ctx.getCurrentKey(), rootMessage(e));
+        header.clear();
+        window.clear();
+        corruptUsers.inc();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.toString();
     }
 
     /** Moves the user's activity mark to the current bucket and its expiry timer with it; true when the header changed. */

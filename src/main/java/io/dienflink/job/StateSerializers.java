@@ -156,7 +156,7 @@ public final class StateSerializers {
             h.lastActive = in.readLong();
             h.expiryTimer = in.readLong();
             h.lastState = readFloats(in);
-            long[] ids = new long[in.readInt()];
+            long[] ids = new long[checkedLength(in.readInt(), "the recent event ids")];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = in.readLong();
             }
@@ -234,10 +234,28 @@ public final class StateSerializers {
         }
     }
 
+    /** Stored bytes that no build wrote: an unknown format byte or an impossible length. */
+    static final class CorruptStateException extends IOException {
+        CorruptStateException(String message) {
+            super(message);
+        }
+    }
+
+    /** Longest float or id array a stored value may hold (hidden sizes and de-duplication windows are far smaller). */
+    static final int MAX_ARRAY_LENGTH = 1 << 16;
+
     static void checkFormat(byte format, int newest, String what) throws IOException {
         if (format < 1 || format > newest) {
-            throw new IOException("unknown " + what + " format " + format + " (this build reads formats 1.." + newest + ")");
+            throw new CorruptStateException("unknown " + what + " format " + format + " (this build reads formats 1.."
+                    + newest + ")");
         }
+    }
+
+    static int checkedLength(int n, String what) throws IOException {
+        if (n < 0 || n > MAX_ARRAY_LENGTH) {
+            throw new CorruptStateException("impossible length " + n + " of " + what);
+        }
+        return n;
     }
 
     static void writeFloats(float[] v, DataOutputView out) throws IOException {
@@ -248,7 +266,7 @@ public final class StateSerializers {
     }
 
     static float[] readFloats(DataInputView in) throws IOException {
-        float[] v = new float[in.readInt()];
+        float[] v = new float[checkedLength(in.readInt(), "a state vector")];
         for (int i = 0; i < v.length; i++) {
             v[i] = in.readFloat();
         }

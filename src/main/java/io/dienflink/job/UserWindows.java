@@ -35,13 +35,17 @@ final class UserWindows {
     /**
      * Loads the user into {@code into} (reusing its arrays) and returns it.
      *
-     * @throws IllegalStateException if an entry lies outside the header's window
+     * @throws CorruptUserException if the header is inconsistent or an entry lies outside its window
      */
     static InterestState load(UserHeader h, Iterable<Map.Entry<Integer, ClickEntry>> entries, InterestState into) {
+        checkHeader(h);
         into.reset(h.modelFingerprint, h.capacity, h.lastState.length, h.totalClicks, h.count, h.next);
         int filled = 0;
         for (Map.Entry<Integer, ClickEntry> e : entries) {
             ClickEntry c = e.getValue();
+            if (c.state.length != h.lastState.length) {
+                throw new CorruptUserException("window entry with a state of " + c.state.length + " floats in " + h);
+            }
             into.put(checkedSlot(h, e.getKey()), c.itemId, c.categoryId, c.state);
             filled++;
         }
@@ -52,9 +56,10 @@ final class UserWindows {
     /**
      * The entries by ring slot, as stored ({@code capacity} long).
      *
-     * @throws IllegalStateException if an entry lies outside the header's window
+     * @throws CorruptUserException if the header is inconsistent or an entry lies outside its window
      */
     static ClickEntry[] slots(UserHeader h, Iterable<Map.Entry<Integer, ClickEntry>> entries) {
+        checkHeader(h);
         ClickEntry[] out = new ClickEntry[h.capacity];
         int filled = 0;
         for (Map.Entry<Integer, ClickEntry> e : entries) {
@@ -65,17 +70,27 @@ final class UserWindows {
         return out;
     }
 
+    /** The header's own invariants: a ring within its capacity, a positive click count to match. */
+    static void checkHeader(UserHeader h) {
+        if (h.capacity <= 0 || h.count < 0 || h.count > h.capacity || h.next < 0 || h.next >= h.capacity
+                || h.totalClicks < h.count || h.lastState.length == 0 || h.recentNext < 0
+                || (h.recentEventIds.length > 0 && h.recentNext >= h.recentEventIds.length)) {
+            throw new CorruptUserException("inconsistent header " + h + " (next " + h.next + ", state of "
+                    + h.lastState.length + " floats, recent ids " + h.recentNext + "/" + h.recentEventIds.length + ")");
+        }
+    }
+
     private static int checkedSlot(UserHeader h, int slot) {
         // a ring that is not full fills slots 0 … count − 1
         if (slot < 0 || slot >= h.count) {
-            throw new IllegalStateException("window entry at slot " + slot + " outside the stored window " + h);
+            throw new CorruptUserException("window entry at slot " + slot + " outside the stored window " + h);
         }
         return slot;
     }
 
     private static void checkFilled(UserHeader h, int filled) {
         if (filled != h.count) {
-            throw new IllegalStateException(filled + " window entries stored for " + h);
+            throw new CorruptUserException(filled + " window entries stored for " + h);
         }
     }
 

@@ -54,7 +54,7 @@ public final class AvroMessages {
         protected Map<Long, Schema> computeValue(Class<?> type) {
             java.util.LinkedHashMap<Long, Schema> schemas = new java.util.LinkedHashMap<>();
             for (Schema s : schemasOf(type)) {
-                schemas.put(SchemaNormalization.parsingFingerprint64(s), s);
+                schemas.putIfAbsent(SchemaNormalization.parsingFingerprint64(s), s); // the current one wins
             }
             return Map.copyOf(schemas);
         }

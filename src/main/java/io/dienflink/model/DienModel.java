@@ -118,4 +118,19 @@ public final class DienModel {
     public String toString() {
         return "DienModel[" + config.modelVersion() + ", " + fingerprint.substring(0, 12) + ", " + kernels.describe() + "]";
     }
+
+    /** Whether {@code item} is in the item vocabulary (else it is embedded with the unknown row). */
+    public boolean knowsItem(long item) {
+        return items.row(item) != 0;
+    }
+
+    /** Whether {@code category} is in the category vocabulary (else it is embedded with the unknown row). */
+    public boolean knowsCategory(long category) {
+        return categories.row(category) != 0;
+    }
+
+    /** Whether {@code user} is in the user vocabulary (else it is embedded with the unknown row). */
+    public boolean knowsUser(long user) {
+        return users.row(user) != 0;
+    }
 }

@@ -127,4 +127,42 @@ class DecodersTest {
             assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsExactly("undecodable");
         }
     }
+
+    @Test
+    void idsOverTheBoundAreDeadLetteredBeforeDecodingAsFieldTooLong() throws Exception {
+        String atLimit = "é".repeat(128); // 256 bytes of UTF-8 in 128 characters: the bound counts bytes
+        String overLimit = atLimit + "x";
+        try (var clicks = ProcessFunctionTestHarnesses.forProcessFunction(new ClickDecoder(new InputValidation.Limits(256, 500)));
+             var requests = ProcessFunctionTestHarnesses.forProcessFunction(new RequestDecoder(new InputValidation.Limits(256, 500)))) {
+            clicks.processElement(raw("clicks", 0, click(atLimit, 1, 2, 3, 4)), 0);
+            clicks.processElement(raw("clicks", 1, click(overLimit, 1, 2, 3, 4)), 0);
+            requests.processElement(raw("req", 0, request(atLimit, 1, 4, 1)), 0);
+            requests.processElement(raw("req", 1, request(overLimit, 1, 4, 1)), 0);
+            assertThat(clicks.extractOutputValues()).extracting(Click::eventId).containsExactly(atLimit);
+            assertThat(requests.extractOutputValues()).extracting(ScoreRequest::requestId).containsExactly(atLimit);
+            assertThat(deadLetters(clicks)).extracting(DeadLetter::getReason).containsExactly("field_too_long");
+            assertThat(deadLetters(requests)).extracting(DeadLetter::getReason).containsExactly("field_too_long");
+            assertThat(deadLetters(clicks).get(0).getDetail()).contains("ClickEvent.event_id", "257 bytes");
+            assertThat(deadLetters(requests).get(0).getDetail()).contains("AdRequest.request_id");
+        }
+    }
+
+    @Test
+    void aHugeClickBecomesADeadLetterTheProducerAccepts() throws Exception {
+        // the defect of 86d8840: a ~600 KB event_id with user 0 made a 1.2 MB dead letter (the record's
+        // toString in detail plus the bytes), over the producer's 1 MiB limit: the sink failed the job
+        // and every restart read the same record again
+        byte[] huge = click("x".repeat(600_000), 0, 2, 3, 4);
+        try (var h = ProcessFunctionTestHarnesses.forProcessFunction(new ClickDecoder(new InputValidation.Limits(1 << 20, 500)))) {
+            h.processElement(raw("clicks", 0, huge), 0);
+            DeadLetter d = deadLetters(h).get(0);
+            assertThat(d.getReason()).isEqualTo("missing_user_id");
+            assertThat(d.getDetail().length()).isLessThanOrEqualTo(io.dienflink.kafka.DeadLetters.MAX_DETAIL_CHARS);
+            assertThat(d.getPayload().remaining()).isEqualTo(io.dienflink.kafka.DeadLetters.MAX_PAYLOAD_BYTES);
+            assertThat(d.getPayloadLength()).isEqualTo(huge.length);
+            assertThat(d.getPayloadTruncated()).isTrue();
+            assertThat(d.getPayloadSha256()).isEqualTo(io.dienflink.kafka.DeadLetters.sha256(huge));
+            assertThat(AvroMessages.encode(d).length).isLessThan(100_000);
+        }
+    }
 }

@@ -8,6 +8,7 @@ import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.GoldenCases;
 import io.dienflink.model.InterestState;
+import io.dienflink.model.Reproducibility;
 import io.dienflink.model.Semantics;
 import java.util.ArrayList;
 import java.util.List;
@@ -32,7 +33,8 @@ import org.junit.jupiter.api.Test;
 class InterestScorerTest {
     private static final String BUNDLE = "official"; // T = 20, so tests wrap the ring quickly
     private static final long DAY = 86_400_000L;
-    private static final float CTR_TOLERANCE = 2e-5f;
+    /** Operator and model core run the same kernels; they agree to the JIT's last-ulp spread. */
+    private static final float CTR_TOLERANCE = Reproducibility.TOLERANCE;
 
     private final DienModel model = DienModel.from(GoldenCases.bundle(BUNDLE));
     private final DienScorer reference = model.newScorer();
@@ -123,10 +125,13 @@ class InterestScorerTest {
     }
 
     private UserHeader header(long user) throws Exception {
+        return headerState(user).value();
+    }
+
+    private ValueState<UserHeader> headerState(long user) throws Exception {
         operator.setCurrentKey(user);
-        ValueState<UserHeader> state = operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+        return operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
                 VoidNamespaceSerializer.INSTANCE, InterestScorer.headerDescriptor());
-        return state.value();
     }
 
     private Map<Integer, ClickEntry> window(long user) throws Exception {
@@ -156,6 +161,7 @@ class InterestScorerTest {
                 CtrScore s = harness.extractOutputValues().get(expectedScores - 1);
                 assertThat(s.getRequestId()).isEqualTo("r" + i);
                 assertThat(s.getHistoryLength()).isEqualTo(Math.min(history.size(), 20));
+                assertThat(s.getClicksApplied()).isEqualTo(history.size());
                 assertThat(s.getModelVersion()).isEqualTo("official-1000");
                 assertThat(s.getModelFingerprint()).isEqualTo(model.fingerprint());
                 assertThat(s.getScores()).extracting(x -> x.getItemId()).containsExactly(items[0], items[1], items[2]);
@@ -312,5 +318,46 @@ class InterestScorerTest {
         for (int t = 0; t < 12; t++) {
             assertThat(stored[t][0]).as("click %d of the window", t).isEqualTo(history.get(13 + t).itemId());
         }
+    }
+
+    @Test
+    void aUserWhoseHeaderAndWindowDisagreeIsResetInsteadOfFailingEveryRestart() throws Exception {
+        sendClicks(3, 5, 1, 1);
+        UserHeader h = header(3);
+        h.count = 6; // the header claims a click the window does not hold
+        h.next = 6;
+        h.totalClicks = 6;
+        headerState(3).update(h);
+        restart(GoldenCases.bundleDir(BUNDLE).toString(), 8); // the bad user survives a restart, as it would in RocksDB
+        long[] items = {item(1)};
+        long[] cats = {category(1)};
+        harness.processElement2(request("after-corruption", 3, items, cats), 10);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getClicksApplied()).isZero();
+        assertThat(s.getHistoryLength()).isZero();
+        assertThat(ctrs(s)).containsExactly(expected(List.of(), 3, items, cats), within(CTR_TOLERANCE));
+        assertThat(header(3)).isNull();
+        assertThat(window(3)).isEmpty();
+        // the user starts again from its next click
+        harness.processElement1(click(3, item(2), category(2)), 11);
+        assertThat(header(3).totalClicks).isEqualTo(1);
+        assertThat(window(3)).hasSize(1);
+    }
+
+    @Test
+    void aHeaderWithAnImpossibleRingIsResetOnTheClickPath() throws Exception {
+        sendClicks(8, 3, 1, 1);
+        UserHeader h = header(8);
+        h.recentNext = 1_000; // past the de-duplication ring: remembering an id would throw
+        headerState(8).update(h);
+        Click next = click(8, item(5), category(5));
+        harness.processElement1(next, 20);
+        assertThat(header(8).totalClicks).isEqualTo(1);
+        assertThat(window(8)).hasSize(1);
+        harness.processElement2(request("after-reset", 8, new long[] {item(6)}, new long[] {category(6)}), 21);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getClicksApplied()).isEqualTo(1);
+        assertThat(ctrs(s)).containsExactly(expected(List.of(next), 8, new long[] {item(6)}, new long[] {category(6)}),
+                within(CTR_TOLERANCE));
     }
 }

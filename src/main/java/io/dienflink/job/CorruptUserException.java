@@ -1,0 +1,29 @@
+package io.dienflink.job;
+
+import java.io.EOFException;
+
+/**
+ * A stored user that cannot be read: bytes of no known format, a length past any sane bound, or a
+ * header and window entries that disagree. The scoring operator resets such a user (logged with its
+ * key and counted in {@code corruptUsers}) instead of failing, because the same bytes would fail
+ * every restart again and stop the whole job for one key.
+ */
+final class CorruptUserException extends RuntimeException {
+    CorruptUserException(String message) {
+        super(message);
+    }
+
+    /**
+     * Whether {@code e} (as thrown by a state access, possibly wrapped by the state backend) means
+     * the stored bytes are unreadable, as opposed to a failure of the backend itself.
+     */
+    static boolean isCorruption(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof CorruptUserException || t instanceof StateSerializers.CorruptStateException
+                    || t instanceof EOFException) {
+                return true;
+            }
+        }
+        return false;
+    }
+}
