@@ -6,7 +6,8 @@ import picocli.CommandLine.Command;
 
 /**
  * The single entry point of {@code dien-flink.jar}. Each feature is a subcommand; {@code <subcommand>
- * --help} describes it. Exit codes: 0 success, 1 bad input or bundle, 2 bad usage.
+ * --help} describes it. Exit codes: 0 success, 1 bad input or bundle, 2 bad usage or settings that cannot
+ * keep the job's guarantees.
  */
 @Command(name = "dien-flink", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Real-time DIEN click-through-rate scoring on Apache Flink.",
@@ -28,6 +29,10 @@ public final class Main implements Runnable {
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof UsageException u) {
+                u.lines.forEach(line -> cmd.getErr().println("error: " + line));
+                return 2;
+            }
             if (e instanceof BundleFormatException || e instanceof InputException) {
                 cmd.getErr().println("error: " + e.getMessage());
                 return 1;
@@ -46,6 +51,16 @@ public final class Main implements Runnable {
     static final class InputException extends RuntimeException {
         InputException(String message) {
             super(message);
+        }
+    }
+
+    /** Settings that cannot work: exit code 2, each problem on its own line naming the key and the fix. */
+    static final class UsageException extends RuntimeException {
+        final java.util.List<String> lines;
+
+        UsageException(java.util.List<String> lines) {
+            super(String.join("; ", lines));
+            this.lines = lines;
         }
     }
 

@@ -3,6 +3,10 @@ package io.dienflink.cli;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.DienScoringJob;
+import io.dienflink.job.JobPreflight;
+import java.util.List;
+import java.util.OptionalLong;
+import org.apache.flink.connector.base.DeliveryGuarantee;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -35,6 +39,13 @@ final class RunCommand implements Callable<Integer> {
         DienJobConfig config = JobSettings.jobConfig(conf);
         DienScoringJob.configure(conf, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        // the environment's configuration includes the cluster's (flink run, the Operator)
+        List<JobPreflight.Problem> problems = JobPreflight.problems(env.getConfiguration(), config,
+                config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE
+                        ? JobPreflight.brokerMaxTransactionMs(config) : OptionalLong.empty());
+        if (!problems.isEmpty()) {
+            throw new Main.UsageException(problems.stream().map(JobPreflight.Problem::toString).toList());
+        }
         DienScoringJob.forKafka(config).addTo(env);
         env.execute("dien-flink scoring");
         return 0;

@@ -36,8 +36,8 @@ public record DienJobConfig(
         require(dedupWindow > 0, DienJobOptions.DEDUP_WINDOW, "must be positive");
         require(!inactivityExpiry.isNegative() && !inactivityExpiry.isZero(), DienJobOptions.INACTIVITY_EXPIRY, "must be positive");
         require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), DienJobOptions.CHECKPOINT_INTERVAL, "must be positive");
-        require(transactionTimeout.compareTo(Duration.ofMinutes(15)) <= 0 || deliveryGuarantee != DeliveryGuarantee.EXACTLY_ONCE,
-                DienJobOptions.TRANSACTION_TIMEOUT, "exceeds the broker's default transaction.max.timeout.ms of 15 minutes");
+        require(!transactionTimeout.isNegative() && !transactionTimeout.isZero(), DienJobOptions.TRANSACTION_TIMEOUT,
+                "must be positive");
         kafkaClientProperties = Map.copyOf(kafkaClientProperties);
     }
 

@@ -88,9 +88,11 @@ public final class DienJobOptions {
             .withDescription("A click whose event_id equals one of the user's last N clicks' is applied once.");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("dien.kafka.transaction-timeout")
-            .durationType().defaultValue(Duration.ofMinutes(10))
-            .withDescription("EXACTLY_ONCE only: transaction.timeout.ms of the score producer; must not exceed the "
-                    + "broker's transaction.max.timeout.ms (15 minutes by default).");
+            .durationType().defaultValue(Duration.ofMinutes(15))
+            .withDescription("EXACTLY_ONCE only: transaction.timeout.ms of the score producers. `run` refuses a value "
+                    + "over the broker's transaction.max.timeout.ms (15 minutes by default), or one not longer than "
+                    + "execution.checkpointing.timeout (10 minutes by default) plus dien.checkpoint.interval: a "
+                    + "transaction must outlive the checkpoint that commits it.");
 
     public static final ConfigOption<String> TRANSACTIONAL_ID_PREFIX = ConfigOptions.key("dien.kafka.transactional-id-prefix")
             .stringType().defaultValue("dien-flink-scores")

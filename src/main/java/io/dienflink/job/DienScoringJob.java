@@ -16,6 +16,7 @@ import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
+import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.StateBackendOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -125,7 +126,8 @@ public final class DienScoringJob {
 
     /**
      * The Flink settings the job relies on: RocksDB with incremental checkpoints, explicit uids only,
-     * no silent Kryo fallback, a 5 ms network buffer timeout unless one is set. Checkpoint storage
+     * no silent Kryo fallback, checkpoints retained on cancellation and a 5 ms network buffer timeout
+     * unless those two are set. Checkpoint storage
      * (execution.checkpointing.dir) comes from the caller.
      */
     public static void configure(Configuration conf, DienJobConfig config) {
@@ -139,6 +141,12 @@ public final class DienScoringJob {
             conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
                     config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE
                             ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
+        }
+        if (!conf.contains(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION)) {
+            // A cancelled job (by mistake, or to change a setting) must be able to resume from its
+            // newest checkpoint; Flink's default deletes them on cancellation.
+            conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                    ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         }
         conf.set(PipelineOptions.AUTO_GENERATE_UIDS, false);
         conf.set(PipelineOptions.GENERIC_TYPES, false);

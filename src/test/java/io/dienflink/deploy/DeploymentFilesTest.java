@@ -176,7 +176,7 @@ class DeploymentFilesTest {
                 used.put(path.substring("/spec/flinkConfiguration/".length()), "flinkdeployment-patch.yaml");
             }
         }
-        assertThat(used).hasSizeGreaterThan(10);
+        assertThat(used).hasSizeGreaterThan(8);
         // What the job sets itself overrides the cluster's settings: such a key here would look set and do nothing.
         Configuration jobSets = new Configuration();
         jobSets.set(DienJobOptions.MODEL_PATH, "bundle");

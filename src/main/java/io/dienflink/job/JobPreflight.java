@@ -1,0 +1,104 @@
+package io.dienflink.job;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.Config;
+import org.apache.kafka.clients.admin.ConfigEntry;
+import org.apache.kafka.common.Node;
+import org.apache.kafka.common.config.ConfigResource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Settings that cannot keep the job's promise, refused before submission rather than discovered
+ * after data is lost or doubled:
+ * <ul>
+ *   <li>no {@code execution.checkpointing.dir}: Flink would keep checkpoints on the JobManager's heap,
+ *       and a JobManager failure would lose the state of every user;</li>
+ *   <li>exactly-once with a checkpoint timeout plus interval not below the transaction timeout: a
+ *       slow checkpoint lets the broker abort the transaction that holds its scores, which are then
+ *       lost although the checkpoint completes;</li>
+ *   <li>exactly-once with a transaction timeout over the broker's {@code transaction.max.timeout.ms}:
+ *       every producer would be refused at start.</li>
+ * </ul>
+ */
+public final class JobPreflight {
+    private static final Logger LOG = LoggerFactory.getLogger(JobPreflight.class);
+
+    /** One refused setting: the key and a sentence saying what is wrong and how to fix it. */
+    public record Problem(String key, String message) {
+        @Override
+        public String toString() {
+            return key + ": " + message;
+        }
+    }
+
+    private JobPreflight() {}
+
+    /**
+     * The problems of {@code flink} (the effective Flink configuration, cluster settings included)
+     * with {@code config}; empty when the job may start.
+     *
+     * @param brokerMaxTransactionMs the broker's transaction.max.timeout.ms, when known
+     */
+    public static List<Problem> problems(ReadableConfig flink, DienJobConfig config, OptionalLong brokerMaxTransactionMs) {
+        List<Problem> out = new ArrayList<>();
+        if (flink.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
+            out.add(new Problem(CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
+                    "not set, so checkpoints would live on the JobManager's heap and a JobManager failure would lose "
+                            + "every user's state; set it to durable storage, e.g. -D"
+                            + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key() + "=s3://bucket/dien/checkpoints"));
+        }
+        if (config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+            Duration checkpointTimeout = flink.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT);
+            Duration needed = checkpointTimeout.plus(config.checkpointInterval());
+            if (needed.compareTo(config.transactionTimeout()) >= 0) {
+                out.add(new Problem(DienJobOptions.TRANSACTION_TIMEOUT.key(),
+                        config.transactionTimeout() + " is not longer than the checkpoint timeout ("
+                                + CheckpointingOptions.CHECKPOINTING_TIMEOUT.key() + " " + checkpointTimeout
+                                + ") plus the interval (" + config.checkpointInterval() + "): a slow checkpoint would let "
+                                + "the broker abort the transaction holding its scores; lower the checkpoint timeout or "
+                                + "raise the transaction timeout"));
+            }
+            brokerMaxTransactionMs.ifPresent(max -> {
+                if (config.transactionTimeout().toMillis() > max) {
+                    out.add(new Problem(DienJobOptions.TRANSACTION_TIMEOUT.key(),
+                            config.transactionTimeout() + " exceeds the broker's transaction.max.timeout.ms (" + max
+                                    + " ms), so every transactional producer would be refused; lower it or raise the "
+                                    + "broker's maximum"));
+                }
+            });
+        }
+        return out;
+    }
+
+    /**
+     * The broker's {@code transaction.max.timeout.ms}, asked of one broker of the cluster; empty
+     * when it cannot be read within a few seconds (then only the broker itself will refuse).
+     */
+    public static OptionalLong brokerMaxTransactionMs(DienJobConfig config) {
+        Map<String, Object> props = new java.util.HashMap<>();
+        config.clientProperties().forEach((k, v) -> props.put((String) k, v));
+        props.put("bootstrap.servers", config.requireBootstrapServers());
+        props.put("request.timeout.ms", "5000");
+        props.put("default.api.timeout.ms", "10000");
+        try (Admin admin = Admin.create(props)) {
+            Node node = admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).iterator().next();
+            ConfigResource broker = new ConfigResource(ConfigResource.Type.BROKER, node.idString());
+            Config c = admin.describeConfigs(List.of(broker)).all().get(10, TimeUnit.SECONDS).get(broker);
+            ConfigEntry e = c.get("transaction.max.timeout.ms");
+            return e == null || e.value() == null ? OptionalLong.empty() : OptionalLong.of(Long.parseLong(e.value()));
+        } catch (Exception e) {
+            LOG.warn("Could not read the broker's transaction.max.timeout.ms ({}); not checked", e.toString());
+            return OptionalLong.empty();
+        }
+    }
+}
