@@ -8,6 +8,7 @@ import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.GoldenCases;
 import io.dienflink.model.InterestState;
+import io.dienflink.model.Reproducibility;
 import io.dienflink.model.Semantics;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -103,7 +104,7 @@ class StateMigrationTest {
                     assertThat(s.getHistoryLength()).isEqualTo(Math.min(4 * (int) user + 1, 20));
                     for (int i = 0; i < 2; i++) {
                         assertThat(s.getScores().get(i).getCtr()).as("%s user %d candidate %d", fixture, user, i)
-                                .isCloseTo(ctr[i], within(2e-5f));
+                                .isCloseTo(ctr[i], within(Reproducibility.TOLERANCE));
                     }
                 }
             }
