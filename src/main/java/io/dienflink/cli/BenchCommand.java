@@ -65,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
                     "--latency-warmup (" + latencyWarmup + ") must be shorter than --latency-duration (" + latencyDuration + ")");
         }
         try (ResultsOnStdout results = ResultsOnStdout.take(spec)) {
-            Configuration conf = job.jobSettings(ShippedBundle.UNTRAINED);
+            Configuration conf = job.jobSettings(ShippedBundle.UNTRAINED, Duration.ZERO);
             SyntheticWorld world = SyntheticWorld.demo(11);
             err.printf("Preloading %d clicks ...%n", clicks);
             err.flush();

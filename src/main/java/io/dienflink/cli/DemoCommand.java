@@ -85,9 +85,15 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Kafka: " + pipeline.bootstrapServers() + "  topics: " + pipeline.config().topics());
             err.println("Model: " + bundle);
             err.flush();
-            // Traffic starts once a probe request has been scored: the job is running and its kernels are compiled.
-            generator.probe(ScoreReader.PROBE_PREFIX + "ready");
-            if (!reader.awaitProbe(ScoreReader.PROBE_PREFIX + "ready", Duration.ofSeconds(120))) {
+            // Traffic starts once a probe request has been scored: the job is running and its kernels are
+            // compiled. A probe that waited longer than dien.request.max-age for the starting job expires,
+            // so a fresh one is sent every two seconds.
+            boolean ready = false;
+            for (int attempt = 0; attempt < 60 && !ready; attempt++) {
+                generator.probe(ScoreReader.PROBE_PREFIX + "ready-" + attempt);
+                ready = reader.awaitProbe(ScoreReader.PROBE_PREFIX + "ready-" + attempt, Duration.ofSeconds(2));
+            }
+            if (!ready) {
                 err.println("error: the job did not score a probe request within 120 s; see the log above.");
                 err.flush();
                 return 1;
@@ -101,15 +107,21 @@ final class DemoCommand implements Callable<Integer> {
             long lastClicks = 0;
             long lastRequests = 0;
             long lastScores = 0;
+            long lastCheckpoints = pipeline.checkpointsTriggered();
             while (System.nanoTime() < end && !stop.await(Math.min(1000, Math.max(1, (end - System.nanoTime()) / 1_000_000)),
                     TimeUnit.MILLISECONDS)) {
                 Histogram h = reader.interval();
                 long c = generator.clicks();
                 long r = generator.requests();
                 long s = reader.scores();
-                err.printf("clicks/s=%d requests/s=%d scores/s=%d p50_ms=%d p99_ms=%d dead_letters=%d%n", c - lastClicks,
-                        r - lastRequests, s - lastScores, h.getValueAtPercentile(50), h.getValueAtPercentile(99),
-                        reader.deadLetters());
+                long checkpoints = pipeline.checkpointsTriggered();
+                // "checkpoint" marks a second in which a checkpoint started or was still running
+                boolean checkpointing = checkpoints != lastCheckpoints || pipeline.checkpointInProgress();
+                err.printf("clicks/s=%d requests/s=%d scores/s=%d p50_ms=%d p99_ms=%d dead_letters=%d expired=%d%s%n",
+                        c - lastClicks, r - lastRequests, s - lastScores, h.getValueAtPercentile(50),
+                        h.getValueAtPercentile(99), reader.deadLetters(), reader.expired(),
+                        checkpointing ? " checkpoint" : "");
+                lastCheckpoints = checkpoints;
                 err.flush();
                 lastClicks = c;
                 lastRequests = r;
@@ -121,9 +133,10 @@ final class DemoCommand implements Callable<Integer> {
             drain(reader, generator.validRequests(), job.exactlyOnce());
             reader.close();
             Histogram total = reader.total();
-            out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d p50_ms=%d p99_ms=%d%n", generator.clicks(),
-                    generator.requests(), reader.scores(), reader.deadLetters(), total.getValueAtPercentile(50),
-                    total.getValueAtPercentile(99));
+            long unscored = Math.max(0, generator.validRequests() - reader.scoredRequests());
+            out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d unscored=%d expired=%d p50_ms=%d p99_ms=%d%n",
+                    generator.clicks(), generator.requests(), reader.scores(), reader.deadLetters(), unscored,
+                    reader.expired(), total.getValueAtPercentile(50), total.getValueAtPercentile(99));
             out.flush();
         } finally {
             done.countDown();
@@ -136,16 +149,17 @@ final class DemoCommand implements Callable<Integer> {
         return 0;
     }
 
-    /** Waits until the scores stop arriving or catch up with the requests sent (bounded). */
+    /** Waits until every valid request sent is scored or expired, or answers stop arriving (bounded). */
     private static void drain(ScoreReader reader, long expectedAtLeast, boolean exactlyOnce) throws InterruptedException {
         long deadline = System.currentTimeMillis() + (exactlyOnce ? 15_000 : 5_000);
         long last = -1;
-        while (System.currentTimeMillis() < deadline && reader.scores() < expectedAtLeast) {
+        while (System.currentTimeMillis() < deadline && reader.scoredRequests() + reader.expired() < expectedAtLeast) {
             Thread.sleep(250);
-            if (reader.scores() == last && System.currentTimeMillis() > deadline - 2_000) {
+            long answered = reader.scoredRequests() + reader.expired();
+            if (answered == last && System.currentTimeMillis() > deadline - 2_000) {
                 break;
             }
-            last = reader.scores();
+            last = answered;
         }
     }
 }

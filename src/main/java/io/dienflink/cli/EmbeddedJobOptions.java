@@ -18,9 +18,23 @@ final class EmbeddedJobOptions {
     @Option(names = "--model", paramLabel = "DIR", description = "Model bundle. Default: the command's shipped bundle.")
     Path model;
 
+    @Option(names = "--max-age", converter = DurationConverter.class, paramLabel = "DURATION",
+            description = "dien.request.max-age: older requests are dead-lettered as expired, not scored (0: never). "
+                    + "Default: the job's (1 s) for demo, 0 for bench, whose saturation phase measures every request.")
+    Duration maxAge;
+
     /** The job settings, with the given shipped bundle unless --model names another. */
     Configuration jobSettings(String shippedBundle) throws java.io.IOException {
+        return jobSettings(shippedBundle, null);
+    }
+
+    /** Like {@link #jobSettings(String)}, with the command's own max-age default unless --max-age is given (null: the job's). */
+    Configuration jobSettings(String shippedBundle, Duration defaultMaxAge) throws java.io.IOException {
         Configuration conf = new Configuration();
+        Duration age = maxAge != null ? maxAge : defaultMaxAge;
+        if (age != null) {
+            conf.set(DienJobOptions.REQUEST_MAX_AGE, age);
+        }
         conf.set(DienJobOptions.MODEL_PATH, (model != null ? model : ShippedBundle.resolve(shippedBundle)).toString());
         conf.set(DienJobOptions.PARALLELISM, parallelism);
         conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery.name());

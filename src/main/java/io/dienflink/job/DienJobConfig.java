@@ -24,6 +24,8 @@ public record DienJobConfig(
         Duration inactivityExpiry,
         int maxCandidates,
         int maxIdBytes,
+        Duration requestMaxAge,
+        DienJobOptions.InitialOffset requestInitialOffset,
         int dedupWindow,
         Duration transactionTimeout,
         String transactionalIdPrefix,
@@ -33,6 +35,7 @@ public record DienJobConfig(
         require(modelPath != null && !modelPath.isBlank(), DienJobOptions.MODEL_PATH, "is required");
         require(maxCandidates > 0, DienJobOptions.MAX_CANDIDATES, "must be positive");
         require(maxIdBytes > 0, DienJobOptions.MAX_ID_BYTES, "must be positive");
+        require(!requestMaxAge.isNegative(), DienJobOptions.REQUEST_MAX_AGE, "must not be negative (0 disables it)");
         require(dedupWindow > 0, DienJobOptions.DEDUP_WINDOW, "must be positive");
         require(!inactivityExpiry.isNegative() && !inactivityExpiry.isZero(), DienJobOptions.INACTIVITY_EXPIRY, "must be positive");
         require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), DienJobOptions.CHECKPOINT_INTERVAL, "must be positive");
@@ -54,6 +57,8 @@ public record DienJobConfig(
                 conf.get(DienJobOptions.INACTIVITY_EXPIRY),
                 conf.get(DienJobOptions.MAX_CANDIDATES),
                 conf.get(DienJobOptions.MAX_ID_BYTES),
+                conf.get(DienJobOptions.REQUEST_MAX_AGE),
+                DienJobOptions.requestInitialOffset(conf),
                 conf.get(DienJobOptions.DEDUP_WINDOW),
                 conf.get(DienJobOptions.TRANSACTION_TIMEOUT),
                 conf.get(DienJobOptions.TRANSACTIONAL_ID_PREFIX),

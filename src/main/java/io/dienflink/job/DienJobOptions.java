@@ -78,6 +78,35 @@ public final class DienJobOptions {
             .intType().defaultValue(500)
             .withDescription("Requests with more candidates go to the dead-letter topic (too_many_candidates).");
 
+    public static final ConfigOption<Duration> REQUEST_MAX_AGE = ConfigOptions.key("dien.request.max-age")
+            .durationType().defaultValue(Duration.ofSeconds(1))
+            .withDescription("A request older than this (now minus its event_time) when it reaches the scorer is not "
+                    + "scored: it goes to the dead-letter topic (expired) and is counted (expiredRequests). An ad server "
+                    + "gives up on a score after tens of milliseconds; 1 s is ten times the longest usual budget, so "
+                    + "clock skew between hosts and short stalls drop nothing anyone still waits for, while after an "
+                    + "outage the job skips the backlog nobody reads and serves fresh requests within seconds. "
+                    + "0 disables the check.");
+
+    /** Where a source starts when the consumer group has no committed offset. */
+    public enum InitialOffset { EARLIEST, LATEST }
+
+    public static final ConfigOption<String> REQUEST_INITIAL_OFFSET = ConfigOptions.key("dien.request.initial-offset")
+            .stringType().defaultValue(InitialOffset.LATEST.name())
+            .withDescription("Where the requests source starts when the consumer group has no committed offset: LATEST "
+                    + "(requests made before the job existed are not waited for) or EARLIEST. Clicks always start at "
+                    + "the earliest offset: every click is history.");
+
+    /** The requests' initial offset of the settings (case ignored). */
+    public static InitialOffset requestInitialOffset(Configuration conf) {
+        String value = conf.get(REQUEST_INITIAL_OFFSET).trim().toUpperCase(java.util.Locale.ROOT);
+        try {
+            return InitialOffset.valueOf(value);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(REQUEST_INITIAL_OFFSET.key() + ": must be LATEST or EARLIEST, got '"
+                    + conf.get(REQUEST_INITIAL_OFFSET) + "'");
+        }
+    }
+
     public static final ConfigOption<Integer> MAX_ID_BYTES = ConfigOptions.key("dien.input.max-id-bytes")
             .intType().defaultValue(256)
             .withDescription("Clicks and requests whose event_id or request_id is longer (UTF-8 bytes) go to the "

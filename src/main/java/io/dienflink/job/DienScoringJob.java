@@ -38,8 +38,8 @@ import org.slf4j.LoggerFactory;
  * <pre>
  *  clicks ──▶ decode+validate ──┐ keyBy(user)                      ┌──▶ scores sink
  *                               ├──────────────▶ interest-scorer ──┘
- *  requests ▶ decode+validate ──┘ keyBy(user)
- *                 └──── dead letters (side outputs, unioned) ────────────▶ dead-letter sink
+ *  requests ▶ decode+validate ──┘ keyBy(user)        └─ expired requests ─┐
+ *                 └──── dead letters (side outputs, unioned) ──────────────┴─▶ dead-letter sink
  * </pre>
  *
  * Sources and sinks are injected so tests can swap them; {@link #forKafka} builds the Kafka ones.
@@ -86,8 +86,10 @@ public final class DienScoringJob {
         String servers = config.requireBootstrapServers();
         Properties props = config.clientProperties();
         return new DienScoringJob(config, bundle.fingerprint(),
-                kafkaSource(servers, config.topics().clicks(), config.groupId(), props),
-                kafkaSource(servers, config.topics().requests(), config.groupId(), props),
+                kafkaSource(servers, config.topics().clicks(), config.groupId(), props, OffsetResetStrategy.EARLIEST),
+                kafkaSource(servers, config.topics().requests(), config.groupId(), props,
+                        config.requestInitialOffset() == DienJobOptions.InitialOffset.LATEST
+                                ? OffsetResetStrategy.LATEST : OffsetResetStrategy.EARLIEST),
                 KafkaSink.<CtrScore>builder()
                         .setBootstrapServers(servers)
                         .setKafkaProducerConfig(producerProperties(config))
@@ -104,12 +106,13 @@ public final class DienScoringJob {
                         .build());
     }
 
-    private static KafkaSource<RawRecord> kafkaSource(String servers, String topic, String groupId, Properties props) {
+    private static KafkaSource<RawRecord> kafkaSource(String servers, String topic, String groupId, Properties props,
+                                                      OffsetResetStrategy withoutCommit) {
         return KafkaSource.<RawRecord>builder()
                 .setBootstrapServers(servers)
                 .setTopics(topic)
                 .setGroupId(groupId)
-                .setStartingOffsets(OffsetsInitializer.committedOffsets(OffsetResetStrategy.EARLIEST))
+                .setStartingOffsets(OffsetsInitializer.committedOffsets(withoutCommit))
                 .setDeserializer(new RawRecordDeserializer())
                 .setProperties(props)
                 .build();
@@ -171,11 +174,12 @@ public final class DienScoringJob {
         SingleOutputStreamOperator<CtrScore> scored = validClicks.keyBy(Click::userId)
                 .connect(validRequests.keyBy(ScoreRequest::userId))
                 .process(new InterestScorer(config.modelPath(), modelFingerprint, config.inactivityExpiry().toMillis(),
-                        config.dedupWindow()))
+                        config.dedupWindow(), config.requestMaxAge().toMillis()))
                 .name("DIEN interest state and scoring").uid(UID_SCORER);
         scored.sinkTo(scores).name("Kafka CTR scores").uid(UID_SCORES_SINK);
         DataStream<DeadLetter> dead = validClicks.getSideOutput(DeadLetterRouting.DEAD_LETTERS)
-                .union(validRequests.getSideOutput(DeadLetterRouting.DEAD_LETTERS));
+                .union(validRequests.getSideOutput(DeadLetterRouting.DEAD_LETTERS),
+                        scored.getSideOutput(DeadLetterRouting.DEAD_LETTERS));
         dead.sinkTo(deadLetters).name("Kafka dead letters").uid(UID_DEAD_LETTER_SINK);
     }
 }

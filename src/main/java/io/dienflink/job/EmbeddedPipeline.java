@@ -68,6 +68,11 @@ public final class EmbeddedPipeline implements AutoCloseable {
         try {
             Configuration conf = new Configuration(jobSettings);
             conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+            if (!conf.contains(DienJobOptions.REQUEST_INITIAL_OFFSET)) {
+                // the topics are new: every request on them was made for this run, even those sent
+                // while the job's sources were still starting
+                conf.set(DienJobOptions.REQUEST_INITIAL_OFFSET, DienJobOptions.InitialOffset.EARLIEST.name());
+            }
             DienJobConfig config = DienJobConfig.from(conf);
             int parallelism = config.parallelism() > 0 ? config.parallelism() : 2;
             kafka.createTopics(parallelism, config.topics().all());
@@ -130,6 +135,32 @@ public final class EmbeddedPipeline implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /** Checkpoints triggered so far (completed, failed and in progress); -1 when not available. */
+    public long checkpointsTriggered() {
+        JsonNode counts = checkpointCounts();
+        return counts == null ? -1 : counts.path("total").asLong(-1);
+    }
+
+    /** Whether a checkpoint is running right now. */
+    public boolean checkpointInProgress() {
+        JsonNode counts = checkpointCounts();
+        return counts != null && counts.path("in_progress").asLong(0) > 0;
+    }
+
+    private JsonNode checkpointCounts() {
+        try {
+            HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                    URI.create(webUiUrl() + "/jobs/" + job.getJobID() + "/checkpoints")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            return response.statusCode() == 200 ? new ObjectMapper().readTree(response.body()).path("counts") : null;
+        } catch (IOException e) {
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     @Override

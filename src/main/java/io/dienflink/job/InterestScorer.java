@@ -2,6 +2,8 @@ package io.dienflink.job;
 
 import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
+import io.dienflink.kafka.DeadLetterReason;
+import io.dienflink.kafka.DeadLetters;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.Fnv1a;
@@ -51,6 +53,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private final String expectedFingerprint;
     private final long inactivityMs;
     private final int dedupWindow;
+    private final long maxAgeMs;
 
     private transient DienModel model;
     private transient DienScorer scorer;
@@ -66,18 +69,21 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private transient Counter stateRebuilds;
     private transient Counter expiredUsers;
     private transient Counter corruptUsers;
+    private transient Counter expiredRequests;
     private transient UnknownIdCounters unknownIds;
     private transient Histogram scoreLatencyMs;
     private transient Histogram historyLength;
 
     /**
      * @param expectedFingerprint the bundle fingerprint validated at submission, or null to accept any
+     * @param maxAgeMs requests older than this when they arrive are dead-lettered as expired; 0: never
      */
-    public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, int dedupWindow) {
+    public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, int dedupWindow, long maxAgeMs) {
         this.modelPath = modelPath;
         this.expectedFingerprint = expectedFingerprint;
         this.inactivityMs = inactivityMs;
         this.dedupWindow = dedupWindow;
+        this.maxAgeMs = maxAgeMs;
     }
 
     /** The header state's descriptor (also used by the State Processor API). */
@@ -109,6 +115,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         stateRebuilds = m.counter("stateRebuilds");
         expiredUsers = m.counter("expiredUsers");
         corruptUsers = m.counter("corruptUsers");
+        expiredRequests = m.counter("expiredRequests");
         unknownIds = new UnknownIdCounters(model,
                 (table, input) -> m.addGroup("table", table).addGroup("input", input).counter("unknownIds"));
         scoreLatencyMs = m.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
@@ -150,6 +157,17 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     @Override
     public void processElement2(ScoreRequest request, Context ctx, Collector<CtrScore> out) throws Exception {
         requests.inc();
+        long arrived = ctx.timerService().currentProcessingTime();
+        if (maxAgeMs > 0 && arrived - request.eventTime() > maxAgeMs) {
+            // Nobody waits for this score any more (the ad server gave up long ago): scoring it would
+            // only delay the fresh requests behind it. It touches no state.
+            expiredRequests.inc();
+            ctx.output(DeadLetterRouting.DEAD_LETTERS, DeadLetters.of(request.asRawRecord(), DeadLetterReason.EXPIRED,
+                    "request " + request.requestId() + " of user " + request.userId() + " was "
+                            + (arrived - request.eventTime()) + " ms old when it reached the scorer; "
+                            + "dien.request.max-age is " + maxAgeMs + " ms", System.currentTimeMillis()));
+            return;
+        }
         unknownIds.count(request);
         UserHeader h = readHeader(ctx);
         InterestState state = null;

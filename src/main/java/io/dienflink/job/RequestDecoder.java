@@ -26,6 +26,11 @@ final class RequestDecoder extends ProcessFunction<RawRecord, ScoreRequest> {
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<ScoreRequest> out) {
-        deadLetters.emit(ctx, raw, validation.request(raw.value()), out);
+        InputValidation.Outcome<ScoreRequest> outcome = validation.request(raw.value());
+        if (outcome.valid()) {
+            out.collect(outcome.value().readFrom(raw));
+        } else {
+            deadLetters.route(ctx, raw, outcome.reason(), outcome.detail());
+        }
     }
 }

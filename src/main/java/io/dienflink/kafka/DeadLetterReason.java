@@ -16,7 +16,9 @@ public enum DeadLetterReason {
     BAD_EVENT_TIME("bad_event_time"),
     EMPTY_CANDIDATES("empty_candidates"),
     /** More candidates than the configured cap. */
-    TOO_MANY_CANDIDATES("too_many_candidates");
+    TOO_MANY_CANDIDATES("too_many_candidates"),
+    /** A valid request older than {@code dien.request.max-age} when it reached the scorer: not scored. */
+    EXPIRED("expired");
 
     private final String code;
 

@@ -26,6 +26,11 @@ public final class ScoreReader implements AutoCloseable {
     private final AtomicLong scores = new AtomicLong();
     private final AtomicLong historyClicks = new AtomicLong();
     private final AtomicLong deadLetters = new AtomicLong();
+    private final AtomicLong expired = new AtomicLong();
+    /** Request ids (not probes) with at least one score: at-least-once may deliver a score twice. */
+    private final java.util.Set<String> scoredRequests = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final org.apache.avro.message.BinaryMessageDecoder<io.dienflink.avro.DeadLetter> deadLetterDecoder =
+            io.dienflink.kafka.AvroMessages.decoder(io.dienflink.avro.DeadLetter.class);
     private final java.util.Set<String> probes = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final org.apache.avro.message.BinaryMessageDecoder<CtrScore> scoreDecoder =
             io.dienflink.kafka.AvroMessages.decoder(CtrScore.class);
@@ -77,6 +82,13 @@ public final class ScoreReader implements AutoCloseable {
                 now = System.currentTimeMillis();
                 if (!r.topic().equals(scoresTopic)) {
                     deadLetters.incrementAndGet();
+                    try {
+                        if (io.dienflink.kafka.DeadLetterReason.EXPIRED.code().equals(deadLetterDecoder.decode(r.value()).getReason())) {
+                            expired.incrementAndGet();
+                        }
+                    } catch (Exception e) {
+                        // not a dead letter: counted as one all the same, the job writes nothing else there
+                    }
                     continue;
                 }
                 try {
@@ -88,6 +100,7 @@ public final class ScoreReader implements AutoCloseable {
                     latency.recordValue(Math.max(0, now - s.getRequestTime().toEpochMilli()));
                     historyClicks.addAndGet(s.getHistoryLength());
                     scores.incrementAndGet();
+                    scoredRequests.add(s.getRequestId());
                 } catch (Exception e) {
                     // not a score: counted nowhere, the job only writes scores here
                 }
@@ -106,6 +119,16 @@ public final class ScoreReader implements AutoCloseable {
 
     public long deadLetters() {
         return deadLetters.get();
+    }
+
+    /** Dead letters with reason {@code expired}: valid requests too old to score when they reached the scorer. */
+    public long expired() {
+        return expired.get();
+    }
+
+    /** Distinct requests (not probes) with at least one score. */
+    public long scoredRequests() {
+        return scoredRequests.size();
     }
 
     /** Latencies recorded since the previous call (for a live status line); they also join the total. */

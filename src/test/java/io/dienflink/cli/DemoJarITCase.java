@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class DemoJarITCase {
     private static final Pattern SUMMARY = Pattern.compile(
-            "summary clicks=(\\d+) requests=(\\d+) scores=(\\d+) dead_letters=(\\d+) p50_ms=(\\d+) p99_ms=(\\d+)");
+            "summary clicks=(\\d+) requests=(\\d+) scores=(\\d+) dead_letters=(\\d+) unscored=(\\d+) expired=(\\d+) "
+                    + "p50_ms=(\\d+) p99_ms=(\\d+)");
 
     @TempDir
     Path tmp;
@@ -45,6 +46,9 @@ class DemoJarITCase {
         assertThat(Long.parseLong(m.group(1))).isGreaterThan(5_000);
         assertThat(scores).isPositive().isLessThanOrEqualTo(requests);
         assertThat(Long.parseLong(m.group(4))).as("dead letters of the 2 % malformed traffic").isPositive();
+        long unscored = Long.parseLong(m.group(5));
+        long expired = Long.parseLong(m.group(6));
+        assertThat(unscored).as("valid requests without a score are all expired ones").isEqualTo(expired);
         assertThat(stderr).contains("Flink web UI: http://localhost:").contains("clicks/s=");
     }
 }

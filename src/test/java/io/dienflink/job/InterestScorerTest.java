@@ -44,7 +44,13 @@ class InterestScorerTest {
 
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs) throws Exception {
-        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow));
+        return open(bundleDir, restore, dedupWindow, inactivityMs, 0);
+    }
+
+    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
+            String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs, long maxAgeMs)
+            throws Exception {
+        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow, maxAgeMs));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
@@ -359,5 +365,32 @@ class InterestScorerTest {
         assertThat(s.getClicksApplied()).isEqualTo(1);
         assertThat(ctrs(s)).containsExactly(expected(List.of(next), 8, new long[] {item(6)}, new long[] {category(6)}),
                 within(CTR_TOLERANCE));
+    }
+
+    @Test
+    void aRequestOlderThanTheMaxAgeIsDeadLetteredAsExpiredAndTouchesNoState() throws Exception {
+        harness.close();
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null, 8, 14 * DAY, 1_000);
+        harness.setProcessingTime(10_000);
+        sendClicks(2, 3, 1, 1);
+        UserHeader before = header(2);
+        long[] items = {item(1), item(2)};
+        long[] cats = {category(1), category(2)};
+        // event time 5,000: 5 s old at 10,000, over the 1 s limit
+        harness.processElement2(new ScoreRequest("stale", 2, 5_000, items, cats, "ad-requests", 1, 77, 5_001), 1);
+        harness.processElement2(new ScoreRequest("fresh", 2, 9_500, items, cats, "ad-requests", 1, 78, 9_501), 2);
+        assertThat(harness.extractOutputValues()).extracting(CtrScore::getRequestId).containsExactly("fresh");
+        var dead = harness.getSideOutput(DeadLetterRouting.DEAD_LETTERS);
+        assertThat(dead).hasSize(1);
+        io.dienflink.avro.DeadLetter d = dead.peek().getValue();
+        assertThat(d.getReason()).isEqualTo("expired");
+        assertThat(d.getSourceTopic()).isEqualTo("ad-requests");
+        assertThat(d.getOffset()).isEqualTo(77);
+        assertThat(d.getDetail()).contains("5000 ms old", "dien.request.max-age is 1000 ms");
+        io.dienflink.avro.AdRequest original = io.dienflink.kafka.AvroMessages.decoder(io.dienflink.avro.AdRequest.class)
+                .decode(d.getPayload());
+        assertThat(original.getRequestId()).isEqualTo("stale");
+        assertThat(original.getCandidates()).extracting(c -> c.getItemId()).containsExactly(items[0], items[1]);
+        assertThat(header(2)).isEqualTo(before);
     }
 }

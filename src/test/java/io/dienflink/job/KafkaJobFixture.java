@@ -71,6 +71,9 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
         conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         conf.set(DienJobOptions.MODEL_PATH, model);
         conf.set(DienJobOptions.PARALLELISM, 2);
+        // tests write their input before the job starts and check every request: nothing is stale
+        conf.set(DienJobOptions.REQUEST_INITIAL_OFFSET, DienJobOptions.InitialOffset.EARLIEST.name());
+        conf.set(DienJobOptions.REQUEST_MAX_AGE, java.time.Duration.ZERO);
         settings.accept(conf);
         DienJobConfig config = DienJobConfig.from(conf);
         DienScoringJob.configure(conf, config);

@@ -63,7 +63,7 @@ class StateMigrationTest {
 
     private static KeyedCoProcessOperator<Long, Click, ScoreRequest, CtrScore> operator() {
         return new KeyedCoProcessOperator<>(new InterestScorer(GoldenCases.bundleDir(BUNDLE).toString(), null,
-                14L * 86_400_000, 64));
+                14L * 86_400_000, 64, 0));
     }
 
     /** Writes a snapshot of the current build (run from the project directory). */

@@ -34,7 +34,7 @@ class UpgradeLatencyBenchmark {
     private static KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> harness(
             String bundle, OperatorSubtaskState restore, Path checkpoints) throws Exception {
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(
-                new KeyedCoProcessOperator<>(new InterestScorer(bundle, null, 14L * 86_400_000, 64)),
+                new KeyedCoProcessOperator<>(new InterestScorer(bundle, null, 14L * 86_400_000, 64, 0)),
                 Click::userId, ScoreRequest::userId, Types.LONG);
         EmbeddedRocksDBStateBackend rocks = new EmbeddedRocksDBStateBackend(true);
         rocks.getMemoryConfiguration().setFixedMemoryPerSlot(MemorySize.ofMebiBytes(256));
