@@ -35,7 +35,12 @@ final class TopicReader implements AutoCloseable {
      */
     TopicReader(String bootstrapServers, Properties client, String topic, boolean readCommitted) {
         this.topic = topic;
-        this.consumer = KafkaClients.reader(bootstrapServers, client, "dien-verify", true, readCommitted);
+        Properties settings = new Properties();
+        settings.putAll(client);
+        // Reading partition by partition to a known end, a fetch that reaches a partition's end must
+        // not wait the default 500 ms for more data before the next partition can be fetched.
+        settings.putIfAbsent("fetch.max.wait.ms", "20");
+        this.consumer = KafkaClients.reader(bootstrapServers, settings, "dien-verify", true, readCommitted);
         List<PartitionInfo> infos = consumer.partitionsFor(topic);
         if (infos != null) {
             infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -53,6 +54,8 @@ public final class RecordedRun {
     private final long[] items;
     private final long[] categories;
     private final KafkaProducer<byte[], byte[]> producer;
+    /** Sends not yet known to have succeeded: checked before the run is handed to a test. */
+    private final List<Future<RecordMetadata>> sends = new ArrayList<>();
     /** Per user, the applied (distinct) clicks as {item, category}, oldest first. */
     private final Map<Long, List<long[]>> applied = new LinkedHashMap<>();
     private long eventTime = 1_700_000_000_000L;
@@ -121,17 +124,26 @@ public final class RecordedRun {
                 .setEventTime(Instant.ofEpochMilli(eventTime)).setCandidates(List.of()).build();
         invalid(topics.requests(), UserKeys.key(light), AvroMessages.encode(empty), DeadLetterReason.EMPTY_CANDIDATES);
         invalid(topics.requests(), UserKeys.key(light), null, DeadLetterReason.UNDECODABLE);
-        producer.flush();
+        awaitSends();
+    }
+
+    /** Fails when the broker refused a record: the run would not be what the test thinks it is. */
+    private void awaitSends() throws Exception {
+        for (Future<RecordMetadata> f : sends) {
+            f.get();
+        }
+        sends.clear();
     }
 
     /** Writes the prepared scores and dead letters (as changed by the test), keyed by user as the job does. */
     public void publish() throws Exception {
         for (CtrScore s : scores) {
-            producer.send(new ProducerRecord<>(topics.scores(), UserKeys.key(s.getUserId()), AvroMessages.encode(s))).get();
+            sends.add(producer.send(new ProducerRecord<>(topics.scores(), UserKeys.key(s.getUserId()), AvroMessages.encode(s))));
         }
         for (DeadLetter d : deadLetters) {
-            producer.send(new ProducerRecord<>(topics.deadLetters(), AvroMessages.encode(d))).get();
+            sends.add(producer.send(new ProducerRecord<>(topics.deadLetters(), AvroMessages.encode(d))));
         }
+        awaitSends();
         producer.close();
     }
 
@@ -168,9 +180,9 @@ public final class RecordedRun {
         return ctr;
     }
 
-    private void click(long user, String eventId, int itemIndex, boolean distinct) throws Exception {
+    private void click(long user, String eventId, int itemIndex, boolean distinct) {
         ClickEvent e = clickEvent(user, eventId, itemIndex);
-        send(topics.clicks(), UserKeys.key(user), AvroMessages.encode(e));
+        sends.add(producer.send(new ProducerRecord<>(topics.clicks(), UserKeys.key(user), AvroMessages.encode(e))));
         if (distinct) {
             applied.computeIfAbsent(user, u -> new ArrayList<>()).add(new long[] {e.getItemId(), e.getCategoryId()});
         }
@@ -183,7 +195,7 @@ public final class RecordedRun {
     }
 
     /** A valid request of {@code n} candidates and the score a correct job gives it after {@code k} clicks. */
-    private void request(long user, int k, int n) throws Exception {
+    private void request(long user, int k, int n) {
         String id = "r-" + user + "-" + validRequests;
         long[] ci = new long[n];
         long[] cc = new long[n];
@@ -195,7 +207,7 @@ public final class RecordedRun {
         }
         AdRequest r = AdRequest.newBuilder().setRequestId(id).setUserId(user).setEventTime(Instant.ofEpochMilli(eventTime++))
                 .setCandidates(candidates).build();
-        send(topics.requests(), UserKeys.key(user), AvroMessages.encode(r));
+        sends.add(producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(user), AvroMessages.encode(r))));
         validRequests++;
         float[] ctr = expectedCtr(user, k, ci, cc);
         List<CandidateScore> out = new ArrayList<>();
@@ -209,14 +221,10 @@ public final class RecordedRun {
     }
 
     private void invalid(String topic, byte[] key, byte[] value, DeadLetterReason reason) throws Exception {
-        RecordMetadata m = send(topic, key, value);
+        RecordMetadata m = producer.send(new ProducerRecord<>(topic, key, value)).get();
         invalidRecords++;
         deadLetters.add(DeadLetters.of(new RawRecord(topic, m.partition(), m.offset(), m.timestamp(), key, value), reason,
                 "written by RecordedRun", System.currentTimeMillis()));
-    }
-
-    private RecordMetadata send(String topic, byte[] key, byte[] value) throws Exception {
-        return producer.send(new ProducerRecord<>(topic, key, value)).get();
     }
 
     private static long[] nonZero(long[] ids) {
