@@ -27,6 +27,8 @@ final class DeadLetterLedger {
     record Outcome(long missing, long doubled, long unexpected) {}
 
     private final BinaryMessageDecoder<DeadLetter> decoder = AvroMessages.decoder(DeadLetter.class);
+    /** Expired dead letters answer valid requests: they are matched there. */
+    private final RequestLedger requests;
     /** Invalid record → the reason code its dead letter must carry. */
     private final Map<Coordinates, String> invalid = new LinkedHashMap<>();
     /** Input record → the reasons of the dead letters read for it, in topic order. */
@@ -35,6 +37,10 @@ final class DeadLetterLedger {
     private long deadLetters;
     /** Invalid records without any dead letter yet: the verifier waits while this is positive. */
     private long outstanding;
+
+    DeadLetterLedger(RequestLedger requests) {
+        this.requests = requests;
+    }
 
     /** An input record the job's rules reject with {@code reason}. */
     void expect(ConsumerRecord<?, ?> record, DeadLetterReason reason) {
@@ -54,6 +60,10 @@ final class DeadLetterLedger {
             return;
         }
         Coordinates c = new Coordinates(d.getSourceTopic().toString(), d.getPartition(), d.getOffset());
+        if (DeadLetterReason.EXPIRED.code().equals(d.getReason().toString()) && !invalid.containsKey(c)
+                && requests.acceptExpired(c)) {
+            return;
+        }
         List<String> reasons = letters.computeIfAbsent(c, k -> new ArrayList<>(1));
         if (reasons.isEmpty() && invalid.containsKey(c)) {
             outstanding--;

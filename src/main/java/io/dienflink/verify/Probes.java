@@ -34,17 +34,31 @@ final class Probes {
      * keyed by user like any request, with the user's newest distinct click as its one candidate
      * (an item the model knows if the user's clicks are known), event time now.
      *
-     * @return the probes as the job will see them
+     * @return the probes as the job will see them, with the coordinates Kafka gave them
      * @throws Exception if Kafka did not take every probe
      */
     static List<ScoreRequest> send(String bootstrapServers, Properties client, String requestsTopic, ClickLog clicks)
             throws Exception {
+        List<Long> users = new ArrayList<>();
+        for (Map.Entry<Long, UserClicks> e : clicks.users()) {
+            users.add(e.getKey());
+        }
+        return send(bootstrapServers, client, requestsTopic, clicks, users);
+    }
+
+    /** Sends a new probe for the user of each of {@code expired} (probes answered as expired). */
+    static List<ScoreRequest> resend(String bootstrapServers, Properties client, String requestsTopic, ClickLog clicks,
+                                     List<RequestLedger.Entry> expired) throws Exception {
+        return send(bootstrapServers, client, requestsTopic, clicks, expired.stream().map(e -> e.request.userId()).toList());
+    }
+
+    private static List<ScoreRequest> send(String bootstrapServers, Properties client, String requestsTopic,
+                                           ClickLog clicks, List<Long> users) throws Exception {
         List<ScoreRequest> probes = new ArrayList<>();
         List<Future<RecordMetadata>> sent = new ArrayList<>();
         try (KafkaProducer<byte[], byte[]> producer = KafkaClients.trafficProducer(bootstrapServers, client)) {
-            for (Map.Entry<Long, UserClicks> e : clicks.users()) {
-                long user = e.getKey();
-                UserClicks u = e.getValue();
+            for (long user : users) {
+                UserClicks u = clicks.user(user);
                 long item = u.item(u.count() - 1);
                 long category = u.category(u.count() - 1);
                 long now = System.currentTimeMillis();
@@ -56,8 +70,12 @@ final class Probes {
                 probes.add(new ScoreRequest(id, user, now, new long[] {item}, new long[] {category}));
             }
             producer.flush();
-            for (Future<RecordMetadata> f : sent) {
-                f.get(); // a probe Kafka refused would be counted as a wrong window: fail instead
+            for (int i = 0; i < sent.size(); i++) {
+                // a probe Kafka refused would be counted as a wrong window: fail instead
+                RecordMetadata md = sent.get(i).get();
+                ScoreRequest p = probes.get(i);
+                probes.set(i, new ScoreRequest(p.requestId(), p.userId(), p.eventTime(), p.itemIds(), p.categoryIds(),
+                        md.topic(), md.partition(), md.offset(), md.timestamp()));
             }
         }
         LOG.info("Sent {} probe requests to {}", probes.size(), requestsTopic);

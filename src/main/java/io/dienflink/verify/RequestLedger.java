@@ -23,6 +23,15 @@ final class RequestLedger {
         final boolean probe;
         int copies = 1;
         final List<CtrScore> scores = new ArrayList<>(1);
+        /** Expired dead letters read for the request's records. */
+        int expired;
+        /** For a probe: whether another probe of its user was sent after this one expired. */
+        boolean resent;
+
+        /** Scores and expired dead letters: each answers one record of the request. */
+        int answers() {
+            return scores.size() + expired;
+        }
 
         Entry(ScoreRequest request, boolean probe) {
             this.request = request;
@@ -32,6 +41,8 @@ final class RequestLedger {
 
     private final BinaryMessageDecoder<CtrScore> decoder = AvroMessages.decoder(CtrScore.class);
     private final Map<String, Entry> requests = new LinkedHashMap<>();
+    /** Where each valid request record sits: an expired dead letter names the record, not the id. */
+    private final Map<DeadLetterLedger.Coordinates, Entry> byRecord = new java.util.HashMap<>();
     /** Scores for no valid request, and records of the scores topic that are not scores, one line each. */
     private final List<String> unexpected = new ArrayList<>();
     private long records;
@@ -39,16 +50,50 @@ final class RequestLedger {
     /** Request records still owed a score: the verifier waits while this is positive. */
     private long outstanding;
 
-    /** A valid request record of the requests topic (or a probe the verifier sent). */
+    /**
+     * A valid request record of the requests topic (or a probe the verifier sent), with its
+     * coordinates in {@code sourceTopic}, {@code sourcePartition} and {@code sourceOffset}.
+     */
     void acceptRequest(ScoreRequest request, boolean probe) {
         records++;
         outstanding++;
         Entry e = requests.get(request.requestId());
         if (e == null) {
-            requests.put(request.requestId(), new Entry(request, probe));
+            e = new Entry(request, probe);
+            requests.put(request.requestId(), e);
         } else {
             e.copies++;
         }
+        byRecord.put(new DeadLetterLedger.Coordinates(request.sourceTopic(), request.sourcePartition(),
+                request.sourceOffset()), e);
+    }
+
+    /**
+     * An {@code expired} dead letter for the request record at {@code c}: the job's answer when the
+     * request was too old to score. False when no valid request record sits there.
+     */
+    boolean acceptExpired(DeadLetterLedger.Coordinates c) {
+        Entry e = byRecord.get(c);
+        if (e == null) {
+            return false;
+        }
+        if (e.answers() < e.copies) {
+            outstanding--;
+        }
+        e.expired++;
+        return true;
+    }
+
+    /** Probes answered only by expired dead letters and not yet sent again, each returned once. */
+    List<Entry> expiredProbes() {
+        List<Entry> out = new ArrayList<>();
+        for (Entry e : requests.values()) {
+            if (e.probe && e.expired > 0 && e.scores.isEmpty() && !e.resent) {
+                e.resent = true;
+                out.add(e);
+            }
+        }
+        return out;
     }
 
     /** A record of the scores topic. */
@@ -67,7 +112,7 @@ final class RequestLedger {
                     + score.getUserId() + "), which is no valid request");
             return;
         }
-        if (e.scores.size() < e.copies) {
+        if (e.answers() < e.copies) {
             outstanding--;
         }
         e.scores.add(score);

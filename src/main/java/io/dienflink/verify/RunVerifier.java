@@ -85,7 +85,7 @@ public final class RunVerifier {
         InputValidation validation = new InputValidation(InputValidation.Limits.of(config));
         ClickLog clicks = new ClickLog(config.dedupWindow());
         RequestLedger requests = new RequestLedger();
-        DeadLetterLedger deadLetters = new DeadLetterLedger();
+        DeadLetterLedger deadLetters = new DeadLetterLedger(requests);
 
         try (TopicReader reader = new TopicReader(servers, client, topics.clicks(), false)) {
             reader.readToEnd(r -> {
@@ -101,7 +101,9 @@ public final class RunVerifier {
             reader.readToEnd(r -> {
                 InputValidation.Outcome<ScoreRequest> o = validation.request(r.value());
                 if (o.valid()) {
-                    requests.acceptRequest(o.value(), false);
+                    ScoreRequest q = o.value();
+                    requests.acceptRequest(new ScoreRequest(q.requestId(), q.userId(), q.eventTime(), q.itemIds(),
+                            q.categoryIds(), r.topic(), r.partition(), r.offset(), r.timestamp()), false);
                 } else {
                     deadLetters.expect(r, o.reason());
                 }
@@ -123,6 +125,13 @@ public final class RunVerifier {
             while ((requests.outstanding() > 0 || deadLetters.outstanding() > 0) && System.nanoTime() < deadline) {
                 scores.poll(requests::acceptScore);
                 letters.poll(deadLetters::accept);
+                // a probe that waited longer than dien.request.max-age in a lagging job expires: ask again
+                List<RequestLedger.Entry> expiredProbes = requests.expiredProbes();
+                if (!expiredProbes.isEmpty()) {
+                    for (ScoreRequest p : Probes.resend(servers, client, topics.requests(), clicks, expiredProbes)) {
+                        requests.acceptRequest(p, true);
+                    }
+                }
             }
         }
         return evaluate(model, clicks, requests, deadLetters, exactlyOnce);
@@ -133,21 +142,24 @@ public final class RunVerifier {
         long t0 = System.nanoTime();
         Violations violations = new Violations();
         long scored = 0;
+        long expired = 0;
         long missing = 0;
         long duplicates = 0;
         Map<Long, List<ScoreCheck.Answer>> byUser = new LinkedHashMap<>();
         for (RequestLedger.Entry e : requests.entries()) {
             ScoreRequest r = e.request;
-            int n = e.scores.size();
-            scored += Math.min(n, e.copies);
-            if (n < e.copies) {
+            int n = e.answers();
+            scored += Math.min(e.scores.size(), e.copies);
+            expired += Math.min(e.expired, Math.max(0, e.copies - e.scores.size()));
+            if (n < e.copies && !(e.probe && e.resent)) { // an expired probe was asked again: judged by the new one
                 missing += e.copies - n;
                 violations.add("no score for request " + r.requestId() + " (user " + r.userId() + ")"
-                        + (e.copies > 1 ? ": " + n + " scores for " + e.copies + " request records" : ""));
+                        + (e.copies > 1 ? ": " + n + " answers for " + e.copies + " request records" : ""));
             } else if (n > e.copies) {
                 duplicates += n - e.copies;
                 if (exactlyOnce) {
-                    violations.add(n + " committed scores for request " + r.requestId() + " (user " + r.userId()
+                    violations.add(n + " committed answers (" + e.scores.size() + " scores, " + e.expired
+                            + " expired) for request " + r.requestId() + " (user " + r.userId()
                             + ") under exactly-once, expected " + e.copies);
                 }
             }
@@ -159,7 +171,7 @@ public final class RunVerifier {
         long checked = checkScores(model, clicks, byUser, wrong, violations);
         long windowsWrong = 0;
         for (RequestLedger.Entry e : requests.entries()) {
-            if (e.probe) {
+            if (e.probe && !e.resent) { // an expired probe was asked again: the new one is judged
                 String problem = probeProblem(e, clicks.distinct(e.request.userId()), wrong);
                 if (problem != null) {
                     windowsWrong++;
@@ -173,7 +185,7 @@ public final class RunVerifier {
         LOG.info("Checked {} scores ({} recomputed) of {} users in {} s ({} scores/s)", requests.scores(),
                 checked, byUser.size(), String.format("%.2f", seconds),
                 String.format("%.0f", checked / Math.max(seconds, 1e-9)));
-        return new VerifyReport(requests.records(), scored, missing, duplicates, wrong.size(), deadLetters.deadLetters(),
+        return new VerifyReport(requests.records(), scored, expired, missing, duplicates, wrong.size(), deadLetters.deadLetters(),
                 deadLetters.invalid(), dl.missing(), dl.doubled(), requests.unexpected().size() + dl.unexpected(),
                 windowsWrong, exactlyOnce, violations.lines());
     }

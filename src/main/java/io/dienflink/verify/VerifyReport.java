@@ -8,8 +8,11 @@ import java.util.List;
  *
  * @param requests valid requests on the requests topic (including the verifier's probes)
  * @param scored valid requests with at least one (exactly-once: committed) score
- * @param missing valid requests without a score
- * @param duplicates scores beyond the first for a request (a violation under exactly-once only)
+ * @param expired valid requests answered with an {@code expired} dead letter instead of a score
+ *     (older than {@code dien.request.max-age} when they reached the scorer); not a violation
+ * @param missing valid requests with neither a score nor an expired dead letter
+ * @param duplicates answers (scores or expired dead letters) beyond the first for a request (a
+ *     violation under exactly-once only)
  * @param wrong scores that differ from the model core's over the user's first clicks_applied
  *     distinct clicks by more than the reproducibility bound, or that claim more clicks than exist,
  *     or whose user, candidates, model fingerprint or history_length do not match
@@ -22,7 +25,7 @@ import java.util.List;
  * @param exactlyOnce whether duplicates count as violations
  * @param violations the first violations, one line each
  */
-public record VerifyReport(long requests, long scored, long missing, long duplicates, long wrong, long deadLetters,
+public record VerifyReport(long requests, long scored, long expired, long missing, long duplicates, long wrong, long deadLetters,
                            long malformed, long deadLettersMissing, long deadLettersDoubled, long unexpected,
                            long windowsWrong, boolean exactlyOnce, List<String> violations) {
 
@@ -35,7 +38,7 @@ public record VerifyReport(long requests, long scored, long missing, long duplic
     /** The one-line summary {@code verify requests=.. scored=.. missing=.. duplicates=.. wrong=.. dead_letters=..}. */
     public String line() {
         return "verify requests=" + requests + " scored=" + scored + " missing=" + missing + " duplicates=" + duplicates
-                + " wrong=" + wrong + " dead_letters=" + deadLetters + " malformed=" + malformed
+                + " wrong=" + wrong + " dead_letters=" + deadLetters + " expired=" + expired + " malformed=" + malformed
                 + " dead_letters_missing=" + deadLettersMissing + " dead_letters_doubled=" + deadLettersDoubled
                 + " unexpected=" + unexpected + " windows_wrong=" + windowsWrong + " ok=" + ok();
     }

@@ -44,7 +44,7 @@ class VerifyCommandTest {
         run.publish();
         CliRun r = verify(run, "EXACTLY_ONCE");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).isEqualTo("verify requests=8 scored=8 missing=0 duplicates=0 wrong=0 dead_letters=4 malformed=4"
+        assertThat(r.out()).isEqualTo("verify requests=8 scored=8 missing=0 duplicates=0 wrong=0 dead_letters=4 expired=0 malformed=4"
                 + " dead_letters_missing=0 dead_letters_doubled=0 unexpected=0 windows_wrong=0 ok=true" + System.lineSeparator());
         assertThat(r.err()).isEmpty();
     }
@@ -56,7 +56,7 @@ class VerifyCommandTest {
         run.publish();
         CliRun r = verify(run, "AT_LEAST_ONCE");
         assertThat(r.exit()).isEqualTo(1);
-        assertThat(r.out()).isEqualTo("verify requests=8 scored=7 missing=1 duplicates=0 wrong=0 dead_letters=4 malformed=4"
+        assertThat(r.out()).isEqualTo("verify requests=8 scored=7 missing=1 duplicates=0 wrong=0 dead_letters=4 expired=0 malformed=4"
                 + " dead_letters_missing=0 dead_letters_doubled=0 unexpected=0 windows_wrong=0 ok=false" + System.lineSeparator());
         assertThat(r.err()).contains("no score for request " + dropped);
     }

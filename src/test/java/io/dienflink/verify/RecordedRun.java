@@ -66,6 +66,9 @@ public final class RecordedRun {
     public final List<DeadLetter> deadLetters = new ArrayList<>();
     /** Valid request records written. */
     public int validRequests;
+    /** The valid request records as sent, in request order: their values and where Kafka put them. */
+    private final List<byte[]> requestValues = new ArrayList<>();
+    private final List<Future<RecordMetadata>> requestSends = new ArrayList<>();
     /** Invalid click and request records written. */
     public int invalidRecords;
 
@@ -204,7 +207,11 @@ public final class RecordedRun {
         }
         AdRequest r = AdRequest.newBuilder().setRequestId(id).setUserId(user).setEventTime(Instant.ofEpochMilli(eventTime++))
                 .setCandidates(candidates).build();
-        sends.add(producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(user), AvroMessages.encode(r))));
+        byte[] value = AvroMessages.encode(r);
+        Future<RecordMetadata> sent = producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(user), value));
+        sends.add(sent);
+        requestSends.add(sent);
+        requestValues.add(value);
         validRequests++;
         scores.add(score(r, k));
     }
@@ -226,6 +233,19 @@ public final class RecordedRun {
                 .setModelVersion(model.modelVersion()).setModelFingerprint(model.fingerprint()).setScores(out)
                 .setHistoryLength(Math.min(k, model.config().maxHistory())).setClicksApplied(k)
                 .setRequestTime(request.getEventTime()).setScoredAt(Instant.ofEpochMilli(eventTime)).build();
+    }
+
+    /**
+     * The {@code expired} dead letter a job with a short {@code dien.request.max-age} writes for the
+     * {@code i}-th valid request instead of its score (the score stays in {@link #scores}: a test
+     * removes it, or keeps it to model a request answered twice).
+     */
+    public DeadLetter expiredDeadLetter(int i) throws Exception {
+        RecordMetadata m = requestSends.get(i).get();
+        byte[] value = requestValues.get(i);
+        AdRequest r = AvroMessages.decoder(AdRequest.class).decode(value);
+        return DeadLetters.of(new RawRecord(m.topic(), m.partition(), m.offset(), m.timestamp(), UserKeys.key(r.getUserId()),
+                value), DeadLetterReason.EXPIRED, "written by RecordedRun", System.currentTimeMillis());
     }
 
     /** The user's distinct clicks in the run. */

@@ -59,8 +59,37 @@ class RunVerifierTest {
             assertThat(r.malformed()).isEqualTo(run.invalidRecords).isEqualTo(4);
             assertThat(r.deadLetters()).isEqualTo(4);
             assertThat(r.line()).isEqualTo("verify requests=8 scored=8 missing=0 duplicates=0 wrong=0 dead_letters=4"
-                    + " malformed=4 dead_letters_missing=0 dead_letters_doubled=0 unexpected=0 windows_wrong=0 ok=true");
+                    + " expired=0 malformed=4 dead_letters_missing=0 dead_letters_doubled=0 unexpected=0 windows_wrong=0 ok=true");
         }
+    }
+
+    @Test
+    void aRequestAnsweredAsExpiredInsteadOfScoredIsNoViolation() throws Exception {
+        RecordedRun run = run();
+        run.deadLetters.add(run.expiredDeadLetter(2));
+        run.scores.remove(2);
+        run.publish();
+        for (String guarantee : List.of("AT_LEAST_ONCE", "EXACTLY_ONCE")) {
+            VerifyReport r = verify(run, guarantee);
+            assertThat(r.ok()).as(r.line() + " " + r.violations()).isTrue();
+            assertThat(r.expired()).isEqualTo(1);
+            assertThat(r.scored()).isEqualTo(7);
+            assertThat(r.missing()).isZero();
+            assertThat(r.deadLetters()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aRequestBothScoredAndExpiredIsAnsweredTwice() throws Exception {
+        RecordedRun run = run();
+        run.deadLetters.add(run.expiredDeadLetter(3)); // and its score stays: answered twice
+        run.publish();
+        VerifyReport atLeastOnce = verify(run, "AT_LEAST_ONCE");
+        assertThat(atLeastOnce.ok()).as(atLeastOnce.line()).isTrue();
+        assertThat(atLeastOnce.duplicates()).isEqualTo(1);
+        VerifyReport exactlyOnce = verify(run, "EXACTLY_ONCE");
+        assertThat(exactlyOnce.ok()).isFalse();
+        assertThat(exactlyOnce.duplicates()).isEqualTo(1);
     }
 
     @Test
@@ -86,7 +115,7 @@ class RunVerifierTest {
         VerifyReport exactlyOnce = verify(run, "EXACTLY_ONCE");
         assertThat(exactlyOnce.ok()).isFalse();
         assertThat(exactlyOnce.duplicates()).isEqualTo(1);
-        assertThat(exactlyOnce.violations()).singleElement().asString().contains("2 committed scores for request "
+        assertThat(exactlyOnce.violations()).singleElement().asString().contains("2 committed answers (2 scores, 0 expired) for request "
                 + run.scores.get(1).getRequestId());
     }
 
