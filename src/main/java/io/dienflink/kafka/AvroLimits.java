@@ -121,6 +121,11 @@ public final class AvroLimits {
                     if (count == 0) {
                         return null;
                     }
+                    if (count == Long.MIN_VALUE) {
+                        // -MIN_VALUE overflows to itself: walked as no items, while Avro's decoder
+                        // ends the array there and reads the following blocks as the next fields
+                        return malformed(path, "bad block count " + count);
+                    }
                     if (count < 0) { // a negative count is followed by the block's size in bytes
                         count = -count;
                         if (varint(path) == null) {
