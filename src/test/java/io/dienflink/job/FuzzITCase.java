@@ -1,0 +1,299 @@
+package io.dienflink.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dienflink.avro.CtrScore;
+import io.dienflink.avro.DeadLetter;
+import io.dienflink.kafka.AvroMessages;
+import io.dienflink.kafka.DeadLetters;
+import io.dienflink.kafka.Topics;
+import io.dienflink.model.GoldenCases;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.TreeMap;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.apache.avro.message.BinaryMessageDecoder;
+import org.apache.flink.api.common.JobStatus;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
+import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Hostile input never fails the job: a running job (real broker, MiniCluster, parallelism 2)
+ * receives a seeded mix ({@link HostileInputs}) of random bytes, empty and null values, truncated
+ * and bit-flipped records, records with extreme values (including ~600 KB ids) and ordinary
+ * clicks and requests. The job must never restart, every record must be used or dead-lettered
+ * exactly as {@link InputValidation} judges it (dead letters matched by topic, partition and
+ * offset), and every valid request scored.
+ */
+class FuzzITCase {
+    private static final Logger LOG = LoggerFactory.getLogger(FuzzITCase.class);
+    private static final String BUNDLE = "official";
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    @RegisterExtension
+    static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+
+    @RegisterExtension
+    static final KafkaJobFixture KAFKA = new KafkaJobFixture();
+
+    @TempDir
+    Path tmp;
+
+    /** A sent record: where it landed and what validation says of it. */
+    private record Sent(String topic, int partition, long offset, String reason, String requestId, int length,
+                        boolean hasValue, String label) {
+        String coordinates() {
+            return topic + "/" + partition + "/" + offset;
+        }
+    }
+
+    @Test
+    void atLeastOnceJobSurvivesHostileInput() throws Exception {
+        fuzz("alo", DeliveryGuarantee.AT_LEAST_ONCE, 50_000, 20261201L);
+    }
+
+    @Test
+    void exactlyOnceJobSurvivesHostileInput() throws Exception {
+        fuzz("eo", DeliveryGuarantee.EXACTLY_ONCE, 10_000, 20261202L);
+    }
+
+    /** Runs the job on fresh topics and sends {@code perTopic} fuzz records (plus the extremes) to each input topic. */
+    private void fuzz(String name, DeliveryGuarantee guarantee, int perTopic, long seed) throws Exception {
+        Topics topics = new Topics("fuzz-" + name + "-clicks", "fuzz-" + name + "-requests", "fuzz-" + name + "-scores",
+                "fuzz-" + name + "-dead-letters");
+        createTopics(topics);
+        InputValidation.Limits limits = new InputValidation.Limits(DienJobOptions.MAX_ID_BYTES.defaultValue(),
+                DienJobOptions.MAX_CANDIDATES.defaultValue());
+        JobClient job = KAFKA.startJob(GoldenCases.bundleDir(BUNDLE).toString(), null, tmp.resolve("checkpoints"),
+                "dien-fuzz-" + name, conf -> {
+                    conf.set(DienJobOptions.CLICKS_TOPIC, topics.clicks());
+                    conf.set(DienJobOptions.REQUESTS_TOPIC, topics.requests());
+                    conf.set(DienJobOptions.SCORES_TOPIC, topics.scores());
+                    conf.set(DienJobOptions.DEAD_LETTER_TOPIC, topics.deadLetters());
+                    conf.set(DienJobOptions.GROUP_ID, "fuzz-" + name);
+                    conf.set(DienJobOptions.TRANSACTIONAL_ID_PREFIX, "fuzz-" + name);
+                    conf.set(DienJobOptions.DELIVERY_GUARANTEE, guarantee.name());
+                    conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+                });
+        try {
+            long t0 = System.nanoTime();
+            List<Sent> sent = produce(topics, limits, perTopic, seed);
+            long produced = System.nanoTime();
+            List<Sent> invalid = sent.stream().filter(s -> s.reason() != null).toList();
+            List<String> validRequests = sent.stream().filter(s -> s.requestId() != null).map(Sent::requestId).toList();
+
+            Map<String, List<ConsumerRecord<byte[], byte[]>>> out = consume(topics, guarantee,
+                    Map.of(topics.deadLetters(), invalid.size(), topics.scores(), validRequests.size()));
+            long caughtUp = System.nanoTime();
+            assertNeverRestarted(job);
+
+            // every invalid record dead-lettered once, with the verdict's reason and its value's length and hash
+            BinaryMessageDecoder<DeadLetter> deadDecoder = AvroMessages.decoder(DeadLetter.class);
+            Map<String, DeadLetter> dead = new HashMap<>();
+            Map<String, Integer> byReason = new TreeMap<>();
+            for (ConsumerRecord<byte[], byte[]> r : out.get(topics.deadLetters())) {
+                DeadLetter d = deadDecoder.decode(r.value());
+                assertThat(r.serializedValueSize()).isLessThan(200 * 1024);
+                String at = d.getSourceTopic() + "/" + d.getPartition() + "/" + d.getOffset();
+                assertThat(dead.put(at, d)).as("dead letters for %s", at).isNull();
+                byReason.merge(d.getReason(), 1, Integer::sum);
+            }
+            assertThat(dead.keySet()).containsExactlyInAnyOrderElementsOf(invalid.stream().map(Sent::coordinates).toList());
+            for (Sent s : invalid) {
+                DeadLetter d = dead.get(s.coordinates());
+                assertThat(d.getReason()).as("%s at %s", s.label(), s.coordinates()).isEqualTo(s.reason());
+                assertThat(d.getPayloadLength()).isEqualTo(s.hasValue() ? s.length() : -1);
+                assertThat(d.getPayloadTruncated()).isEqualTo(s.length() > DeadLetters.MAX_PAYLOAD_BYTES);
+            }
+
+            // every valid request scored, once (no restart, so no replay even at least once)
+            BinaryMessageDecoder<CtrScore> scoreDecoder = AvroMessages.decoder(CtrScore.class);
+            List<String> scored = new ArrayList<>();
+            for (ConsumerRecord<byte[], byte[]> r : out.get(topics.scores())) {
+                scored.add(scoreDecoder.decode(r.value()).getRequestId());
+            }
+            assertThat(scored).containsExactlyInAnyOrderElementsOf(validRequests);
+
+            Map<String, Integer> byLabel = new TreeMap<>();
+            sent.forEach(s -> byLabel.merge(s.label().startsWith("click ") || s.label().startsWith("request ")
+                    ? "extreme" : s.label(), 1, Integer::sum));
+            LOG.info("fuzz {}: {} records ({} per kind) → {} scores of {} valid requests, {} valid clicks, {} dead letters "
+                            + "by reason {}; produced in {} ms, caught up {} ms later, 0 restarts", guarantee, sent.size(),
+                    byLabel, scored.size(), validRequests.size(),
+                    sent.stream().filter(s -> s.reason() == null && s.topic().equals(topics.clicks())).count(),
+                    dead.size(), byReason, (produced - t0) / 1_000_000, (caughtUp - produced) / 1_000_000);
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    private static void createTopics(Topics topics) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KAFKA.bootstrapServers());
+        try (Admin admin = Admin.create(p)) {
+            // The broker's default message.max.bytes (1 MiB) already takes the ~600 KB records; the
+            // topics keep the defaults so the job's dead-letter producer faces the usual limits.
+            admin.createTopics(topics.all().stream().map(t -> new NewTopic(t, 2, (short) 1)).toList()).all().get();
+        }
+    }
+
+    /**
+     * Sends the fuzz mix to both input topics, as fast as one producer can (not idempotent, no
+     * retries: a send either lands once or fails the test), and returns each record's coordinates
+     * and verdict.
+     */
+    private static List<Sent> produce(Topics topics, InputValidation.Limits limits, int perTopic, long seed)
+            throws Exception {
+        long[] items = GoldenCases.bundle(BUNDLE).longs("vocab.item");
+        long[] categories = GoldenCases.bundle(BUNDLE).longs("vocab.category");
+        HostileInputs gen = new HostileInputs(seed, items, categories, 200, limits.maxIdBytes(), limits.maxCandidates());
+        InputValidation validation = new InputValidation(limits);
+        List<HostileInputs.Input> clickInputs = mix(gen, true, perTopic);
+        List<HostileInputs.Input> requestInputs = mix(gen, false, perTopic);
+        // interleaved, so clicks and requests reach the job together
+        List<Map.Entry<Boolean, HostileInputs.Input>> inputs = new ArrayList<>();
+        for (int i = 0; i < Math.max(clickInputs.size(), requestInputs.size()); i++) {
+            if (i < clickInputs.size()) {
+                inputs.add(Map.entry(true, clickInputs.get(i)));
+            }
+            if (i < requestInputs.size()) {
+                inputs.add(Map.entry(false, requestInputs.get(i)));
+            }
+        }
+        int total = inputs.size();
+        Sent[] sent = new Sent[total];
+        ConcurrentLinkedQueue<Exception> failures = new ConcurrentLinkedQueue<>();
+        CountDownLatch acked = new CountDownLatch(total);
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KAFKA.bootstrapServers());
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        p.put("enable.idempotence", "false");
+        p.put("acks", "1");
+        p.put("retries", "0");
+        p.put("linger.ms", "20");
+        p.put("batch.size", Integer.toString(512 * 1024));
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            for (int i = 0; i < total; i++) {
+                boolean click = inputs.get(i).getKey();
+                HostileInputs.Input in = inputs.get(i).getValue();
+                String topic = click ? topics.clicks() : topics.requests();
+                InputValidation.Outcome<?> verdict = click ? validation.click(in.value()) : validation.request(in.value());
+                String reason = verdict.valid() ? null : verdict.reason().code();
+                if (in.kind() == HostileInputs.Kind.EXTREME) {
+                    assertThat(reason).as(in.label()).isEqualTo(in.expected());
+                }
+                String requestId = !click && verdict.valid() ? ((ScoreRequest) verdict.value()).requestId() : null;
+                int index = i;
+                producer.send(new ProducerRecord<>(topic, in.key(), in.value()), (md, e) -> {
+                    if (e != null) {
+                        failures.add(e);
+                    } else {
+                        sent[index] = new Sent(topic, md.partition(), md.offset(), reason, requestId,
+                                in.value() == null ? 0 : in.value().length, in.value() != null, in.label());
+                    }
+                    acked.countDown();
+                });
+            }
+            producer.flush();
+            assertThat(acked.await(60, TimeUnit.SECONDS)).isTrue();
+        }
+        assertThat(failures).isEmpty();
+        return List.of(sent);
+    }
+
+    /** {@code n} records of the random mix for one topic, with the extremes spread among them. */
+    private static List<HostileInputs.Input> mix(HostileInputs gen, boolean clicks, int n) {
+        List<HostileInputs.Input> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(gen.next(clicks));
+        }
+        for (HostileInputs.Input e : gen.extremes(clicks)) {
+            out.add(gen.nextInt(out.size() + 1), e);
+        }
+        return out;
+    }
+
+    /**
+     * Reads the output topics from the start until each has its expected number of records, then
+     * two seconds more to catch extras (read_committed under exactly-once).
+     */
+    private static Map<String, List<ConsumerRecord<byte[], byte[]>>> consume(Topics topics, DeliveryGuarantee guarantee,
+                                                                             Map<String, Integer> expected) {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", KAFKA.bootstrapServers());
+        p.put("group.id", "fuzz-check-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        p.put("isolation.level", guarantee == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted");
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        Map<String, List<ConsumerRecord<byte[], byte[]>>> out = new HashMap<>();
+        expected.keySet().forEach(t -> out.put(t, new ArrayList<>()));
+        try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+            consumer.subscribe(List.copyOf(expected.keySet()));
+            long deadline = System.currentTimeMillis() + 120_000;
+            long quietUntil = Long.MAX_VALUE;
+            while (System.currentTimeMillis() < Math.min(deadline, quietUntil)) {
+                consumer.poll(Duration.ofMillis(200)).forEach(r -> out.get(r.topic()).add(r));
+                boolean all = expected.entrySet().stream().allMatch(e -> out.get(e.getKey()).size() >= e.getValue());
+                if (all && quietUntil == Long.MAX_VALUE) {
+                    quietUntil = System.currentTimeMillis() + 2_000;
+                }
+            }
+        }
+        expected.forEach((t, n) -> assertThat(out.get(t)).as("records on %s", t).hasSizeGreaterThanOrEqualTo(n));
+        return out;
+    }
+
+    /**
+     * The job is running and never restarted: no RESTARTING timestamp in its execution graph (read
+     * from the MiniCluster's REST API), and a {@code numRestarts} metric of 0 when the metric store
+     * has it.
+     */
+    private static void assertNeverRestarted(JobClient job) throws Exception {
+        assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
+        Configuration c = FLINK.getClientConfiguration();
+        String base = "http://" + c.get(RestOptions.ADDRESS) + ":" + c.get(RestOptions.PORT) + "/jobs/" + job.getJobID();
+        HttpClient http = HttpClient.newHttpClient();
+        JsonNode info = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(base)).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        assertThat(info.path("state").asText()).isEqualTo("RUNNING");
+        assertThat(info.path("timestamps").path("RESTARTING").asLong(-1)).as("RESTARTING timestamp").isZero();
+        JsonNode metrics = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics?get=numRestarts")).build(),
+                HttpResponse.BodyHandlers.ofString()).body());
+        for (JsonNode m : metrics) {
+            assertThat(m.path("value").asText()).as("numRestarts").isEqualTo("0");
+        }
+    }
+}
