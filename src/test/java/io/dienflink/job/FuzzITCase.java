@@ -64,6 +64,8 @@ class FuzzITCase {
     private static final Logger LOG = LoggerFactory.getLogger(FuzzITCase.class);
     private static final String BUNDLE = "official";
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The largest input record the test's topics and producer allow. */
+    private static final int MAX_INPUT_BYTES = 4 * 1024 * 1024;
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
@@ -203,9 +205,14 @@ class FuzzITCase {
         Properties p = new Properties();
         p.put("bootstrap.servers", KAFKA.bootstrapServers());
         try (Admin admin = Admin.create(p)) {
-            // The broker's default message.max.bytes (1 MiB) already takes the ~600 KB records; the
-            // topics keep the defaults so the job's dead-letter producer faces the usual limits.
-            admin.createTopics(topics.all().stream().map(t -> new NewTopic(t, 2, (short) 1)).toList()).all().get();
+            // The input topics take records up to 4 MiB, so the 2 MiB extremes reach the job (the
+            // ~600 KB ones fit the broker's default 1 MiB); the output topics keep the defaults, so
+            // the job's own producers face the usual limits with the dead letters of those records.
+            Map<String, String> large = Map.of("max.message.bytes", Integer.toString(MAX_INPUT_BYTES));
+            admin.createTopics(List.of(new NewTopic(topics.clicks(), 2, (short) 1).configs(large),
+                    new NewTopic(topics.requests(), 2, (short) 1).configs(large),
+                    new NewTopic(topics.scores(), 2, (short) 1),
+                    new NewTopic(topics.deadLetters(), 2, (short) 1))).all().get();
         }
     }
 
@@ -254,6 +261,7 @@ class FuzzITCase {
         p.put("retries", "0");
         p.put("linger.ms", "20");
         p.put("batch.size", Integer.toString(512 * 1024));
+        p.put("max.request.size", Integer.toString(MAX_INPUT_BYTES));
         int lookAlikes = 0;
         List<Future<RecordMetadata>> acks = new ArrayList<>();
         List<Sent> pending = new ArrayList<>();
@@ -339,8 +347,7 @@ class FuzzITCase {
 
     /**
      * The job is running and never restarted: no RESTARTING timestamp in its execution graph (read
-     * from the MiniCluster's REST API), and a {@code numRestarts} metric of 0 when the metric store
-     * has it.
+     * from the MiniCluster's REST API) and a {@code numRestarts} metric of 0.
      */
     private static void assertNeverRestarted(JobClient job) throws Exception {
         assertThat(job.getJobStatus().get()).isEqualTo(JobStatus.RUNNING);
@@ -351,10 +358,18 @@ class FuzzITCase {
                 HttpResponse.BodyHandlers.ofString()).body());
         assertThat(info.path("state").asText()).isEqualTo("RUNNING");
         assertThat(info.path("timestamps").path("RESTARTING").asLong(-1)).as("RESTARTING timestamp").isZero();
-        JsonNode metrics = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics?get=numRestarts")).build(),
-                HttpResponse.BodyHandlers.ofString()).body());
-        for (JsonNode m : metrics) {
-            assertThat(m.path("value").asText()).as("numRestarts").isEqualTo("0");
+        // the REST metric store fetches asynchronously: the first answers may be empty
+        long deadline = System.currentTimeMillis() + 20_000;
+        String restarts = null;
+        while (restarts == null && System.currentTimeMillis() < deadline) {
+            JsonNode metrics = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(base + "/metrics?get=numRestarts"))
+                    .build(), HttpResponse.BodyHandlers.ofString()).body());
+            if (metrics.size() > 0) {
+                restarts = metrics.get(0).path("value").asText();
+            } else {
+                Thread.sleep(500);
+            }
         }
+        assertThat(restarts).as("numRestarts").isEqualTo("0");
     }
 }

@@ -166,7 +166,7 @@ final class HostileInputs {
     /**
      * Valid Avro records with extreme values, each with the verdict it must get: ids at the extremes
      * of a long, times in 1970 and 2200, ids exactly at and one byte over the id limit (in ASCII and
-     * in multi-byte characters), ~600 KB ids, and (for requests) 0, the cap, the cap + 1 and
+     * in multi-byte characters), ~600 KB and 2 MiB ids, and (for requests) 0, the cap, the cap + 1 and
      * duplicate candidates.
      */
     List<Input> extremes(boolean clicks) {
@@ -179,6 +179,8 @@ final class HostileInputs {
         String wideAtLimit = "é".repeat(maxIdBytes / 2); // 2 UTF-8 bytes each
         String wideOverLimit = "€".repeat(maxIdBytes / 3 + 1); // 3 bytes each, just over
         String huge = asciiId("huge-", 600 * 1024);
+        // beyond a producer's default max.request.size (1 MiB), for topics that allow it
+        String oversized = asciiId("oversized-", 2 * 1024 * 1024);
         List<Input> out = new ArrayList<>();
         if (clicks) {
             out.add(extreme("click user -1", click("e-neg", -1, item, cat, now), null));
@@ -195,6 +197,7 @@ final class HostileInputs {
             out.add(extreme("click wide id at limit", click(wideAtLimit, 8, item, cat, now), null));
             out.add(extreme("click wide id over limit", click(wideOverLimit, 8, item, cat, now), tooLong));
             out.add(extreme("click 600 KB id", click(huge, 8, item, cat, now), tooLong));
+            out.add(extreme("click 2 MiB id", click(oversized, 8, item, cat, now), tooLong));
             out.add(extreme("click user 0", click("e-u0", 0, item, cat, now), "missing_user_id"));
         } else {
             long[] one = {item};
@@ -217,6 +220,8 @@ final class HostileInputs {
             out.add(extreme("request wide id at limit", request(wideAtLimit, 9, now, one, oneCat), null));
             out.add(extreme("request wide id over limit", request(wideOverLimit, 9, now, one, oneCat), tooLong));
             out.add(extreme("request 600 KB id", request(huge, 9, now, one, oneCat), tooLong));
+            out.add(extreme("request 2 MiB id", request(oversized, 9, now, one, oneCat), tooLong));
+            out.add(extreme("request at MAX time", request("q-tmax", 9, Long.MAX_VALUE, one, oneCat), null));
             out.add(extreme("request zero candidate item", request("q-item0", 9, now, new long[] {0}, oneCat),
                     "missing_item_id"));
         }
