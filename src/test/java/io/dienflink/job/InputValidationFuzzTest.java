@@ -9,6 +9,7 @@ import io.dienflink.kafka.AvroLimits;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.DeadLetterReason;
 import java.util.HexFormat;
+import static java.nio.charset.StandardCharsets.UTF_8;
 import java.util.Map;
 import java.util.TreeMap;
 import org.apache.avro.Schema;
@@ -82,6 +83,30 @@ class InputValidationFuzzTest {
             byte[] crafted = concat(slice(valid, 0, array), zigzag(c), size, new byte[] {0});
             assertThat(checkOne(crafted, false)).as("candidate count %d", c).isEqualTo("undecodable");
         }
+    }
+
+    @Test
+    void idsThatAreNotUtf8AreUndecodable() {
+        // Avro would decode both ids to "\uFFFD": two distinct clicks, applied as one
+        byte[] a = HostileInputs.click("A", 5, 6, 7, 9);
+        byte[] b = a.clone();
+        int id = AvroMessages.HEADER_LENGTH + 1; // after the length byte
+        a[id] = (byte) 0xFF;
+        b[id] = (byte) 0xFE;
+        for (byte[] v : new byte[][] {a, b}) {
+            assertThat(validation.click(v).reason()).isEqualTo(DeadLetterReason.UNDECODABLE);
+            assertThat(validation.click(v).detail()).contains("event_id").contains("not UTF-8");
+            assertThat(checkOne(v, true)).isEqualTo("undecodable");
+        }
+        // an encoded surrogate (CESU-8) and an overlong '/' are not UTF-8 either
+        byte[] request = HostileInputs.request("abc", 1, 4, new long[] {5}, new long[] {6});
+        for (byte[] bad : new byte[][] {{(byte) 0xED, (byte) 0xA0, (byte) 0x80}, {(byte) 0xC0, (byte) 0xAF, 'x'}}) {
+            byte[] v = request.clone();
+            System.arraycopy(bad, 0, v, AvroMessages.HEADER_LENGTH + 1, 3);
+            assertThat(checkOne(v, false)).isEqualTo("undecodable");
+        }
+        // multi-byte and supplementary characters are fine
+        assertThat(validation.click(HostileInputs.click("é€😀", 5, 6, 7, 9)).valid()).isTrue();
     }
 
     @Test
@@ -239,6 +264,11 @@ class InputValidationFuzzTest {
             }
             if (n > LIMITS.maxIdBytes()) {
                 return bad(AvroLimits.Kind.STRING_TOO_LONG, what + " length " + n);
+            }
+            // well-formed UTF-8 is exactly what survives a round trip through String unchanged
+            byte[] text = java.util.Arrays.copyOfRange(b, pos, pos + n.intValue());
+            if (!java.util.Arrays.equals(new String(text, UTF_8).getBytes(UTF_8), text)) {
+                return bad(AvroLimits.Kind.MALFORMED, what + " not UTF-8");
             }
             pos += n.intValue();
             return true;
