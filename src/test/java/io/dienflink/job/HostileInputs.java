@@ -166,7 +166,7 @@ final class HostileInputs {
     /**
      * Valid Avro records with extreme values, each with the verdict it must get: ids at the extremes
      * of a long, times in 1970 and 2200, ids exactly at and one byte over the id limit (in ASCII and
-     * in multi-byte characters), ~600 KB and 2 MiB ids, and (for requests) 0, the cap, the cap + 1 and
+     * in multi-byte characters), ~600 KB and 2 MiB ids, ids that are not UTF-8, and (for requests) 0, the cap, the cap + 1 and
      * duplicate candidates.
      */
     List<Input> extremes(boolean clicks) {
@@ -199,6 +199,8 @@ final class HostileInputs {
             out.add(extreme("click 600 KB id", click(huge, 8, item, cat, now), tooLong));
             out.add(extreme("click 2 MiB id", click(oversized, 8, item, cat, now), tooLong));
             out.add(extreme("click user 0", click("e-u0", 0, item, cat, now), "missing_user_id"));
+            out.add(extreme("click id 0xFF", notUtf8(click("A", 8, item, cat, now), (byte) 0xFF), "undecodable"));
+            out.add(extreme("click id 0xFE", notUtf8(click("A", 8, item, cat, now), (byte) 0xFE), "undecodable"));
         } else {
             long[] one = {item};
             long[] oneCat = {cat};
@@ -222,6 +224,7 @@ final class HostileInputs {
             out.add(extreme("request 600 KB id", request(huge, 9, now, one, oneCat), tooLong));
             out.add(extreme("request 2 MiB id", request(oversized, 9, now, one, oneCat), tooLong));
             out.add(extreme("request at MAX time", request("q-tmax", 9, Long.MAX_VALUE, one, oneCat), null));
+            out.add(extreme("request id 0xFF", notUtf8(request("A", 9, now, one, oneCat), (byte) 0xFF), "undecodable"));
             out.add(extreme("request zero candidate item", request("q-item0", 9, now, new long[] {0}, oneCat),
                     "missing_item_id"));
         }
@@ -232,6 +235,12 @@ final class HostileInputs {
 
     private Input extreme(String label, byte[] value, String expected) {
         return new Input(Kind.EXTREME, label, UserKeys.key(rnd.nextInt(1000)), value, expected);
+    }
+
+    /** {@code record}, whose id is one character, with that character replaced by a byte that is not UTF-8. */
+    private static byte[] notUtf8(byte[] record, byte b) {
+        record[AvroMessages.HEADER_LENGTH + 1] = b; // after the id's length
+        return record;
     }
 
     private static long[] fill(int n, long v) {
