@@ -197,27 +197,49 @@ public final class RecordedRun {
     /** A valid request of {@code n} candidates and the score a correct job gives it after {@code k} clicks. */
     private void request(long user, int k, int n) {
         String id = "r-" + user + "-" + validRequests;
-        long[] ci = new long[n];
-        long[] cc = new long[n];
         List<Candidate> candidates = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            ci[i] = items[(7 * validRequests + 11 * i + 3) % items.length];
-            cc[i] = categories[(validRequests + i) % categories.length];
-            candidates.add(new Candidate(ci[i], cc[i]));
+            candidates.add(new Candidate(items[(7 * validRequests + 11 * i + 3) % items.length],
+                    categories[(validRequests + i) % categories.length]));
         }
         AdRequest r = AdRequest.newBuilder().setRequestId(id).setUserId(user).setEventTime(Instant.ofEpochMilli(eventTime++))
                 .setCandidates(candidates).build();
         sends.add(producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(user), AvroMessages.encode(r))));
         validRequests++;
+        scores.add(score(r, k));
+    }
+
+    /**
+     * The score a correct job gives {@code request} after the user's first {@code k} distinct clicks
+     * (the model core, replayed from scratch).
+     */
+    public CtrScore score(AdRequest request, int k) {
+        long user = request.getUserId();
+        long[] ci = request.getCandidates().stream().mapToLong(Candidate::getItemId).toArray();
+        long[] cc = request.getCandidates().stream().mapToLong(Candidate::getCategoryId).toArray();
         float[] ctr = expectedCtr(user, k, ci, cc);
         List<CandidateScore> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < ci.length; i++) {
             out.add(new CandidateScore(ci[i], ctr[i]));
         }
-        scores.add(CtrScore.newBuilder().setRequestId(id).setUserId(user).setModelVersion(model.modelVersion())
-                .setModelFingerprint(model.fingerprint()).setScores(out)
+        return CtrScore.newBuilder().setRequestId(request.getRequestId()).setUserId(user)
+                .setModelVersion(model.modelVersion()).setModelFingerprint(model.fingerprint()).setScores(out)
                 .setHistoryLength(Math.min(k, model.config().maxHistory())).setClicksApplied(k)
-                .setRequestTime(r.getEventTime()).setScoredAt(Instant.ofEpochMilli(eventTime)).build());
+                .setRequestTime(request.getEventTime()).setScoredAt(Instant.ofEpochMilli(eventTime)).build();
+    }
+
+    /** The user's distinct clicks in the run. */
+    public int distinctClicks(long user) {
+        return applied.getOrDefault(user, List.of()).size();
+    }
+
+    /** Users with at least one distinct click. */
+    public int usersWithClicks() {
+        return applied.size();
+    }
+
+    public Topics topics() {
+        return topics;
     }
 
     private void invalid(String topic, byte[] key, byte[] value, DeadLetterReason reason) throws Exception {
