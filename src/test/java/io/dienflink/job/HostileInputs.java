@@ -38,6 +38,12 @@ final class HostileInputs {
         return prefix + "x".repeat(bytes - prefix.length());
     }
 
+    /**
+     * The event time of ordinary records (2026-01-01T00:00Z, plus one ms per record): fixed, so a
+     * seed gives the same bytes in every run and a failing input can be reproduced.
+     */
+    static final long BASE_TIME = ZonedDateTime.of(2026, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant().toEpochMilli();
+
     /** The event time in 2200 that extreme records use (still a valid, positive time). */
     static final long YEAR_2200 = ZonedDateTime.of(2200, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC).toInstant().toEpochMilli();
 
@@ -79,8 +85,9 @@ final class HostileInputs {
 
     /** An ordinary valid click of a vocabulary item by one of the users. */
     byte[] validClick() {
-        return click("c-" + serial++, users[rnd.nextInt(users.length)], items[rnd.nextInt(items.length)],
-                categories[rnd.nextInt(categories.length)], System.currentTimeMillis());
+        long n = serial++;
+        return click("c-" + n, users[rnd.nextInt(users.length)], items[rnd.nextInt(items.length)],
+                categories[rnd.nextInt(categories.length)], BASE_TIME + n);
     }
 
     /** An ordinary valid request with 1–4 vocabulary candidates, with a unique id. */
@@ -92,7 +99,8 @@ final class HostileInputs {
             it[i] = items[rnd.nextInt(items.length)];
             cat[i] = categories[rnd.nextInt(categories.length)];
         }
-        return request("r-" + serial++, users[rnd.nextInt(users.length)], System.currentTimeMillis(), it, cat);
+        long no = serial++;
+        return request("r-" + no, users[rnd.nextInt(users.length)], BASE_TIME + no, it, cat);
     }
 
     /**
@@ -172,7 +180,7 @@ final class HostileInputs {
     List<Input> extremes(boolean clicks) {
         long item = items[0];
         long cat = categories[0];
-        long now = System.currentTimeMillis();
+        long now = BASE_TIME;
         String tooLong = FIELD_TOO_LONG;
         String atLimit = asciiId("at-limit-", maxIdBytes);
         String overLimit = asciiId("over-limit-", maxIdBytes + 1);
