@@ -20,6 +20,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -55,10 +56,12 @@ import org.slf4j.LoggerFactory;
 /**
  * Hostile input never fails the job: a running job (real broker, MiniCluster, parallelism 2)
  * receives a seeded mix ({@link HostileInputs}) of random bytes, empty and null values, truncated
- * and bit-flipped records, records with extreme values (including ~600 KB ids) and ordinary
- * clicks and requests. The job must never restart, every record must be used or dead-lettered
- * exactly as {@link InputValidation} judges it (dead letters matched by topic, partition and
- * offset), and every valid request scored.
+ * and bit-flipped records, records with extreme values (including ~600 KB and 2 MiB ids) and
+ * ordinary clicks and requests: 100,000 records at least once, 10,000 exactly once. The job must
+ * never restart, every record must be used or dead-lettered exactly as {@link InputValidation}
+ * judges it (dead letters matched by topic, partition and offset, with the value's length and
+ * SHA-256), every valid request scored once, and the run must pass the checker
+ * ({@link RunVerifier}, probes included). One summary line per run logs the counts.
  */
 class FuzzITCase {
     private static final Logger LOG = LoggerFactory.getLogger(FuzzITCase.class);
@@ -77,9 +80,16 @@ class FuzzITCase {
     @TempDir
     Path tmp;
 
-    /** A sent record: where it landed and what validation says of it. */
-    private record Sent(String topic, int partition, long offset, String reason, String requestId, int length,
-                        boolean hasValue, String label) {
+    /**
+     * A sent record: where it landed and what validation says of it.
+     *
+     * @param reason the dead-letter reason code, null for a valid record
+     * @param requestId the id of a valid request, else null
+     * @param length the value's length, -1 for a null value
+     * @param sha256 the value's SHA-256 when it is invalid, else null
+     */
+    private record Sent(String topic, int partition, long offset, HostileInputs.Kind kind, String label, String reason,
+                        String requestId, int length, String sha256) {
         String coordinates() {
             return topic + "/" + partition + "/" + offset;
         }
@@ -146,7 +156,8 @@ class FuzzITCase {
             for (Sent s : invalid) {
                 DeadLetter d = dead.get(s.coordinates());
                 assertThat(d.getReason()).as("%s at %s", s.label(), s.coordinates()).isEqualTo(s.reason());
-                assertThat(d.getPayloadLength()).isEqualTo(s.hasValue() ? s.length() : -1);
+                assertThat(d.getPayloadLength()).isEqualTo(s.length());
+                assertThat(d.getPayloadSha256()).isEqualTo(s.sha256());
                 assertThat(d.getPayloadTruncated()).isEqualTo(s.length() > DeadLetters.MAX_PAYLOAD_BYTES);
             }
 
@@ -170,12 +181,11 @@ class FuzzITCase {
             assertThat(report.duplicates()).isZero();
             assertNeverRestarted(job);
 
-            Map<String, Integer> byLabel = new TreeMap<>();
-            sent.forEach(s -> byLabel.merge(s.label().startsWith("click ") || s.label().startsWith("request ")
-                    ? "extreme" : s.label(), 1, Integer::sum));
+            Map<HostileInputs.Kind, Integer> byKind = new EnumMap<>(HostileInputs.Kind.class);
+            sent.forEach(s -> byKind.merge(s.kind(), 1, Integer::sum));
             LOG.info("fuzz {}: {} records ({} per kind) → {} scores of {} valid requests, {} valid clicks, {} dead letters "
                             + "by reason {}; produced in {} ms, caught up {} ms later, verified in {} ms, 0 restarts; {}",
-                    guarantee, sent.size(), byLabel, scored.size(), validRequests.size(),
+                    guarantee, sent.size(), byKind, scored.size(), validRequests.size(),
                     sent.stream().filter(s -> s.reason() == null && s.topic().equals(topics.clicks())).count(),
                     dead.size(), byReason, (produced - t0) / 1_000_000, (caughtUp - produced) / 1_000_000,
                     (verified - caughtUp) / 1_000_000, report.line());
@@ -287,15 +297,16 @@ class FuzzITCase {
                 byte[] key = verdict.valid() ? UserKeys.key(user) : in.key();
                 String topic = click ? topics.clicks() : topics.requests();
                 acks.add(producer.send(new ProducerRecord<>(topic, key, in.value())));
-                pending.add(new Sent(topic, -1, -1, reason, requestId, in.value() == null ? 0 : in.value().length,
-                        in.value() != null, in.label()));
+                pending.add(new Sent(topic, -1, -1, in.kind(), in.label(), reason, requestId,
+                        in.value() == null ? -1 : in.value().length,
+                        reason == null ? null : in.value() == null ? "" : DeadLetters.sha256(in.value())));
             }
             producer.flush();
             for (int i = 0; i < acks.size(); i++) {
                 RecordMetadata md = acks.get(i).get(60, TimeUnit.SECONDS); // a failed send fails the test
                 Sent s = pending.get(i);
-                sent.add(new Sent(s.topic(), md.partition(), md.offset(), s.reason(), s.requestId(), s.length(),
-                        s.hasValue(), s.label()));
+                sent.add(new Sent(s.topic(), md.partition(), md.offset(), s.kind(), s.label(), s.reason(), s.requestId(),
+                        s.length(), s.sha256()));
             }
         }
         LOG.info("{} mutated requests not sent: their id is another valid request's", lookAlikes);
