@@ -92,7 +92,12 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Hands the records that arrived since the last read to {@code sink}, waiting up to one poll interval. */
-    long poll(Consumer<ConsumerRecord<byte[], byte[]>> sink) {
+    long poll(Consumer<ConsumerRecord<byte[], byte[]>> sink) throws InterruptedException {
+        if (partitions.isEmpty()) {
+            // a consumer with nothing assigned refuses to poll; a missing topic just stays empty
+            Thread.sleep(POLL.toMillis());
+            return 0;
+        }
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
         records.forEach(sink);
         return records.count();

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
+import io.dienflink.job.DienJobConfig;
 import io.dienflink.kafka.EmbeddedKafkaCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -212,5 +214,17 @@ class RunVerifierTest {
         assertThat(r.ok()).isFalse();
         assertThat(r.missing()).isEqualTo(2);
         assertThat(r.windowsWrong()).isEqualTo(2);
+    }
+
+    @Test
+    void aScoresTopicThatDoesNotExistMissesEveryScore() throws Exception {
+        RecordedRun run = run();
+        run.publish();
+        Configuration conf = new Configuration();
+        run.settings("AT_LEAST_ONCE").forEach(conf::setString);
+        conf.setString("dien.topic.scores", "no-such-scores-" + RUNS.incrementAndGet());
+        VerifyReport r = RunVerifier.verify(DienJobConfig.from(conf), OPTIONS);
+        assertThat(r.missing()).isEqualTo(run.validRequests);
+        assertThat(r.deadLettersMissing()).isZero();
     }
 }
