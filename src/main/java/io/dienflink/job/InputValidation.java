@@ -18,8 +18,8 @@ import org.apache.avro.specific.SpecificRecordBase;
  * ({@code verify}), so both agree on which records are valid.
  *
  * <p>Order of checks: the raw bytes against the writer schema ({@link AvroLimits}: lengths within the
- * record, id strings at most {@code maxIdBytes} → {@code field_too_long}, anything else →
- * {@code undecodable}), then Avro decoding, then the field rules. Not thread-safe: one instance per
+ * record, id strings at most {@code maxIdBytes} → {@code field_too_long}, anything else, such as
+ * an id that is not UTF-8, → {@code undecodable}), then Avro decoding, then the field rules. Not thread-safe: one instance per
  * task.
  */
 public final class InputValidation {

@@ -1,12 +1,17 @@
 package io.dienflink.kafka;
 
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
 import org.apache.avro.Schema;
 
 /**
  * Checks an Avro binary body against its writer schema before anything is decoded: every length
  * and item count must fit in the bytes that remain (so a corrupt length cannot make Avro allocate a
- * huge string or array), every string must be at most {@code maxStringBytes}, every array at most
- * {@code maxItems} items, and the body must end where the record ends.
+ * huge string or array), every string must be well-formed UTF-8 of at most {@code maxStringBytes},
+ * every array at most {@code maxItems} items, and the body must end where the record ends.
  *
  * <p>This replaces Avro's JVM-wide {@code org.apache.avro.limits.*} system properties, which only
  * apply if they are set before Avro's limit class is loaded and then bind every user of Avro in the
@@ -17,7 +22,10 @@ public final class AvroLimits {
     public record Violation(Kind kind, String field, String detail) {}
 
     public enum Kind {
-        /** Not a well-formed body of the schema: bad varint, length past the end, bad union index, trailing bytes. */
+        /**
+         * Not a well-formed body of the schema: bad varint, length past the end, a string that is
+         * not UTF-8, bad union index, trailing bytes.
+         */
         MALFORMED,
         /** A string longer than the limit. */
         STRING_TOO_LONG,
@@ -27,6 +35,9 @@ public final class AvroLimits {
 
     private final int maxStringBytes;
     private final int maxItems;
+    /** Reports malformed input instead of replacing it. */
+    private final CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT).onUnmappableCharacter(CodingErrorAction.REPORT);
     private byte[] buf;
     private int pos;
 
@@ -98,8 +109,16 @@ public final class AvroLimits {
                 if (n > buf.length - pos) {
                     return malformed(path, "length " + n + " past the end of the record");
                 }
-                if (s.getType() == Schema.Type.STRING && n > maxStringBytes) {
-                    return new Violation(Kind.STRING_TOO_LONG, path, n + " bytes, the limit is " + maxStringBytes);
+                if (s.getType() == Schema.Type.STRING) {
+                    if (n > maxStringBytes) {
+                        return new Violation(Kind.STRING_TOO_LONG, path, n + " bytes, the limit is " + maxStringBytes);
+                    }
+                    // Avro's decoder replaces malformed UTF-8 with U+FFFD, so different ids would
+                    // decode to the same string (two distinct clicks applied as one, a score whose
+                    // request_id is not the request's): such a record is not a valid one
+                    if (!utf8(pos, (int) (long) n)) {
+                        return malformed(path, "not UTF-8");
+                    }
                 }
                 pos += (int) (long) n;
                 return null;
@@ -120,6 +139,11 @@ public final class AvroLimits {
                     }
                     if (count == 0) {
                         return null;
+                    }
+                    if (count == Long.MIN_VALUE) {
+                        // -MIN_VALUE overflows to itself: walked as no items, while Avro's decoder
+                        // ends the array there and reads the following blocks as the next fields
+                        return malformed(path, "bad block count " + count);
                     }
                     if (count < 0) { // a negative count is followed by the block's size in bytes
                         count = -count;
@@ -152,6 +176,16 @@ public final class AvroLimits {
                 }
             }
             default -> throw new IllegalArgumentException("unsupported schema type " + s.getType());
+        }
+    }
+
+    /** Whether {@code buf[from..from+length)} is well-formed UTF-8. */
+    private boolean utf8(int from, int length) {
+        try {
+            utf8.reset().decode(ByteBuffer.wrap(buf, from, length));
+            return true;
+        } catch (CharacterCodingException e) {
+            return false;
         }
     }
 
