@@ -74,10 +74,12 @@ class FaultInjectionITCase {
             Faults.Fault scorer = Faults.arm(run.id + "/scorer-task", Point.WRITE, 60, null);
             Faults.Fault deadLetter = Faults.arm(run.id + "/dead-letter-sink", Point.WRITE, 3, scorer.name);
             Faults.Fault checkpoint = Faults.arm(run.id + "/checkpoint", Point.SNAPSHOT, 2, deadLetter.name);
-            JobClient job = start(run, null, List.of(scorer.name, checkpoint.name), List.of(deadLetter.name), run::settings);
+            JobClient job = run.start(tmp.resolve("checkpoints"), null, run::settings, List.of(scorer.name, checkpoint.name),
+                    List.of(deadLetter.name));
+            run.awaitScoring();
             traffic.start();
             for (Faults.Fault f : List.of(scorer, deadLetter, checkpoint)) {
-                awaitFired(f, traffic);
+                awaitFired(f, traffic, run);
             }
             traffic.awaitDone();
             run.recovery("scorer-task", scorer.firedAt, true);
@@ -94,7 +96,8 @@ class FaultInjectionITCase {
     void lossOfATaskManager(DeliveryGuarantee guarantee, @InjectMiniCluster MiniCluster cluster) throws Exception {
         try (FaultRun run = new FaultRun("taskmanager-loss", guarantee, KAFKA.bootstrapServers(), KAFKA::createTopics);
              FaultTraffic traffic = run.traffic(12, 6_000)) {
-            JobClient job = start(run, null, List.of(), List.of(), run::settings);
+            JobClient job = run.start(tmp.resolve("checkpoints"), null, run::settings);
+            run.awaitScoring();
             traffic.start();
             traffic.awaitProgress(0.4);
             long faultAt = System.currentTimeMillis();
@@ -115,13 +118,14 @@ class FaultInjectionITCase {
         try (FaultRun run = new FaultRun("cancel-resume", guarantee, KAFKA.bootstrapServers(), KAFKA::createTopics);
              FaultTraffic traffic = run.traffic(13, 6_000)) {
             Path checkpoints = tmp.resolve("checkpoints");
-            JobClient first = start(run, null, List.of(), List.of(), run::settings, checkpoints);
+            JobClient first = run.start(checkpoints, null, run::settings);
+            run.awaitScoring();
             traffic.start();
             traffic.awaitProgress(0.4);
             long faultAt = System.currentTimeMillis();
             first.cancel().get();
             String checkpoint = FaultRun.latestCheckpoint(checkpoints, first.getJobID().toString());
-            JobClient resumed = start(run, checkpoint, List.of(), List.of(), run::settings, checkpoints);
+            JobClient resumed = run.start(checkpoints, checkpoint, run::settings);
             traffic.awaitDone();
             run.recovery("cancel-resume", faultAt, true);
             run.verify();
@@ -141,7 +145,8 @@ class FaultInjectionITCase {
         try (FaultRun run = new FaultRun("rescale", guarantee, KAFKA.bootstrapServers(), KAFKA::createTopics);
              FaultTraffic traffic = run.traffic(14, 6_000)) {
             String savepoints = tmp.resolve("savepoints").toUri().toString();
-            JobClient atTwo = start(run, null, List.of(), List.of(), run::settings);
+            JobClient atTwo = run.start(tmp.resolve("checkpoints"), null, run::settings);
+            run.awaitScoring();
             traffic.start();
             traffic.awaitProgress(0.4);
             long faultAt = System.currentTimeMillis();
@@ -150,7 +155,7 @@ class FaultInjectionITCase {
             traffic.pause();
 
             KAFKA.createTopics(run.sideTopics("p1"));
-            JobClient atOne = start(run, savepoint, List.of(), List.of(), conf -> {
+            JobClient atOne = run.start(tmp.resolve("checkpoints"), savepoint, conf -> {
                 run.sideSettings(conf, "p1");
                 conf.set(DienJobOptions.PARALLELISM, 1);
             });
@@ -158,7 +163,7 @@ class FaultInjectionITCase {
             String one = atOne.triggerSavepoint(savepoints, SavepointFormatType.CANONICAL).get();
             atOne.cancel().get();
 
-            JobClient atThree = start(run, savepoint, List.of(), List.of(), conf -> {
+            JobClient atThree = run.start(tmp.resolve("checkpoints"), savepoint, conf -> {
                 run.settings(conf);
                 conf.set(DienJobOptions.PARALLELISM, 3);
             });
@@ -190,19 +195,8 @@ class FaultInjectionITCase {
         return out;
     }
 
-    private JobClient start(FaultRun run, String restoreFrom, List<String> scoreFaults, List<String> deadLetterFaults,
-                            java.util.function.Consumer<Configuration> settings) throws Exception {
-        return start(run, restoreFrom, scoreFaults, deadLetterFaults, settings, tmp.resolve("checkpoints"));
-    }
-
-    private JobClient start(FaultRun run, String restoreFrom, List<String> scoreFaults, List<String> deadLetterFaults,
-                            java.util.function.Consumer<Configuration> settings, Path checkpoints) throws Exception {
-        return KAFKA.startJob(FaultRun.MODEL, restoreFrom, checkpoints, run.id, settings,
-                config -> run.job(config, scoreFaults, deadLetterFaults));
-    }
-
     /** Waits for a fault to fire; logs how far the traffic was (it should still be flowing). */
-    private static void awaitFired(Faults.Fault f, FaultTraffic traffic) throws InterruptedException {
+    private static void awaitFired(Faults.Fault f, FaultTraffic traffic, FaultRun run) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 120_000;
         while (!f.fired()) {
             if (System.currentTimeMillis() > deadline) {
@@ -210,7 +204,7 @@ class FaultInjectionITCase {
             }
             Thread.sleep(10);
         }
-        System.out.println("fault " + f.name + " fired with traffic at " + Math.round(traffic.progress() * 100) + " %");
+        run.log("fault " + f.name + " fired with traffic at " + Math.round(traffic.progress() * 100) + " %");
     }
 
 }

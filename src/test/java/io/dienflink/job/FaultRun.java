@@ -2,31 +2,40 @@ package io.dienflink.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dienflink.avro.AdRequest;
+import io.dienflink.avro.Candidate;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.Topics;
+import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.GoldenCases;
 import io.dienflink.verify.RunVerifier;
 import io.dienflink.verify.VerifyReport;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
 import org.apache.flink.configuration.RestartStrategyOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.JobClient;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.OffsetSpec;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +56,7 @@ final class FaultRun implements AutoCloseable {
     final String id;
     final Topics topics;
     private final ScoreWatcher watcher;
+    private final long began = System.currentTimeMillis();
 
     /**
      * @param topicCreator creates the run's topics on the broker the job will use
@@ -150,6 +160,27 @@ final class FaultRun implements AutoCloseable {
         return new FaultTraffic(bootstrapServers, topics, id, seed, durationMs);
     }
 
+    /**
+     * Starts the run's job on the MiniCluster of the calling test class.
+     *
+     * @param restoreFrom a savepoint or retained checkpoint, or null
+     * @param settings the job settings ({@link #settings}, {@link #sideSettings} and overrides)
+     * @param scoreFaults faults armed for the scores sink's writers
+     * @param deadLetterFaults faults armed for the dead-letter sink's writers
+     */
+    JobClient start(Path checkpoints, String restoreFrom, Consumer<Configuration> settings, List<String> scoreFaults,
+                    List<String> deadLetterFaults) throws Exception {
+        JobClient job = KafkaJobFixture.startJob(bootstrapServers, MODEL, restoreFrom, checkpoints, id, settings,
+                config -> job(config, scoreFaults, deadLetterFaults));
+        log("job " + job.getJobID() + (restoreFrom == null ? " started" : " started from " + restoreFrom));
+        return job;
+    }
+
+    /** The same without faults. */
+    JobClient start(Path checkpoints, String restoreFrom, Consumer<Configuration> settings) throws Exception {
+        return start(checkpoints, restoreFrom, settings, List.of(), List.of());
+    }
+
     /** The Kafka job with the scores sink recording its writers' starts and carrying {@code scoreFaults}. */
     DienScoringJob job(DienJobConfig config, List<String> scoreFaults, List<String> deadLetterFaults) {
         return DienScoringJob.forKafka(config).withSinks(
@@ -179,6 +210,7 @@ final class FaultRun implements AutoCloseable {
                     String line = "fault scenario=" + scenario + " point=" + point + " guarantee=" + guarantee + " recovery_ms=" + ms;
                     LOG.info(line);
                     System.out.println(line);
+                    log("recovered from " + point);
                     return ms;
                 }
             }
@@ -188,16 +220,48 @@ final class FaultRun implements AutoCloseable {
     }
 
     /**
+     * Sends one valid request and waits for its score: the job is up and scoring, so traffic started
+     * next flows while the job runs rather than into the backlog of a job still starting (and a
+     * fault armed for "mid-stream" lands mid-stream).
+     */
+    void awaitScoring() throws Exception {
+        String requestId = id + "-warm-up";
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(1), AvroMessages.encode(new AdRequest(requestId, 1L,
+                    Instant.now(), List.of(new Candidate(1L, 1L)))))).get();
+        }
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (watcher.seen.stream().noneMatch(s -> s.requestId().equals(requestId))) {
+            if (System.currentTimeMillis() > deadline) {
+                throw new AssertionError("job of " + id + " not scoring after 2 minutes");
+            }
+            Thread.sleep(20);
+        }
+        log("scoring");
+    }
+
+    /** Prints a step of the run with the seconds since the run began (test loggers are silenced). */
+    void log(String step) {
+        System.out.printf("run %s: %s at %.1f s%n", id, step, (System.currentTimeMillis() - began) / 1000.0);
+    }
+
+    /**
      * The checker over the whole run, with a probe per user (each user's final window), after the
      * traffic is done; fails the test on any violation and checks the run was not trivially small.
      */
     VerifyReport verify() throws Exception {
+        log("traffic done, checking");
         try {
             RunVerifier.verify(config(), new RunVerifier.Options(true, Duration.ofSeconds(1)));
         } catch (UnsupportedOperationException e) { // TEMPORARY until the checker lands
             String interim = InterimCheck.check(this) + " scenario=" + scenario + " guarantee=" + guarantee;
             System.out.println(interim);
             assertThat(interim).contains("ok=true");
+            log("checked");
             return null;
         }
         VerifyReport report = RunVerifier.verify(config(), new RunVerifier.Options(true, Duration.ofSeconds(90)));
@@ -209,6 +273,7 @@ final class FaultRun implements AutoCloseable {
         assertThat(report.scored()).as(line).isEqualTo(report.requests());
         assertThat(report.malformed()).as(line).isPositive();
         assertThat(report.deadLetters()).as(line).isGreaterThanOrEqualTo(report.malformed());
+        log("checked");
         return report;
     }
 

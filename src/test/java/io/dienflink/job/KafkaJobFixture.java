@@ -83,8 +83,14 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
      */
     JobClient startJob(String model, String savepoint, Path checkpoints, String name, Consumer<Configuration> settings,
                        Function<DienJobConfig, DienScoringJob> job) throws Exception {
+        return startJob(kafka.bootstrapServers(), model, savepoint, checkpoints, name, settings, job);
+    }
+
+    /** The same against any broker, for tests that bring their own. */
+    static JobClient startJob(String bootstrapServers, String model, String savepoint, Path checkpoints, String name,
+                              Consumer<Configuration> settings, Function<DienJobConfig, DienScoringJob> job) throws Exception {
         Configuration conf = new Configuration();
-        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         conf.set(DienJobOptions.MODEL_PATH, model);
         conf.set(DienJobOptions.PARALLELISM, 2);
         settings.accept(conf);
