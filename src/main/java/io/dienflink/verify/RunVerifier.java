@@ -1,14 +1,56 @@
 package io.dienflink.verify;
 
+import io.dienflink.avro.CtrScore;
+import io.dienflink.job.Click;
 import io.dienflink.job.DienJobConfig;
+import io.dienflink.job.InputValidation;
+import io.dienflink.job.ScoreRequest;
+import io.dienflink.kafka.Topics;
+import io.dienflink.model.DienModel;
+import io.dienflink.model.ModelBundle;
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.IdentityHashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The consistency checker of a run (the {@code verify} subcommand, and the fault-injection tests):
  * reads the clicks, requests, scores and dead-letter topics and checks every promise the job makes.
- * SKELETON: the API is fixed, the implementation is being written.
+ *
+ * <p>What is checked, reading each topic from its beginning to its end offsets (scores and dead
+ * letters read committed under exactly-once):
+ * <ul>
+ *   <li>every clicks and requests record is classified with the job's own rules
+ *       ({@link InputValidation}); valid clicks are de-duplicated per user as the job does;</li>
+ *   <li>every valid request record has a score (exactly-once: exactly one; extra ones are
+ *       {@code duplicates}); missing scores and dead letters are waited for up to the timeout;</li>
+ *   <li>every score answers a valid request (else {@code unexpected}), for its user, its candidates
+ *       in order, with the bundle's fingerprint, {@code clicks_applied} within the user's distinct
+ *       clicks, {@code history_length = min(clicks_applied, maxHistory)}, and CTRs equal to the model
+ *       core's over the user's first {@code clicks_applied} distinct clicks within
+ *       {@link io.dienflink.model.Reproducibility#TOLERANCE} (else {@code wrong});</li>
+ *   <li>every invalid record has a dead letter with its coordinates and reason (else
+ *       {@code deadLettersMissing}); extra ones are {@code deadLettersDoubled}; dead letters for no
+ *       invalid record are {@code unexpected};</li>
+ *   <li>with probes, every user with clicks is sent one request after all clicks were read; its score
+ *       must show every distinct click applied and be correct (else {@code windowsWrong}).</li>
+ * </ul>
+ *
+ * <p>Assumes the run's input has stopped (records produced after the verifier read a topic's end are
+ * not known to it) and that no user's state expired during the run.
  */
 public final class RunVerifier {
+    private static final Logger LOG = LoggerFactory.getLogger(RunVerifier.class);
+
     /**
      * @param probe send one probe request per user that has clicks and check that it is scored with
      *     every distinct click applied (the user's final window)
@@ -22,8 +64,131 @@ public final class RunVerifier {
 
     private RunVerifier() {}
 
-    /** Verifies the run of the job configured by {@code config} (servers, topics, model, guarantee, limits). */
+    /**
+     * Verifies the run of the job configured by {@code config} (servers, topics, model, guarantee, limits).
+     *
+     * @return the counts and the first violations; {@link VerifyReport#ok()} says whether the run kept every promise
+     * @throws IllegalArgumentException if no bootstrap servers are configured
+     * @throws Exception if Kafka cannot be read, the bundle cannot be loaded, or a probe cannot be sent
+     */
     public static VerifyReport verify(DienJobConfig config, Options options) throws Exception {
-        throw new UnsupportedOperationException("not yet");
+        String servers = config.requireBootstrapServers();
+        Properties client = config.clientProperties();
+        Topics topics = config.topics();
+        boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
+        DienModel model = DienModel.from(ModelBundle.load(Path.of(config.modelPath())));
+        InputValidation validation = new InputValidation(InputValidation.Limits.of(config));
+        ClickLog clicks = new ClickLog(config.dedupWindow());
+        RequestLedger requests = new RequestLedger();
+        DeadLetterLedger deadLetters = new DeadLetterLedger();
+
+        try (TopicReader reader = new TopicReader(servers, client, topics.clicks(), false)) {
+            reader.readToEnd(r -> {
+                InputValidation.Outcome<Click> o = validation.click(r.value());
+                if (o.valid()) {
+                    clicks.accept(o.value());
+                } else {
+                    deadLetters.expect(r, o.reason());
+                }
+            });
+        }
+        try (TopicReader reader = new TopicReader(servers, client, topics.requests(), false)) {
+            reader.readToEnd(r -> {
+                InputValidation.Outcome<ScoreRequest> o = validation.request(r.value());
+                if (o.valid()) {
+                    requests.acceptRequest(o.value(), false);
+                } else {
+                    deadLetters.expect(r, o.reason());
+                }
+            });
+        }
+        LOG.info("{} clicks ({} distinct) of {} users, {} valid requests, {} invalid records",
+                clicks.clicks(), clicks.distinct(), clicks.users().size(), requests.records(), deadLetters.invalid());
+        if (options.probe()) {
+            for (ScoreRequest p : Probes.send(servers, client, topics.requests(), clicks)) {
+                requests.acceptRequest(p, true);
+            }
+        }
+        try (TopicReader scores = new TopicReader(servers, client, topics.scores(), exactlyOnce);
+             TopicReader letters = new TopicReader(servers, client, topics.deadLetters(), exactlyOnce)) {
+            scores.readToEnd(requests::acceptScore);
+            letters.readToEnd(deadLetters::accept);
+            // Late output is normal: a lagging job, or (exactly-once) scores invisible until the next checkpoint.
+            long deadline = System.nanoTime() + options.timeout().toNanos();
+            while ((requests.outstanding() > 0 || deadLetters.outstanding() > 0) && System.nanoTime() < deadline) {
+                scores.poll(requests::acceptScore);
+                letters.poll(deadLetters::accept);
+            }
+        }
+        return evaluate(model, clicks, requests, deadLetters, exactlyOnce);
+    }
+
+    private static VerifyReport evaluate(DienModel model, ClickLog clicks, RequestLedger requests,
+                                         DeadLetterLedger deadLetters, boolean exactlyOnce) {
+        long t0 = System.nanoTime();
+        Violations violations = new Violations();
+        long scored = 0;
+        long missing = 0;
+        long duplicates = 0;
+        Map<Long, List<ScoreCheck.Answer>> byUser = new LinkedHashMap<>();
+        for (RequestLedger.Entry e : requests.entries()) {
+            ScoreRequest r = e.request;
+            int n = e.scores.size();
+            scored += Math.min(n, e.copies);
+            if (n < e.copies) {
+                missing += e.copies - n;
+                violations.add("no score for request " + r.requestId() + " (user " + r.userId() + ")"
+                        + (e.copies > 1 ? ": " + n + " scores for " + e.copies + " request records" : ""));
+            } else if (n > e.copies) {
+                duplicates += n - e.copies;
+                if (exactlyOnce) {
+                    violations.add(n + " committed scores for request " + r.requestId() + " (user " + r.userId()
+                            + ") under exactly-once, expected " + e.copies);
+                }
+            }
+            for (CtrScore s : e.scores) {
+                byUser.computeIfAbsent(r.userId(), u -> new ArrayList<>()).add(new ScoreCheck.Answer(r, s));
+            }
+        }
+        ScoreCheck check = new ScoreCheck(model);
+        Set<CtrScore> wrong = Collections.newSetFromMap(new IdentityHashMap<>());
+        for (Map.Entry<Long, List<ScoreCheck.Answer>> e : byUser.entrySet()) {
+            wrong.addAll(check.check(e.getKey(), clicks.user(e.getKey()), e.getValue(), violations));
+        }
+        long windowsWrong = 0;
+        for (RequestLedger.Entry e : requests.entries()) {
+            if (e.probe) {
+                String problem = probeProblem(e, clicks.distinct(e.request.userId()), wrong);
+                if (problem != null) {
+                    windowsWrong++;
+                    violations.add("probe " + e.request.requestId() + " of user " + e.request.userId() + ": " + problem);
+                }
+            }
+        }
+        requests.unexpected().forEach(violations::add);
+        DeadLetterLedger.Outcome dl = deadLetters.evaluate(violations, exactlyOnce);
+        double seconds = (System.nanoTime() - t0) / 1e9;
+        LOG.info("Checked {} scores ({} recomputed) of {} users in {} s ({} scores/s)", requests.scores(),
+                check.checked(), byUser.size(), String.format("%.2f", seconds),
+                String.format("%.0f", check.checked() / Math.max(seconds, 1e-9)));
+        return new VerifyReport(requests.records(), scored, missing, duplicates, wrong.size(), deadLetters.deadLetters(),
+                deadLetters.invalid(), dl.missing(), dl.doubled(), requests.unexpected().size() + dl.unexpected(),
+                windowsWrong, exactlyOnce, violations.lines());
+    }
+
+    /** Why the probe does not show the user's final window, or null when one of its scores does. */
+    private static String probeProblem(RequestLedger.Entry probe, int distinct, Set<CtrScore> wrong) {
+        if (probe.scores.isEmpty()) {
+            return "unanswered";
+        }
+        for (CtrScore s : probe.scores) {
+            if (s.getClicksApplied() == distinct && !wrong.contains(s)) {
+                return null;
+            }
+        }
+        CtrScore first = probe.scores.get(0);
+        return first.getClicksApplied() != distinct
+                ? "clicks_applied expected " + distinct + " (every distinct click) got " + first.getClicksApplied()
+                : "scored with every click applied but wrong";
     }
 }
