@@ -154,6 +154,17 @@ class FaultInjectionITCase {
             // What was sent after the savepoint is the backlog both restores apply before being compared.
             traffic.pause();
 
+            JobClient atThree = run.start(tmp.resolve("checkpoints"), savepoint, conf -> {
+                run.settings(conf);
+                conf.set(DienJobOptions.PARALLELISM, 3);
+            });
+            run.awaitScoring();
+            run.recovery("stop-with-savepoint-rescale", faultAt, true);
+            run.awaitCaughtUp(run.id);
+            String three = atThree.triggerSavepoint(savepoints, SavepointFormatType.CANONICAL).get();
+
+            // The same savepoint at parallelism 1, on the same input (the run's job idles meanwhile:
+            // the traffic is still paused), writing to topics of its own.
             KAFKA.createTopics(run.sideTopics("p1"));
             JobClient atOne = run.start(tmp.resolve("checkpoints"), savepoint, conf -> {
                 run.sideSettings(conf, "p1");
@@ -163,15 +174,8 @@ class FaultInjectionITCase {
             String one = atOne.triggerSavepoint(savepoints, SavepointFormatType.CANONICAL).get();
             atOne.cancel().get();
 
-            JobClient atThree = run.start(tmp.resolve("checkpoints"), savepoint, conf -> {
-                run.settings(conf);
-                conf.set(DienJobOptions.PARALLELISM, 3);
-            });
-            run.awaitCaughtUp(run.id);
-            String three = atThree.triggerSavepoint(savepoints, SavepointFormatType.CANONICAL).get();
             traffic.resume();
             traffic.awaitDone();
-            run.recovery("stop-with-savepoint-rescale", faultAt, true);
             run.verify();
             atThree.cancel().get();
 
