@@ -118,31 +118,39 @@ final class FaultRun implements AutoCloseable {
 
     /**
      * Waits until the consumer group of a job on this run's input has committed (on checkpoints)
-     * every click and request on the topics: the job has applied everything sent so far.
+     * every click and request sent so far: the job has applied everything.
+     *
+     * <p>The Kafka source commits from its fetcher thread, which on an idle partition sits in a
+     * 10-second poll, so commits of a job that has caught up can lag by that long. While waiting,
+     * one malformed record a partition is sent every 200 ms to wake the fetchers: the checker
+     * expects a dead letter for each, and the job's state cannot change because of them.
      */
     void awaitCaughtUp(String groupId) throws Exception {
         Properties p = new Properties();
         p.put("bootstrap.servers", bootstrapServers);
-        try (Admin admin = Admin.create(p)) {
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (String topic : List.of(topics.clicks(), topics.requests())) {
+            for (int partition = 0; partition < 2; partition++) {
+                latest.put(new TopicPartition(topic, partition), OffsetSpec.latest());
+            }
+        }
+        try (Admin admin = Admin.create(p); KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            Map<TopicPartition, Long> target = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, o) -> target.put(tp, o.offset()));
             long deadline = System.currentTimeMillis() + 120_000;
             while (System.currentTimeMillis() < deadline) {
                 Map<TopicPartition, OffsetAndMetadata> committed =
                         admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-                Map<TopicPartition, OffsetSpec> ends = new HashMap<>();
-                for (String topic : List.of(topics.clicks(), topics.requests())) {
-                    for (int partition = 0; partition < 2; partition++) {
-                        ends.put(new TopicPartition(topic, partition), OffsetSpec.latest());
-                    }
-                }
-                boolean done = true;
-                for (var e : admin.listOffsets(ends).all().get().entrySet()) {
-                    OffsetAndMetadata c = committed.get(e.getKey());
-                    done &= c != null ? c.offset() >= e.getValue().offset() : e.getValue().offset() == 0;
-                }
-                if (done) {
+                if (target.entrySet().stream().allMatch(t -> t.getValue() == 0
+                        || committed.containsKey(t.getKey()) && committed.get(t.getKey()).offset() >= t.getValue())) {
                     return;
                 }
-                Thread.sleep(100);
+                for (TopicPartition tp : target.keySet()) {
+                    producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, FaultTraffic.MALFORMED));
+                }
+                Thread.sleep(200);
             }
         }
         throw new AssertionError("group " + groupId + " did not catch up with " + topics);

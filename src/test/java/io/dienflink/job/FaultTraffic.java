@@ -35,6 +35,8 @@ final class FaultTraffic implements AutoCloseable {
     static final int USERS = 200;
     static final int CLICKS = 2_000;
     static final int REQUESTS = 300;
+    /** An undecodable record: an Avro header with no record after it. */
+    static final byte[] MALFORMED = {(byte) 0xC3, 0x01, 0x7F};
 
     private final List<ProducerRecord<byte[], byte[]>> records;
     private final KafkaProducer<byte[], byte[]> producer;
@@ -91,7 +93,7 @@ final class FaultTraffic implements AutoCloseable {
                 retries.add(click);
             }
             if (c % 97 == 13) {
-                out.add(new ProducerRecord<>(topics.clicks(), key, new byte[] {(byte) 0xC3, 0x01, 0x7F}));
+                out.add(new ProducerRecord<>(topics.clicks(), key, MALFORMED));
             }
             if (c % requestEvery == 0) {
                 long u = 1 + rnd.nextInt(USERS);
