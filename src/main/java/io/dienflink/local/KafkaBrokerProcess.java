@@ -62,7 +62,8 @@ public final class KafkaBrokerProcess implements AutoCloseable {
      *
      * @param overrides further broker settings, applied last
      */
-    public static KafkaBrokerProcess create(Path workDir, Map<String, String> overrides) throws IOException, InterruptedException {
+    public static KafkaBrokerProcess create(Path workDir, Map<String, String> overrides)
+            throws IOException, InterruptedException {
         Files.createDirectories(workDir);
         KafkaBrokerProcess broker = new KafkaBrokerProcess(workDir, freePort(), freePort());
         broker.writeProperties(overrides);
@@ -145,7 +146,8 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         try (Admin admin = Admin.create(p)) {
             while (true) {
                 if (process == null || !process.isAlive()) {
-                    throw new IllegalStateException("Kafka broker process is not running: " + tail(workDir.resolve("broker.log")));
+                    throw new IllegalStateException("Kafka broker process is not running: "
+                            + tail(workDir.resolve("broker.log")));
                 }
                 try {
                     if (!admin.describeCluster().nodes().get(2, TimeUnit.SECONDS).isEmpty()) {

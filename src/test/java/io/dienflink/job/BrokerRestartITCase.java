@@ -4,7 +4,6 @@ import io.dienflink.local.KafkaBrokerProcess;
 import java.nio.file.Path;
 import java.util.Map;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.MiniClusterExtension;
 import org.junit.jupiter.api.AfterAll;
@@ -54,7 +53,7 @@ class BrokerRestartITCase {
         try (FaultRun run = new FaultRun("broker-restart", guarantee, broker.bootstrapServers(),
                 names -> broker.createTopics(2, names));
              FaultTraffic traffic = run.traffic(15, 8_000)) {
-            JobClient job = run.start(tmp.resolve("checkpoints"), null, run::settings);
+            run.start(tmp.resolve("checkpoints"), null, run::settings);
             run.awaitScoring();
             traffic.start();
             traffic.awaitProgress(0.3);
@@ -68,7 +67,6 @@ class BrokerRestartITCase {
             traffic.awaitDone();
             run.recovery("broker-restart", faultAt, false);
             run.verify();
-            job.cancel().get();
         }
     }
 }

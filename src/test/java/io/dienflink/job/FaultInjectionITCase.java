@@ -73,7 +73,7 @@ class FaultInjectionITCase {
             Faults.Fault scorer = Faults.arm(run.id + "/scorer-task", Point.WRITE, 60, null);
             Faults.Fault deadLetter = Faults.arm(run.id + "/dead-letter-sink", Point.WRITE, 3, scorer.name);
             Faults.Fault checkpoint = Faults.arm(run.id + "/checkpoint", Point.SNAPSHOT, 2, deadLetter.name);
-            JobClient job = run.start(tmp.resolve("checkpoints"), null, run::settings, List.of(scorer.name, checkpoint.name),
+            run.start(tmp.resolve("checkpoints"), null, run::settings, List.of(scorer.name, checkpoint.name),
                     List.of(deadLetter.name));
             run.awaitScoring();
             traffic.start();
@@ -85,7 +85,6 @@ class FaultInjectionITCase {
             run.recovery("dead-letter-sink", deadLetter.firedAt, true);
             run.recovery("checkpoint", checkpoint.firedAt, true);
             run.verify();
-            job.cancel().get();
         }
     }
 
@@ -106,7 +105,6 @@ class FaultInjectionITCase {
             // back to two TaskManagers for the next test
             cluster.startTaskManager();
             run.verify();
-            job.cancel().get();
         }
     }
 
@@ -124,11 +122,10 @@ class FaultInjectionITCase {
             long faultAt = System.currentTimeMillis();
             first.cancel().get();
             String checkpoint = FaultRun.latestCheckpoint(checkpoints, first.getJobID().toString());
-            JobClient resumed = run.start(checkpoints, checkpoint, run::settings);
+            run.start(checkpoints, checkpoint, run::settings);
             traffic.awaitDone();
             run.recovery("cancel-resume", faultAt, true);
             run.verify();
-            resumed.cancel().get();
         }
     }
 
@@ -176,7 +173,6 @@ class FaultInjectionITCase {
             traffic.resume();
             traffic.awaitDone();
             run.verify();
-            atThree.cancel().get();
 
             Map<Long, UserSnapshot> usersAtOne = byUser(SavepointMigration.readUsers(one));
             Map<Long, UserSnapshot> usersAtThree = byUser(SavepointMigration.readUsers(three));

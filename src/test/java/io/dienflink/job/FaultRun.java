@@ -11,9 +11,11 @@ import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.GoldenCases;
 import io.dienflink.verify.RunVerifier;
 import io.dienflink.verify.VerifyReport;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -58,6 +60,8 @@ final class FaultRun implements AutoCloseable {
     private final ScoreWatcher watcher;
     private final long began = System.currentTimeMillis();
     private int warmUps;
+    /** Every job the run started: close() cancels those still running, so a failed run frees its slots. */
+    private final List<JobClient> jobs = new CopyOnWriteArrayList<>();
 
     /**
      * @param topicCreator creates the run's topics on the broker the job will use
@@ -95,7 +99,8 @@ final class FaultRun implements AutoCloseable {
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_ATTEMPTS, 50);
         conf.set(RestartStrategyOptions.RESTART_STRATEGY_FIXED_DELAY_DELAY, Duration.ofMillis(200));
         if (!conf.contains(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION)) {
-            conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION, ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+            conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
+                    ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
         }
     }
 
@@ -182,6 +187,7 @@ final class FaultRun implements AutoCloseable {
         JobClient job = KafkaJobFixture.startJob(bootstrapServers, MODEL, restoreFrom, checkpoints, id, settings,
                 config -> job(config, scoreFaults, deadLetterFaults));
         log("job " + job.getJobID() + (restoreFrom == null ? " started" : " started from " + restoreFrom));
+        jobs.add(job);
         return job;
     }
 
@@ -216,7 +222,8 @@ final class FaultRun implements AutoCloseable {
                 if (s.scoredAt >= threshold) {
                     long ms = s.observedAt - faultAt;
                     // one line per fault, for docs/reliability.md
-                    String line = "fault scenario=" + scenario + " point=" + point + " guarantee=" + guarantee + " recovery_ms=" + ms;
+                    String line = "fault scenario=" + scenario + " point=" + point + " guarantee=" + guarantee
+                            + " recovery_ms=" + ms;
                     LOG.info(line);
                     System.out.println(line);
                     log("recovered from " + point);
@@ -240,8 +247,8 @@ final class FaultRun implements AutoCloseable {
         p.put("key.serializer", ByteArraySerializer.class.getName());
         p.put("value.serializer", ByteArraySerializer.class.getName());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(1), AvroMessages.encode(new AdRequest(requestId, 1L,
-                    Instant.now(), List.of(new Candidate(1L, 1L)))))).get();
+            byte[] request = AvroMessages.encode(new AdRequest(requestId, 1L, Instant.now(), List.of(new Candidate(1L, 1L))));
+            producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(1), request)).get();
         }
         long deadline = System.currentTimeMillis() + 120_000;
         while (watcher.seen.stream().noneMatch(s -> s.requestId().equals(requestId))) {
@@ -283,10 +290,10 @@ final class FaultRun implements AutoCloseable {
 
     /** The newest retained checkpoint of a job ({@code chk-N} with metadata), as a restore path. */
     static String latestCheckpoint(Path checkpoints, String jobId) throws Exception {
-        try (var dirs = java.nio.file.Files.list(checkpoints.resolve(jobId))) {
+        try (var dirs = Files.list(checkpoints.resolve(jobId))) {
             return dirs.filter(d -> d.getFileName().toString().startsWith("chk-"))
-                    .filter(d -> java.nio.file.Files.exists(d.resolve("_metadata")))
-                    .max(java.util.Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
+                    .filter(d -> Files.exists(d.resolve("_metadata")))
+                    .max(Comparator.comparingLong(d -> Long.parseLong(d.getFileName().toString().substring(4))))
                     .orElseThrow(() -> new AssertionError("no retained checkpoint of job " + jobId + " in " + checkpoints))
                     .toUri().toString();
         }
@@ -294,6 +301,11 @@ final class FaultRun implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        for (JobClient job : jobs) {
+            if (!job.getJobStatus().get().isGloballyTerminalState()) {
+                job.cancel().get();
+            }
+        }
         watcher.close();
     }
 
