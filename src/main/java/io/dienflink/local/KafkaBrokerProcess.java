@@ -118,7 +118,10 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.add("-Xmx512m");
+        // A local broker restarts more often than it runs long: start-up time (C1 only, one GC
+        // thread) matters more here than peak throughput, and it leaves the cores to the job.
         command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add(mainClass);

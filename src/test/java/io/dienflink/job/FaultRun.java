@@ -211,6 +211,11 @@ final class FaultRun implements AutoCloseable {
      * parsable line {@code fault scenario=.. point=.. guarantee=.. recovery_ms=..} and returns the time.
      */
     long recovery(String point, long faultAt, boolean restartsJob) throws InterruptedException {
+        return recovery(point, faultAt, restartsJob, 0);
+    }
+
+    /** The same, with {@code notCountedMs} of test steps between the fault and the restart taken off. */
+    long recovery(String point, long faultAt, boolean restartsJob, long notCountedMs) throws InterruptedException {
         long deadline = System.currentTimeMillis() + 120_000;
         while (System.currentTimeMillis() < deadline) {
             long threshold = faultAt;
@@ -220,7 +225,7 @@ final class FaultRun implements AutoCloseable {
             }
             for (Seen s : watcher.seen) {
                 if (s.scoredAt >= threshold) {
-                    long ms = s.observedAt - faultAt;
+                    long ms = s.observedAt - faultAt - notCountedMs;
                     // one line per fault, for docs/reliability.md
                     String line = "fault scenario=" + scenario + " point=" + point + " guarantee=" + guarantee
                             + " recovery_ms=" + ms;
