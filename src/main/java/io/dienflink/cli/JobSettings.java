@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The job's settings as every command that talks to an external Kafka takes them ({@code run},
- * {@code generate}, {@code read-scores}): a properties file, {@code -D key=value} pairs on top of
+ * {@code generate}, {@code read-scores}, {@code verify}): a properties file, {@code -D key=value} pairs on top of
  * it, and {@code --bootstrap-servers} on top of those. So topics and Kafka client settings (SASL,
  * SSL: {@code dien.kafka.client.*}) are given once, the same way, to the job and to its tools.
  */
@@ -46,6 +46,15 @@ final class JobSettings {
         settings.forEach(conf::setString);
         if (bootstrapServers != null) {
             conf.set(DienJobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        }
+        return conf;
+    }
+
+    /** The settings with {@code --model}, when given, as {@code dien.model.path}. */
+    Configuration configuration(String model) {
+        Configuration conf = configuration();
+        if (model != null) {
+            conf.set(DienJobOptions.MODEL_PATH, model);
         }
         return conf;
     }

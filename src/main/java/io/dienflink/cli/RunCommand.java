@@ -1,7 +1,6 @@
 package io.dienflink.cli;
 
 import io.dienflink.job.DienJobConfig;
-import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.DienScoringJob;
 import java.util.concurrent.Callable;
 import org.apache.flink.configuration.Configuration;
@@ -28,10 +27,7 @@ final class RunCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        Configuration conf = settings.configuration();
-        if (model != null) {
-            conf.set(DienJobOptions.MODEL_PATH, model);
-        }
+        Configuration conf = settings.configuration(model);
         DienJobConfig config = JobSettings.jobConfig(conf);
         DienScoringJob.configure(conf, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);

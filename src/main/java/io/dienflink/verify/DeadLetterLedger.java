@@ -23,7 +23,7 @@ final class DeadLetterLedger {
         }
     }
 
-    /** The verdicts, as counts and violation lines. */
+    /** The counts of {@link #evaluate}; its violation lines go to the caller's {@link Violations}. */
     record Outcome(long missing, long doubled, long unexpected) {}
 
     private final BinaryMessageDecoder<DeadLetter> decoder = AvroMessages.decoder(DeadLetter.class);

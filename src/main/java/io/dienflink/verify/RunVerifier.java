@@ -18,6 +18,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.Set;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +53,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RunVerifier {
     private static final Logger LOG = LoggerFactory.getLogger(RunVerifier.class);
+    /** Fewer users than this per thread are not worth a thread. */
+    private static final int MIN_USERS_PER_THREAD = 64;
 
     /**
      * @param probe send one probe request per user that has clicks and check that it is scored with
@@ -124,7 +129,7 @@ public final class RunVerifier {
     }
 
     private static VerifyReport evaluate(DienModel model, ClickLog clicks, RequestLedger requests,
-                                         DeadLetterLedger deadLetters, boolean exactlyOnce) {
+                                         DeadLetterLedger deadLetters, boolean exactlyOnce) throws Exception {
         long t0 = System.nanoTime();
         Violations violations = new Violations();
         long scored = 0;
@@ -150,11 +155,8 @@ public final class RunVerifier {
                 byUser.computeIfAbsent(r.userId(), u -> new ArrayList<>()).add(new ScoreCheck.Answer(r, s));
             }
         }
-        ScoreCheck check = new ScoreCheck(model);
         Set<CtrScore> wrong = Collections.newSetFromMap(new IdentityHashMap<>());
-        for (Map.Entry<Long, List<ScoreCheck.Answer>> e : byUser.entrySet()) {
-            wrong.addAll(check.check(e.getKey(), clicks.user(e.getKey()), e.getValue(), violations));
-        }
+        long checked = checkScores(model, clicks, byUser, wrong, violations);
         long windowsWrong = 0;
         for (RequestLedger.Entry e : requests.entries()) {
             if (e.probe) {
@@ -169,11 +171,55 @@ public final class RunVerifier {
         DeadLetterLedger.Outcome dl = deadLetters.evaluate(violations, exactlyOnce);
         double seconds = (System.nanoTime() - t0) / 1e9;
         LOG.info("Checked {} scores ({} recomputed) of {} users in {} s ({} scores/s)", requests.scores(),
-                check.checked(), byUser.size(), String.format("%.2f", seconds),
-                String.format("%.0f", check.checked() / Math.max(seconds, 1e-9)));
+                checked, byUser.size(), String.format("%.2f", seconds),
+                String.format("%.0f", checked / Math.max(seconds, 1e-9)));
         return new VerifyReport(requests.records(), scored, missing, duplicates, wrong.size(), deadLetters.deadLetters(),
                 deadLetters.invalid(), dl.missing(), dl.doubled(), requests.unexpected().size() + dl.unexpected(),
                 windowsWrong, exactlyOnce, violations.lines());
+    }
+
+    /** One thread's share of the score check: its users' wrong scores and violation lines. */
+    private record Share(Set<CtrScore> wrong, Violations violations, long checked) {}
+
+    /**
+     * Recomputes every score (see {@link ScoreCheck}), the users split into one contiguous share per
+     * core: users are independent, and recomputing is nearly all of the verifier's CPU time (about
+     * one model scoring per score). Shares are merged in user order, so the report does not depend
+     * on thread timing.
+     *
+     * @return the number of scores recomputed
+     */
+    private static long checkScores(DienModel model, ClickLog clicks, Map<Long, List<ScoreCheck.Answer>> byUser,
+                                    Set<CtrScore> wrong, Violations violations) throws Exception {
+        List<Map.Entry<Long, List<ScoreCheck.Answer>>> users = new ArrayList<>(byUser.entrySet());
+        int threads = Math.max(1, Math.min(Runtime.getRuntime().availableProcessors(), users.size() / MIN_USERS_PER_THREAD));
+        ExecutorService pool = Executors.newFixedThreadPool(threads);
+        try {
+            List<Future<Share>> shares = new ArrayList<>();
+            for (int t = 0; t < threads; t++) {
+                List<Map.Entry<Long, List<ScoreCheck.Answer>>> share =
+                        users.subList(users.size() * t / threads, users.size() * (t + 1) / threads);
+                shares.add(pool.submit(() -> {
+                    ScoreCheck check = new ScoreCheck(model);
+                    Violations v = new Violations();
+                    Set<CtrScore> w = Collections.newSetFromMap(new IdentityHashMap<>());
+                    for (Map.Entry<Long, List<ScoreCheck.Answer>> e : share) {
+                        w.addAll(check.check(e.getKey(), clicks.user(e.getKey()), e.getValue(), v));
+                    }
+                    return new Share(w, v, check.checked());
+                }));
+            }
+            long checked = 0;
+            for (Future<Share> f : shares) {
+                Share share = f.get();
+                wrong.addAll(share.wrong());
+                violations.addAll(share.violations());
+                checked += share.checked();
+            }
+            return checked;
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     /** Why the probe does not show the user's final window, or null when one of its scores does. */

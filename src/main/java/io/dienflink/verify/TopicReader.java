@@ -35,7 +35,12 @@ final class TopicReader implements AutoCloseable {
      */
     TopicReader(String bootstrapServers, Properties client, String topic, boolean readCommitted) {
         this.topic = topic;
-        this.consumer = KafkaClients.reader(bootstrapServers, client, "dien-verify", true, readCommitted);
+        Properties settings = new Properties();
+        settings.putAll(client);
+        // Reading partition by partition to a known end, a fetch that reaches a partition's end must
+        // not wait the default 500 ms for more data before the next partition can be fetched.
+        settings.putIfAbsent("fetch.max.wait.ms", "20");
+        this.consumer = KafkaClients.reader(bootstrapServers, settings, "dien-verify", true, readCommitted);
         List<PartitionInfo> infos = consumer.partitionsFor(topic);
         if (infos != null) {
             infos.forEach(p -> partitions.add(new TopicPartition(topic, p.partition())));
@@ -87,7 +92,12 @@ final class TopicReader implements AutoCloseable {
     }
 
     /** Hands the records that arrived since the last read to {@code sink}, waiting up to one poll interval. */
-    long poll(Consumer<ConsumerRecord<byte[], byte[]>> sink) {
+    long poll(Consumer<ConsumerRecord<byte[], byte[]>> sink) throws InterruptedException {
+        if (partitions.isEmpty()) {
+            // a consumer with nothing assigned refuses to poll; a missing topic just stays empty
+            Thread.sleep(POLL.toMillis());
+            return 0;
+        }
         ConsumerRecords<byte[], byte[]> records = consumer.poll(POLL);
         records.forEach(sink);
         return records.count();

@@ -11,7 +11,8 @@ import java.util.List;
  * @param missing valid requests without a score
  * @param duplicates scores beyond the first for a request (a violation under exactly-once only)
  * @param wrong scores that differ from the model core's over the user's first clicks_applied
- *     distinct clicks by more than the reproducibility bound, or that claim more clicks than exist
+ *     distinct clicks by more than the reproducibility bound, or that claim more clicks than exist,
+ *     or whose user, candidates, model fingerprint or history_length do not match
  * @param deadLetters records on the dead-letter topic
  * @param malformed invalid records on the clicks and requests topics
  * @param deadLettersMissing invalid records with no dead letter

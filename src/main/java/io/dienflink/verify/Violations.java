@@ -17,6 +17,16 @@ final class Violations {
         }
     }
 
+    /** Appends another collection's lines after these (its total counts in full). */
+    void addAll(Violations other) {
+        for (String line : other.lines) {
+            if (lines.size() < MAX_LINES) {
+                lines.add(line);
+            }
+        }
+        total += other.total;
+    }
+
     long total() {
         return total;
     }

@@ -64,14 +64,15 @@ class KafkaToolsCommandTest {
         p.put("value.serializer", ByteArraySerializer.class.getName());
         try (KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
             CtrScore s = CtrScore.newBuilder().setRequestId("req-7").setUserId(7).setModelVersion("v").setModelFingerprint("f")
-                    .setScores(List.of(new CandidateScore(3L, 0.25f))).setHistoryLength(2)
+                    .setScores(List.of(new CandidateScore(3L, 0.25f))).setHistoryLength(2).setClicksApplied(5)
                     .setRequestTime(Instant.ofEpochMilli(1)).setScoredAt(Instant.ofEpochMilli(2)).build();
             producer.send(new ProducerRecord<>("my-scores", AvroMessages.encode(s))).get();
         }
         CliRun r = CliRun.of("read-scores", "--bootstrap-servers", kafka.bootstrapServers(), "-Ddien.topic.scores=my-scores",
                 "--from-beginning", "--limit", "1");
         assertThat(r.exit()).as(r.err()).isZero();
-        assertThat(r.out()).contains("\"request_id\": \"req-7\"").contains("0.25");
+        // clicks_applied is what makes a printed score checkable by hand against the clicks topic
+        assertThat(r.out()).contains("\"request_id\": \"req-7\"").contains("0.25").contains("\"clicks_applied\": 5");
     }
 
     @Test

@@ -26,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.Future;
 import org.apache.flink.configuration.Configuration;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -53,6 +54,8 @@ public final class RecordedRun {
     private final long[] items;
     private final long[] categories;
     private final KafkaProducer<byte[], byte[]> producer;
+    /** Sends not yet known to have succeeded: checked before the run is handed to a test. */
+    private final List<Future<RecordMetadata>> sends = new ArrayList<>();
     /** Per user, the applied (distinct) clicks as {item, category}, oldest first. */
     private final Map<Long, List<long[]>> applied = new LinkedHashMap<>();
     private long eventTime = 1_700_000_000_000L;
@@ -121,17 +124,26 @@ public final class RecordedRun {
                 .setEventTime(Instant.ofEpochMilli(eventTime)).setCandidates(List.of()).build();
         invalid(topics.requests(), UserKeys.key(light), AvroMessages.encode(empty), DeadLetterReason.EMPTY_CANDIDATES);
         invalid(topics.requests(), UserKeys.key(light), null, DeadLetterReason.UNDECODABLE);
-        producer.flush();
+        awaitSends();
+    }
+
+    /** Fails when the broker refused a record: the run would not be what the test thinks it is. */
+    private void awaitSends() throws Exception {
+        for (Future<RecordMetadata> f : sends) {
+            f.get();
+        }
+        sends.clear();
     }
 
     /** Writes the prepared scores and dead letters (as changed by the test), keyed by user as the job does. */
     public void publish() throws Exception {
         for (CtrScore s : scores) {
-            producer.send(new ProducerRecord<>(topics.scores(), UserKeys.key(s.getUserId()), AvroMessages.encode(s))).get();
+            sends.add(producer.send(new ProducerRecord<>(topics.scores(), UserKeys.key(s.getUserId()), AvroMessages.encode(s))));
         }
         for (DeadLetter d : deadLetters) {
-            producer.send(new ProducerRecord<>(topics.deadLetters(), AvroMessages.encode(d))).get();
+            sends.add(producer.send(new ProducerRecord<>(topics.deadLetters(), AvroMessages.encode(d))));
         }
+        awaitSends();
         producer.close();
     }
 
@@ -168,9 +180,9 @@ public final class RecordedRun {
         return ctr;
     }
 
-    private void click(long user, String eventId, int itemIndex, boolean distinct) throws Exception {
+    private void click(long user, String eventId, int itemIndex, boolean distinct) {
         ClickEvent e = clickEvent(user, eventId, itemIndex);
-        send(topics.clicks(), UserKeys.key(user), AvroMessages.encode(e));
+        sends.add(producer.send(new ProducerRecord<>(topics.clicks(), UserKeys.key(user), AvroMessages.encode(e))));
         if (distinct) {
             applied.computeIfAbsent(user, u -> new ArrayList<>()).add(new long[] {e.getItemId(), e.getCategoryId()});
         }
@@ -183,40 +195,58 @@ public final class RecordedRun {
     }
 
     /** A valid request of {@code n} candidates and the score a correct job gives it after {@code k} clicks. */
-    private void request(long user, int k, int n) throws Exception {
+    private void request(long user, int k, int n) {
         String id = "r-" + user + "-" + validRequests;
-        long[] ci = new long[n];
-        long[] cc = new long[n];
         List<Candidate> candidates = new ArrayList<>();
         for (int i = 0; i < n; i++) {
-            ci[i] = items[(7 * validRequests + 11 * i + 3) % items.length];
-            cc[i] = categories[(validRequests + i) % categories.length];
-            candidates.add(new Candidate(ci[i], cc[i]));
+            candidates.add(new Candidate(items[(7 * validRequests + 11 * i + 3) % items.length],
+                    categories[(validRequests + i) % categories.length]));
         }
         AdRequest r = AdRequest.newBuilder().setRequestId(id).setUserId(user).setEventTime(Instant.ofEpochMilli(eventTime++))
                 .setCandidates(candidates).build();
-        send(topics.requests(), UserKeys.key(user), AvroMessages.encode(r));
+        sends.add(producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(user), AvroMessages.encode(r))));
         validRequests++;
+        scores.add(score(r, k));
+    }
+
+    /**
+     * The score a correct job gives {@code request} after the user's first {@code k} distinct clicks
+     * (the model core, replayed from scratch).
+     */
+    public CtrScore score(AdRequest request, int k) {
+        long user = request.getUserId();
+        long[] ci = request.getCandidates().stream().mapToLong(Candidate::getItemId).toArray();
+        long[] cc = request.getCandidates().stream().mapToLong(Candidate::getCategoryId).toArray();
         float[] ctr = expectedCtr(user, k, ci, cc);
         List<CandidateScore> out = new ArrayList<>();
-        for (int i = 0; i < n; i++) {
+        for (int i = 0; i < ci.length; i++) {
             out.add(new CandidateScore(ci[i], ctr[i]));
         }
-        scores.add(CtrScore.newBuilder().setRequestId(id).setUserId(user).setModelVersion(model.modelVersion())
-                .setModelFingerprint(model.fingerprint()).setScores(out)
+        return CtrScore.newBuilder().setRequestId(request.getRequestId()).setUserId(user)
+                .setModelVersion(model.modelVersion()).setModelFingerprint(model.fingerprint()).setScores(out)
                 .setHistoryLength(Math.min(k, model.config().maxHistory())).setClicksApplied(k)
-                .setRequestTime(r.getEventTime()).setScoredAt(Instant.ofEpochMilli(eventTime)).build());
+                .setRequestTime(request.getEventTime()).setScoredAt(Instant.ofEpochMilli(eventTime)).build();
+    }
+
+    /** The user's distinct clicks in the run. */
+    public int distinctClicks(long user) {
+        return applied.getOrDefault(user, List.of()).size();
+    }
+
+    /** Users with at least one distinct click. */
+    public int usersWithClicks() {
+        return applied.size();
+    }
+
+    public Topics topics() {
+        return topics;
     }
 
     private void invalid(String topic, byte[] key, byte[] value, DeadLetterReason reason) throws Exception {
-        RecordMetadata m = send(topic, key, value);
+        RecordMetadata m = producer.send(new ProducerRecord<>(topic, key, value)).get();
         invalidRecords++;
         deadLetters.add(DeadLetters.of(new RawRecord(topic, m.partition(), m.offset(), m.timestamp(), key, value), reason,
                 "written by RecordedRun", System.currentTimeMillis()));
-    }
-
-    private RecordMetadata send(String topic, byte[] key, byte[] value) throws Exception {
-        return producer.send(new ProducerRecord<>(topic, key, value)).get();
     }
 
     private static long[] nonZero(long[] ids) {

@@ -5,11 +5,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
+import io.dienflink.job.DienJobConfig;
 import io.dienflink.kafka.EmbeddedKafkaCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.flink.configuration.Configuration;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -174,5 +176,55 @@ class RunVerifierTest {
         assertThat(r.ok()).isFalse();
         assertThat(r.unexpected()).isEqualTo(1);
         assertThat(r.violations()).singleElement().asString().contains("for request ghost");
+    }
+
+    @Test
+    void probesAnsweredWithEveryClickAppliedAreOk() throws Exception {
+        RecordedRun run = run();
+        run.publish();
+        VerifyReport r;
+        try (ProbeResponder job = new ProbeResponder(run, kafka.bootstrapServers(), 0)) {
+            r = RunVerifier.verify(run.config("AT_LEAST_ONCE"), new RunVerifier.Options(true, Duration.ofSeconds(30)));
+        }
+        assertThat(r.ok()).as(r.line() + " " + r.violations()).isTrue();
+        assertThat(r.requests()).isEqualTo(run.validRequests + run.usersWithClicks()).isEqualTo(10);
+        assertThat(r.scored()).isEqualTo(10);
+    }
+
+    @Test
+    void aProbeAnsweredWithAClickMissingIsAWrongWindow() throws Exception {
+        RecordedRun run = run();
+        run.publish();
+        VerifyReport r;
+        try (ProbeResponder job = new ProbeResponder(run, kafka.bootstrapServers(), -1)) {
+            r = RunVerifier.verify(run.config("AT_LEAST_ONCE"), new RunVerifier.Options(true, Duration.ofSeconds(30)));
+        }
+        assertThat(r.ok()).isFalse();
+        // the scores themselves are right for the clicks they claim: only the window is short
+        assertThat(r.wrong()).isZero();
+        assertThat(r.windowsWrong()).isEqualTo(2);
+        assertThat(r.violations()).hasSize(2).allSatisfy(v -> assertThat(v).contains("clicks_applied expected"));
+    }
+
+    @Test
+    void anUnansweredProbeIsMissingAndAWrongWindow() throws Exception {
+        RecordedRun run = run();
+        run.publish();
+        VerifyReport r = RunVerifier.verify(run.config("AT_LEAST_ONCE"), new RunVerifier.Options(true, Duration.ofSeconds(1)));
+        assertThat(r.ok()).isFalse();
+        assertThat(r.missing()).isEqualTo(2);
+        assertThat(r.windowsWrong()).isEqualTo(2);
+    }
+
+    @Test
+    void aScoresTopicThatDoesNotExistMissesEveryScore() throws Exception {
+        RecordedRun run = run();
+        run.publish();
+        Configuration conf = new Configuration();
+        run.settings("AT_LEAST_ONCE").forEach(conf::setString);
+        conf.setString("dien.topic.scores", "no-such-scores-" + RUNS.incrementAndGet());
+        VerifyReport r = RunVerifier.verify(DienJobConfig.from(conf), OPTIONS);
+        assertThat(r.missing()).isEqualTo(run.validRequests);
+        assertThat(r.deadLettersMissing()).isZero();
     }
 }
