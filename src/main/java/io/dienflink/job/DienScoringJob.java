@@ -10,6 +10,7 @@ import io.dienflink.model.ModelBundle;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Properties;
+import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
@@ -104,6 +105,16 @@ public final class DienScoringJob {
                         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-dlq")
                         .setRecordSerializer(new DeadLetterSerializer(config.topics().deadLetters()))
                         .build());
+    }
+
+    /**
+     * This job with its sinks decorated, sources and settings unchanged: the seam the fault-injection
+     * tests use to wrap the Kafka sinks {@link #forKafka} built (a wrapper must keep the sink's
+     * committer and writer state, or exactly-once output would silently change meaning).
+     */
+    public DienScoringJob withSinks(UnaryOperator<Sink<CtrScore>> scoresSink, UnaryOperator<Sink<DeadLetter>> deadLetterSink) {
+        return new DienScoringJob(config, modelFingerprint, clicks, requests, scoresSink.apply(scores),
+                deadLetterSink.apply(deadLetters));
     }
 
     private static KafkaSource<RawRecord> kafkaSource(String servers, String topic, String groupId, Properties props,

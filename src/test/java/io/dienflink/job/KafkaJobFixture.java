@@ -4,7 +4,9 @@ import io.dienflink.kafka.EmbeddedKafkaCluster;
 import io.dienflink.kafka.Topics;
 import java.nio.file.Path;
 import java.util.Properties;
+import java.util.List;
 import java.util.function.Consumer;
+import java.util.function.Function;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.StateRecoveryOptions;
@@ -34,6 +36,11 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
     @Override
     public void afterAll(ExtensionContext context) throws Exception {
         kafka.close();
+    }
+
+    /** Creates topics of 2 partitions (a run of its own, so that a checker reading them from the start sees only it). */
+    void createTopics(List<String> names) throws Exception {
+        kafka.createTopics(2, names);
     }
 
     String bootstrapServers() {
@@ -67,8 +74,23 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
      */
     JobClient startJob(String model, String savepoint, Path checkpoints, String name, Consumer<Configuration> settings)
             throws Exception {
+        return startJob(model, savepoint, checkpoints, name, settings, DienScoringJob::forKafka);
+    }
+
+    /**
+     * The same with the job built by {@code job} from the validated settings (e.g. the Kafka job
+     * with decorated sinks); settings may point the job at another broker.
+     */
+    JobClient startJob(String model, String savepoint, Path checkpoints, String name, Consumer<Configuration> settings,
+                       Function<DienJobConfig, DienScoringJob> job) throws Exception {
+        return startJob(kafka.bootstrapServers(), model, savepoint, checkpoints, name, settings, job);
+    }
+
+    /** The same against any broker, for tests that bring their own. */
+    static JobClient startJob(String bootstrapServers, String model, String savepoint, Path checkpoints, String name,
+                              Consumer<Configuration> settings, Function<DienJobConfig, DienScoringJob> job) throws Exception {
         Configuration conf = new Configuration();
-        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
         conf.set(DienJobOptions.MODEL_PATH, model);
         conf.set(DienJobOptions.PARALLELISM, 2);
         // tests write their input before the job starts and check every request: nothing is stale
@@ -83,7 +105,7 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(conf);
-        DienScoringJob.forKafka(config).addTo(env);
+        job.apply(config).addTo(env);
         return env.executeAsync(name);
     }
 }
