@@ -29,6 +29,8 @@ public final class ScoreReader implements AutoCloseable {
     private final AtomicLong expired = new AtomicLong();
     /** Request ids (not probes) with at least one score: at-least-once may deliver a score twice. */
     private final java.util.Set<String> scoredRequests = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final org.apache.avro.message.BinaryMessageDecoder<io.dienflink.avro.AdRequest> requestDecoder =
+            io.dienflink.kafka.AvroMessages.decoder(io.dienflink.avro.AdRequest.class);
     private final org.apache.avro.message.BinaryMessageDecoder<io.dienflink.avro.DeadLetter> deadLetterDecoder =
             io.dienflink.kafka.AvroMessages.decoder(io.dienflink.avro.DeadLetter.class);
     private final java.util.Set<String> probes = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -83,7 +85,10 @@ public final class ScoreReader implements AutoCloseable {
                 if (!r.topic().equals(scoresTopic)) {
                     deadLetters.incrementAndGet();
                     try {
-                        if (io.dienflink.kafka.DeadLetterReason.EXPIRED.code().equals(deadLetterDecoder.decode(r.value()).getReason())) {
+                        io.dienflink.avro.DeadLetter d = deadLetterDecoder.decode(r.value());
+                        // an expired probe (the job was still starting) is not traffic
+                        if (io.dienflink.kafka.DeadLetterReason.EXPIRED.code().equals(d.getReason())
+                                && !requestDecoder.decode(d.getPayload()).getRequestId().startsWith(PROBE_PREFIX)) {
                             expired.incrementAndGet();
                         }
                     } catch (Exception e) {
@@ -121,7 +126,7 @@ public final class ScoreReader implements AutoCloseable {
         return deadLetters.get();
     }
 
-    /** Dead letters with reason {@code expired}: valid requests too old to score when they reached the scorer. */
+    /** Dead letters with reason {@code expired} (probes not counted): valid requests too old to score when they reached the scorer. */
     public long expired() {
         return expired.get();
     }
