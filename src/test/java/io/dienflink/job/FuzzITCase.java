@@ -368,7 +368,11 @@ class FuzzITCase {
         JsonNode info = JSON.readTree(http.send(HttpRequest.newBuilder(URI.create(base)).build(),
                 HttpResponse.BodyHandlers.ofString()).body());
         assertThat(info.path("state").asText()).isEqualTo("RUNNING");
-        assertThat(info.path("timestamps").path("RESTARTING").asLong(-1)).as("RESTARTING timestamp").isZero();
+        // on failure, the job's exception history says what made it restart
+        String exceptions = http.send(HttpRequest.newBuilder(URI.create(base + "/exceptions")).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        assertThat(info.path("timestamps").path("RESTARTING").asLong(-1)).as("RESTARTING timestamp; exceptions: %s",
+                exceptions.length() > 4_000 ? exceptions.substring(0, 4_000) : exceptions).isZero();
         // the REST metric store fetches asynchronously: the first answers may be empty
         long deadline = System.currentTimeMillis() + 20_000;
         String restarts = null;
