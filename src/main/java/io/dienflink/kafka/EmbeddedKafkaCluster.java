@@ -1,15 +1,10 @@
 package io.dienflink.kafka;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.slf4j.Logger;
@@ -76,19 +71,7 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
 
     /** Creates topics (existing ones are left alone) with the given partition count and replication 1. */
     public void createTopics(int partitions, List<String> names) throws InterruptedException, ExecutionException {
-        try (Admin admin = Admin.create(clientProperties())) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (String n : names) {
-                topics.add(new NewTopic(n, partitions, (short) 1).configs(Map.of("retention.ms", "-1")));
-            }
-            try {
-                admin.createTopics(topics).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-        }
+        KafkaClients.createTopics(clientProperties(), partitions, names);
     }
 
     @Override

@@ -1,6 +1,13 @@
 package io.dienflink.kafka;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.concurrent.ExecutionException;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -51,5 +58,26 @@ public final class KafkaClients {
         p.put("key.deserializer", ByteArrayDeserializer.class.getName());
         p.put("value.deserializer", ByteArrayDeserializer.class.getName());
         return new KafkaConsumer<>(p);
+    }
+
+    /**
+     * Creates topics (existing ones are left alone) with the given partition count, replication 1
+     * and unlimited retention: for the local and embedded brokers of tests, demo and bench.
+     */
+    public static void createTopics(Properties admin, int partitions, List<String> names)
+            throws InterruptedException, ExecutionException {
+        try (Admin client = Admin.create(admin)) {
+            List<NewTopic> topics = new ArrayList<>();
+            for (String n : names) {
+                topics.add(new NewTopic(n, partitions, (short) 1).configs(Map.of("retention.ms", "-1")));
+            }
+            try {
+                client.createTopics(topics).all().get();
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof TopicExistsException)) {
+                    throw e;
+                }
+            }
+        }
     }
 }

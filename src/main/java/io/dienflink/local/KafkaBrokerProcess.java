@@ -1,5 +1,6 @@
 package io.dienflink.local;
 
+import io.dienflink.kafka.KafkaClients;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -17,9 +18,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.AdminClientConfig;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.common.Uuid;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -223,19 +222,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
 
     /** Creates topics (existing ones are left alone) with the given partition count and replication 1. */
     public void createTopics(int partitions, List<String> names) throws InterruptedException, ExecutionException {
-        try (Admin admin = Admin.create(clientProperties())) {
-            List<NewTopic> topics = new ArrayList<>();
-            for (String n : names) {
-                topics.add(new NewTopic(n, partitions, (short) 1).configs(Map.of("retention.ms", "-1")));
-            }
-            try {
-                admin.createTopics(topics).all().get();
-            } catch (ExecutionException e) {
-                if (!(e.getCause() instanceof TopicExistsException)) {
-                    throw e;
-                }
-            }
-        }
+        KafkaClients.createTopics(clientProperties(), partitions, names);
     }
 
     /** Stops the broker (SIGTERM); the work directory is left as it is. */
