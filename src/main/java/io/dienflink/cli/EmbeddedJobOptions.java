@@ -40,8 +40,13 @@ final class EmbeddedJobOptions {
         conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery.name());
         // exactly-once scores become visible at checkpoints, so checkpoint often
         conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(exactlyOnce() ? 2 : 10));
+        settings.forEach(conf::setString);
         return conf;
     }
+
+    @Option(names = "-D", paramLabel = "key=value",
+            description = "A job or Flink setting for the embedded run (e.g. -Dstate.backend.rocksdb.writebuffer.size=8mb); repeatable.")
+    java.util.Map<String, String> settings = new java.util.LinkedHashMap<>();
 
     boolean exactlyOnce() {
         return delivery == DeliveryGuarantee.EXACTLY_ONCE;

@@ -146,7 +146,9 @@ public final class DienScoringJob {
      */
     public static void configure(Configuration conf, DienJobConfig config) {
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
-        conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        if (!conf.contains(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)) {
+            conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
+        }
         conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
         if (!conf.contains(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE)) {
             // At-least-once output does not need aligned barriers, and alignment stalls every input
