@@ -9,14 +9,25 @@ import jdk.incubator.vector.VectorSpecies;
  * {@link Kernels#best()} only when {@code jdk.incubator.vector} is in the boot layer, so the rest of
  * the model never links against the incubator module.
  *
- * <p>The matrix product uses register-blocked micro-kernels (4 rows × 4 or 3 vectors, 1 row × 8 vectors)
- * so that each loaded weight vector feeds several FMAs; transcendental functions use the JDK's
+ * <p>The matrix product uses register-blocked micro-kernels so that each loaded weight vector feeds
+ * several FMAs, their shape chosen from the vector width: 4 rows × 5, 4 or 3 vectors with AVX-512's
+ * 32 registers, 4 rows × 3 vectors with AVX2's 16, and 1 row × 8 or 4 vectors for leftover rows; transcendental functions use the JDK's
  * vectorised {@code EXP}/{@code TANH}, which is what makes sigmoid-heavy attention and AUGRU cheap.
  * Lengths that are not a multiple of the vector length finish with the scalar code of the parent.
  */
 final class VectorKernels extends Kernels {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
     private static final int L = S.length();
+    /**
+     * Whether the ISA has 32 vector registers (AVX-512) rather than 16 (AVX2), which decides the
+     * widest register block of the matrix product: 4 rows × 5 or 4 vectors, or 4 rows × 3.
+     */
+    private static final boolean MANY_REGISTERS = S.vectorBitSize() >= 512;
+
+    @Override
+    public int lanes() {
+        return L;
+    }
 
     @Override
     public String describe() {
@@ -32,22 +43,23 @@ final class VectorKernels extends Kernels {
             int ar = aOff + r * lda;
             int cr = cOff + r * ldc;
             int j = 0;
-            if (nv == 5 * L) {
-                // An 80-wide layer (attention [80, …], head [.., 80]) in one pass.
-                block4x5(a, ar, lda, b, bOff, ldb, c, cr, ldc, k);
-                j = nv;
-            }
-            for (; j + 4 * L <= nv; j += 4 * L) {
-                block4x4(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
-            }
-            switch ((nv - j) / L) {
-                case 3 -> block4x3(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
-                case 2 -> {
-                    block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
-                    block4x1(a, ar, lda, b, bOff + j + L, ldb, c, cr + j + L, ldc, k);
+            if (MANY_REGISTERS) {
+                if (nv == 5 * L) {
+                    // An 80-wide layer (attention [80, …], head [.., 80]) in one pass.
+                    block4x5(a, ar, lda, b, bOff, ldb, c, cr, ldc, k);
+                    j = nv;
                 }
-                case 1 -> block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
-                default -> { }
+                for (; j + 4 * L <= nv; j += 4 * L) {
+                    block4x4(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+                }
+            }
+            // 4×3 is the widest block whose 12 accumulators, 3 weight vectors and one broadcast fit
+            // AVX2's 16 registers; wider ones would spill in the inner loop.
+            for (; j + 3 * L <= nv; j += 3 * L) {
+                block4x3(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
+            }
+            for (; j < nv; j += L) {
+                block4x1(a, ar, lda, b, bOff + j, ldb, c, cr + j, ldc, k);
             }
             if (nv < n) {
                 super.gemm(a, ar, lda, b, bOff + nv, ldb, c, cr + nv, ldc, 4, n - nv, k);
@@ -473,6 +485,39 @@ final class VectorKernels extends Kernels {
         if (i < len) {
             super.gruFinish(xu, xuOff + i, hu, huOff + i, xc, xcOff + i, hc, hcOff + i, r, r == null ? 0 : rOff + i,
                     h, hOff + i, len - i, mul, add);
+        }
+    }
+
+    @Override
+    public void gruFinishLanes(float xu, float[] hu, int huOff, float xc, float[] hc, int hcOff, float[] r, int rOff,
+                               float[] mul, float[] add, int mOff, float[] h, int hOff, int len) {
+        int i = 0;
+        FloatVector xuv = FloatVector.broadcast(S, xu);
+        FloatVector xcv = FloatVector.broadcast(S, xc);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector u = sig(xuv.add(FloatVector.fromArray(S, hu, huOff + i)))
+                    .fma(FloatVector.fromArray(S, mul, mOff + i), FloatVector.fromArray(S, add, mOff + i));
+            FloatVector hcv = FloatVector.fromArray(S, hc, hcOff + i);
+            FloatVector pre = r == null ? xcv.add(hcv) : FloatVector.fromArray(S, r, rOff + i).fma(hcv, xcv);
+            FloatVector c = pre.lanewise(VectorOperators.TANH);
+            u.fma(FloatVector.fromArray(S, h, hOff + i).sub(c), c).intoArray(h, hOff + i);
+        }
+        if (i < len) {
+            super.gruFinishLanes(xu, hu, huOff + i, xc, hc, hcOff + i, r, r == null ? 0 : rOff + i, mul, add, mOff + i,
+                    h, hOff + i, len - i);
+        }
+    }
+
+    @Override
+    public void sigmoidOfShiftTimes(float x, float[] y, int yOff, float[] z, int zOff, float[] out, int outOff, int len) {
+        int i = 0;
+        FloatVector xv = FloatVector.broadcast(S, x);
+        for (int bound = S.loopBound(len); i < bound; i += L) {
+            FloatVector g = sig(xv.add(FloatVector.fromArray(S, y, yOff + i)));
+            (z == null ? g : g.mul(FloatVector.fromArray(S, z, zOff + i))).intoArray(out, outOff + i);
+        }
+        if (i < len) {
+            super.sigmoidOfShiftTimes(x, y, yOff + i, z, z == null ? 0 : zOff + i, out, outOff + i, len - i);
         }
     }
 
