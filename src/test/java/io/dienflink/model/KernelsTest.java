@@ -30,7 +30,7 @@ class KernelsTest {
 
     @Test
     void gemmMatchesScalarForAllShapes() {
-        int[] ms = {1, 2, 3, 4, 5, 7, 9, 100};
+        int[] ms = {1, 2, 3, 4, 5, 6, 7, 9, 10, 100};
         int[] ns = {1, 15, 16, 17, 48, 64, 80, 112, 129, 208};
         int[] ks = {1, 3, 36, 37};
         for (int m : ms) {
