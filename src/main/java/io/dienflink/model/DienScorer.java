@@ -14,9 +14,9 @@ import java.util.Arrays;
  * <p>{@link Batching#BATCHED} (the default) computes a request's candidates together: their
  * attention queries as one product over all candidates, and the AUGRU with candidates as the lanes
  * of the state ({@code hᵀ [H × C]}), so each step is one {@code K_hᵀ·hᵀ} product for all of them
- * and the gate math runs over C lanes per hidden unit with no padded hidden lanes; when C is so
- * small that rounding it up to the vector width would waste more lanes than padding H does, the
- * candidates are rows instead ({@code h [C × pad(H)]}). {@link Batching#PER_CANDIDATE} is the
+ * and the gate math runs over C lanes per hidden unit with no padded hidden lanes; for fewer than
+ * three vectors of candidates, or when rounding C up to the vector width would waste more lanes
+ * than padding H does, the candidates are rows instead ({@code h [C × pad(H)]}, see {@link #lanesPay}). {@link Batching#PER_CANDIDATE} is the
  * earlier path (attention one candidate at a time, AUGRU with candidates as rows), kept as the
  * benchmarks' baseline and the tests' reference.
  */
@@ -352,12 +352,16 @@ public final class DienScorer {
     }
 
     /**
-     * Whether candidates as lanes waste no more lanes than candidates as rows: lanes round C up to
-     * the vector width, rows round H up to {@link Kernels#PAD}. At H = 36 (48 lanes per row) with
-     * 16-float vectors that is C = 12–16, 24–32 and every C from 36 on; scalar kernels always use lanes.
+     * Whether candidates as lanes beat candidates as rows. Lanes need at least three vectors of
+     * candidates, so that the step's products run in 4×3 or wider register blocks: with one or two
+     * they run in 4×1 blocks that wait on loads, and the lane layout measured slower than rows at 16
+     * and 32 candidates (512-bit vectors; faster from 48 on). And they must waste no more lanes than
+     * rows do: lanes round C up to the vector width, rows round H up to {@link Kernels#PAD}
+     * (36 of 48 lanes at H = 36).
      */
     private boolean lanesPay(int n) {
-        return (long) laneCount(n) * model.config().hiddenDim() <= (long) n * stateStride;
+        int ld = laneCount(n);
+        return ld >= 3 * k.lanes() && (long) ld * model.config().hiddenDim() <= (long) n * stateStride;
     }
 
     /** The AUGRU over the window in time order with candidates as rows of {@link #interests}. */
