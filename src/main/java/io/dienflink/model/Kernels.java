@@ -131,7 +131,8 @@ public class Kernels {
      * {@code u = σ(xu + hu) ∘ mul + add}, {@code c = tanh(xc + hc)} (or {@code tanh(xc + r ∘ hc)}
      * when {@code r} is not null), {@code h ← c + u ∘ (h − c)} in place. {@code xu} and {@code xc} are
      * one gate of the step's input projection, the same for every row; {@code mul} and {@code add}
-     * are each row's attention scaling of the keep gate (see {@link #gruFinish}).
+     * are each row's attention scaling of the keep gate (see {@link #gruFinish}). {@code hu} is
+     * scratch: an implementation may leave {@code u} in it.
      */
     public void gruFinishLanes(float xu, float[] hu, int huOff, float xc, float[] hc, int hcOff, float[] r, int rOff,
                                float[] mul, float[] add, int mOff, float[] h, int hOff, int len) {

@@ -558,20 +558,26 @@ final class VectorKernels extends Kernels {
     @Override
     public void gruFinishLanes(float xu, float[] hu, int huOff, float xc, float[] hc, int hcOff, float[] r, int rOff,
                                float[] mul, float[] add, int mOff, float[] h, int hOff, int len) {
-        int i = 0;
+        // Two passes with one SVML call each, u kept in hu between them: with both calls in one loop
+        // body the vectors live across them spill, and the fused loop measured 10–18 % slower.
+        int bound = S.loopBound(len);
         FloatVector xuv = FloatVector.broadcast(S, xu);
+        for (int i = 0; i < bound; i += L) {
+            sig(xuv.add(FloatVector.fromArray(S, hu, huOff + i)))
+                    .fma(FloatVector.fromArray(S, mul, mOff + i), FloatVector.fromArray(S, add, mOff + i))
+                    .intoArray(hu, huOff + i);
+        }
         FloatVector xcv = FloatVector.broadcast(S, xc);
-        for (int bound = S.loopBound(len); i < bound; i += L) {
-            FloatVector u = sig(xuv.add(FloatVector.fromArray(S, hu, huOff + i)))
-                    .fma(FloatVector.fromArray(S, mul, mOff + i), FloatVector.fromArray(S, add, mOff + i));
+        for (int i = 0; i < bound; i += L) {
             FloatVector hcv = FloatVector.fromArray(S, hc, hcOff + i);
             FloatVector pre = r == null ? xcv.add(hcv) : FloatVector.fromArray(S, r, rOff + i).fma(hcv, xcv);
             FloatVector c = tanh(pre);
-            u.fma(FloatVector.fromArray(S, h, hOff + i).sub(c), c).intoArray(h, hOff + i);
+            FloatVector.fromArray(S, hu, huOff + i).fma(FloatVector.fromArray(S, h, hOff + i).sub(c), c)
+                    .intoArray(h, hOff + i);
         }
-        if (i < len) {
-            super.gruFinishLanes(xu, hu, huOff + i, xc, hc, hcOff + i, r, r == null ? 0 : rOff + i, mul, add, mOff + i,
-                    h, hOff + i, len - i);
+        if (bound < len) {
+            super.gruFinishLanes(xu, hu, huOff + bound, xc, hc, hcOff + bound, r, r == null ? 0 : rOff + bound, mul, add,
+                    mOff + bound, h, hOff + bound, len - bound);
         }
     }
 

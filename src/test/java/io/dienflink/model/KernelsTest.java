@@ -129,12 +129,13 @@ class KernelsTest {
             case 16 -> {
                 // AUGRU end with lanes, reset before (no r), per-lane keep-gate factors
                 System.arraycopy(z, 0, out, 1, len);
-                k.gruFinishLanes(0.3f, x, 1, -0.2f, y, 0, null, 0, mean, alpha, 0, out, 1, len);
+                // hu is scratch the vector kernels overwrite: a copy, so both implementations read the same input
+                k.gruFinishLanes(0.3f, x.clone(), 1, -0.2f, y, 0, null, 0, mean, alpha, 0, out, 1, len);
             }
             case 17 -> {
                 // reset after: c = tanh(xc + r ∘ hc)
                 System.arraycopy(z, 0, out, 0, len);
-                k.gruFinishLanes(-1.1f, y, 2, 0.5f, x, 0, inv, 0, alpha, mean, 0, out, 0, len);
+                k.gruFinishLanes(-1.1f, y.clone(), 2, 0.5f, x, 0, inv, 0, alpha, mean, 0, out, 0, len);
             }
             default -> throw new IllegalArgumentException();
         }
