@@ -16,9 +16,10 @@ import java.util.Arrays;
  * of the state ({@code hᵀ [H × C]}), so each step is one {@code K_hᵀ·hᵀ} product for all of them
  * and the gate math runs over C lanes per hidden unit with no padded hidden lanes; for fewer than
  * three vectors of candidates, or when rounding C up to the vector width would waste more lanes
- * than padding H does, the candidates are rows instead ({@code h [C × pad(H)]}, see {@link #lanesPay}). {@link Batching#PER_CANDIDATE} is the
- * earlier path (attention one candidate at a time, AUGRU with candidates as rows), kept as the
- * benchmarks' baseline and the tests' reference.
+ * than padding H does, the candidates are rows instead ({@code h [C × pad(H)]}, see
+ * {@link #lanesPay}). {@link Batching#PER_CANDIDATE} is the earlier path (attention one candidate
+ * at a time, AUGRU with candidates as rows), kept as the benchmarks' baseline and the tests'
+ * reference.
  */
 public final class DienScorer {
     /** How the candidates of a request are computed; see the class comment. */
