@@ -119,7 +119,10 @@ final class GruCell {
 
     /** Scratch for {@link #stepLanes} with up to {@code lanes} lanes; grow with {@link #ensure}. */
     static final class LaneScratch {
-        /** {@code [3H × lanes]}: the gate product {@code b_h + K_hᵀ·hᵀ}, one row per gate column. */
+        /**
+         * {@code [3H × lanes]}: the gate product {@code b_h + K_hᵀ·hᵀ}, one row per gate column; the
+         * u rows end a step holding u ({@link Kernels#gruFinishLanes} uses them as scratch).
+         */
         float[] gh = new float[0];
         /** {@code [H × lanes]}: reset before, {@code r ∘ h}; reset after, {@code r}. */
         float[] r = new float[0];
@@ -141,8 +144,10 @@ final class GruCell {
      * One AUGRU step for a batch laid out with one row per lane: {@code hT} is {@code [H × ld]}, its
      * column j the state of row j (a candidate), updated in place. Every row reads the same input
      * pre-activations (the evolver's input is the extractor state, identical for all candidates), so
-     * they enter as one number per gate column, and each product is {@code K_hᵀ [3H × H] · hᵀ [H × ld]}:
-     * wide enough to keep the FMA pipes busy and with no padded hidden lanes in the gate math.
+     * they enter as one number per gate column, and each product is {@code K_hᵀ·hᵀ} for all rows
+     * ({@code [3H × H]·[H × ld]}; reset before {@code [2H × H]·[H × ld]}, then {@code [H × H]} times
+     * {@code (r ∘ h)ᵀ}): wide enough to keep the FMA pipes busy, with no padded hidden lanes in the
+     * gate math.
      *
      * @param gx the step's input pre-activations {@code x·K_x + b_x}, one row of {@link #gateStride}
      * @param ld lanes per row of {@code hT}, {@code mul} and {@code add}; every lane is computed
