@@ -157,34 +157,26 @@ final class DinAttention {
         for (int i = 0; i < hidden; i++) {
             k.scale(w1d, i * w, q[qOff + i], mc, i * w, w);
         }
-        // Through all layers CHUNK rows at a time: the chunk's activations (a few kB) stay in L1
-        // next to the weights, where whole-window ones ([T × 80] and [T × 48] floats) would not.
-        for (int r0 = 0; r0 < rows; r0 += CHUNK) {
-            int m = Math.min(CHUNK, rows - r0);
-            float[] z = ws.z1;
-            for (int r = 0; r < m; r++) {
-                k.add(proj, (r0 + r) * w, qa, qaOff, z, r * w, w);
-            }
-            k.gemm(states, r0 * hs, hs, mc, 0, w, z, 0, w, m, w, hidden);
-            first.activate(k, z, 0, w, m);
-            int width = w;
-            float[] zIn = z;
-            float[] zOut = ws.z2;
-            for (DenseLayer l : rest) {
-                l.forward(k, zIn, 0, width, zOut, 0, l.width, m);
-                width = l.width;
-                float[] t = zIn;
-                zIn = zOut;
-                zOut = t;
-            }
-            for (int r = 0; r < m; r++) {
-                out[outOff + r0 + r] = k.dot(zIn, r * width, wOut, 0, width) + bOut;
-            }
+        float[] z = ws.z1;
+        for (int r = 0; r < rows; r++) {
+            k.add(proj, r * w, qa, qaOff, z, r * w, w);
+        }
+        k.gemm(states, 0, hs, mc, 0, w, z, 0, w, rows, w, hidden);
+        first.activate(k, z, 0, w, rows);
+        int width = w;
+        float[] zIn = z;
+        float[] zOut = ws.z2;
+        for (DenseLayer l : rest) {
+            l.forward(k, zIn, 0, width, zOut, 0, l.width, rows);
+            width = l.width;
+            float[] t = zIn;
+            zIn = zOut;
+            zOut = t;
+        }
+        for (int r = 0; r < rows; r++) {
+            out[outOff + r] = k.dot(zIn, r * width, wOut, 0, width) + bOut;
         }
     }
-
-    /** Rows per pass of {@link #logitsOfQuery} through the layers; a multiple of the products' 4-row blocks. */
-    static final int CHUNK = 16;
 
     /** Scratch owned by a {@link DienScorer}. */
     static final class Workspace {
@@ -201,7 +193,7 @@ final class DinAttention {
         }
 
         void ensureRows(DinAttention a, int rows) {
-            int need = Math.min(rows, CHUNK) * a.maxWidth();
+            int need = rows * a.maxWidth();
             if (z1.length < need) {
                 z1 = new float[need];
                 z2 = new float[need];
