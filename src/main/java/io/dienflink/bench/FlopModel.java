@@ -9,6 +9,13 @@ import java.util.List;
  * attention's [q; k; q − k; q ∘ k] product split into shared and per-candidate parts), not the
  * spec's naive formulation. A multiply-add is two operations; transcendental functions, padding
  * and data movement are not counted. Used to turn benchmark times into GFLOP/s.
+ *
+ * <p>The batched and the per-candidate scoring paths ({@code DienScorer.Batching}) perform the
+ * same arithmetic, in products of other shapes, so one count serves both. Not counted, though
+ * performed, at the official dimensions: padded columns (the 40-wide attention layer runs 48 wide;
+ * on the rows path the reset-before gate products run 80 and 48 columns wide for 72 and 36) and,
+ * on the lanes path, the candidates rounded up to whole vectors (100 run as 112 with 16-float
+ * vectors).
  */
 public final class FlopModel {
     private FlopModel() {}

@@ -18,9 +18,11 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * Scoring one request of 1, 10 or 100 candidates against a full window of T clicks: the streaming
- * path the job runs (fused Vector API kernels), the windowed path a stateless server runs
- * (recomputing the window's extractor states per request), the streaming path on scalar kernels,
- * and the streaming path on a state just decoded from bytes, as the job reads it from RocksDB.
+ * path the job runs (fused Vector API kernels, candidates batched), the same with the earlier
+ * per-candidate path ({@link DienScorer.Batching#PER_CANDIDATE}, the baseline of the batching), the
+ * windowed path a stateless server runs (recomputing the window's extractor states per request),
+ * the streaming path on scalar kernels, and the streaming path on a state just decoded from bytes,
+ * as the job reads it from RocksDB.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -33,6 +35,7 @@ public class ScoreBenchmark {
     public int candidates;
 
     private DienScorer vector;
+    private DienScorer perCandidate;
     private DienScorer scalar;
     private InterestState state;
     private InterestState scalarState;
@@ -46,7 +49,9 @@ public class ScoreBenchmark {
     @Setup(Level.Trial)
     public void setUp() {
         var bundle = BenchModels.official(maxHistory);
-        vector = DienModel.from(bundle, Kernels.best()).newScorer();
+        DienModel model = DienModel.from(bundle, Kernels.best());
+        vector = model.newScorer();
+        perCandidate = model.newScorer(DienScorer.Batching.PER_CANDIDATE);
         scalar = DienModel.from(bundle, Kernels.scalar()).newScorer();
         long[][] clicks = BenchModels.clicks(2 * maxHistory, 1);
         state = vector.newState();
@@ -79,6 +84,12 @@ public class ScoreBenchmark {
     @Benchmark
     public float[] streamingVector() {
         return score(state, vector, Semantics.STREAMING);
+    }
+
+    /** The baseline of the batching: attention one candidate at a time, AUGRU with candidates as rows. */
+    @Benchmark
+    public float[] streamingPerCandidate() {
+        return score(state, perCandidate, Semantics.STREAMING);
     }
 
     @Benchmark

@@ -22,11 +22,26 @@ final class BilinearAttention {
         }
     }
 
+    /** Logits of one candidate against {@code rows} state rows; {@code scratch} holds pad(H) floats. */
     void logits(Kernels k, float[] ea, int eaOff, float[] states, int rows, float[] out, int outOff, float[] scratch) {
-        java.util.Arrays.fill(scratch, 0, stateStride, 0f);
-        k.gemm(ea, eaOff, itemDim, wt, 0, stateStride, scratch, 0, stateStride, 1, stateStride, itemDim);
+        keys(k, ea, eaOff, itemDim, 1, scratch);
+        logitsOfKey(k, scratch, 0, states, rows, out, outOff);
+    }
+
+    /**
+     * {@code W·e_a} of {@code m} candidates as one product, into rows of {@code v} (stride pad(H)).
+     *
+     * @param items the candidates' item vectors, row r at {@code itemsOff + r·ldItem}
+     */
+    void keys(Kernels k, float[] items, int itemsOff, int ldItem, int m, float[] v) {
+        java.util.Arrays.fill(v, 0, m * stateStride, 0f);
+        k.gemm(items, itemsOff, ldItem, wt, 0, stateStride, v, 0, stateStride, m, stateStride, itemDim);
+    }
+
+    /** {@code s_r = h_r · v} for one candidate's {@code v = W·e_a} at {@code vOff} (from {@link #keys}). */
+    void logitsOfKey(Kernels k, float[] v, int vOff, float[] states, int rows, float[] out, int outOff) {
         for (int r = 0; r < rows; r++) {
-            out[outOff + r] = k.dot(states, r * stateStride, scratch, 0, hidden);
+            out[outOff + r] = k.dot(states, r * stateStride, v, vOff, hidden);
         }
     }
 }

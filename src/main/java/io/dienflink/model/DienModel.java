@@ -89,9 +89,17 @@ public final class DienModel {
         return kernels;
     }
 
-    /** A new scorer (scratch buffers) for one thread. */
+    /** A new scorer (scratch buffers) for one thread, computing a request's candidates as a batch. */
     public DienScorer newScorer() {
         return new DienScorer(this);
+    }
+
+    /**
+     * A new scorer that computes candidates the given way: {@link DienScorer.Batching#PER_CANDIDATE}
+     * is the earlier path, kept as the benchmarks' baseline; both give the same scores to float rounding.
+     */
+    public DienScorer newScorer(DienScorer.Batching batching) {
+        return new DienScorer(this, batching, false);
     }
 
     /** Writes {@code e(item, category) = [item row ; category row]} (D floats) at {@code off}. */

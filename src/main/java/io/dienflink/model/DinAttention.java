@@ -102,26 +102,64 @@ final class DinAttention {
      */
     void logits(Kernels k, float[] ea, int eaOff, float[] states, int rows, float[] proj,
                 float[] out, int outOff, Workspace ws) {
+        queries(k, ea, eaOff, itemDim, 1, ws.query, ws.queryPart);
+        logitsOfQuery(k, ws.query, 0, ws.queryPart, 0, states, rows, proj, out, outOff, ws);
+    }
+
+    /** Row stride of {@link #queries}' {@code q} output. */
+    int queryStride() {
+        return Math.max(stateStride, Kernels.pad(itemDim));
+    }
+
+    /**
+     * The candidate-only part for {@code m} candidates at once: {@code q = PReLU(e_a·W_q + b_q)} (or
+     * {@code e_a} without projection) into rows of {@code q} (stride {@link #queryStride()}), and
+     * {@code q·(W_a + W_c)} into rows of {@code qa} (stride {@link #projectionWidth()}), each one
+     * matrix product over all candidates.
+     *
+     * @param items the candidates' item vectors, row r at {@code itemsOff + r·ldItem}
+     */
+    void queries(Kernels k, float[] items, int itemsOff, int ldItem, int m, float[] q, float[] qa) {
+        int qs = queryStride();
+        int w = first.width;
+        if (project) {
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(bq, 0, q, r * qs, stateStride);
+            }
+            k.gemm(items, itemsOff, ldItem, wq, 0, stateStride, q, 0, qs, m, stateStride, itemDim);
+            for (int r = 0; r < m; r++) {
+                k.prelu(q, r * qs, slope, 0, stateStride);
+            }
+        } else {
+            // D == H here (ModelConfig checks it); lanes past D stay zero, as nothing else writes them
+            for (int r = 0; r < m; r++) {
+                System.arraycopy(items, itemsOff + r * ldItem, q, r * qs, itemDim);
+            }
+        }
+        java.util.Arrays.fill(qa, 0, m * w, 0f);
+        k.gemm(q, 0, qs, w1q, 0, w, qa, 0, w, m, w, hidden);
+    }
+
+    /**
+     * Attention logits of one candidate whose query parts {@link #queries} computed, against
+     * {@code rows} state rows (in storage order): the per-(candidate, state) work, {@code h·(diag(q)·W_d)}
+     * and the hidden layers, as products over the rows.
+     *
+     * @param q the candidate's query row at {@code qOff}
+     * @param qa its {@code q·(W_a + W_c)} row at {@code qaOff}
+     * @param proj the rows' projections from {@link #projectStates}
+     */
+    void logitsOfQuery(Kernels k, float[] q, int qOff, float[] qa, int qaOff, float[] states, int rows, float[] proj,
+                       float[] out, int outOff, Workspace ws) {
         int hs = stateStride;
         int w = first.width;
-        float[] q = ws.query;
-        if (project) {
-            System.arraycopy(bq, 0, q, 0, hs);
-            k.gemm(ea, eaOff, itemDim, wq, 0, hs, q, 0, hs, 1, hs, itemDim);
-            k.prelu(q, 0, slope, 0, hs);
-        } else {
-            System.arraycopy(ea, eaOff, q, 0, itemDim);
-        }
-        float[] qa = ws.queryPart;
-        java.util.Arrays.fill(qa, 0, w, 0f);
-        k.gemm(q, 0, hs, w1q, 0, w, qa, 0, w, 1, w, hidden);
         float[] mc = ws.mixed;
         for (int i = 0; i < hidden; i++) {
-            k.scale(w1d, i * w, q[i], mc, i * w, w);
+            k.scale(w1d, i * w, q[qOff + i], mc, i * w, w);
         }
         float[] z = ws.z1;
         for (int r = 0; r < rows; r++) {
-            k.add(proj, r * w, qa, 0, z, r * w, w);
+            k.add(proj, r * w, qa, qaOff, z, r * w, w);
         }
         k.gemm(states, 0, hs, mc, 0, w, z, 0, w, rows, w, hidden);
         first.activate(k, z, 0, w, rows);
@@ -149,7 +187,7 @@ final class DinAttention {
         float[] z2 = new float[0];
 
         Workspace(DinAttention a) {
-            query = new float[Math.max(a.stateStride, Kernels.pad(a.itemDim))];
+            query = new float[a.queryStride()];
             queryPart = new float[a.first.width];
             mixed = new float[a.hidden * a.first.width];
         }

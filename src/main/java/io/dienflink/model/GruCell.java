@@ -30,6 +30,15 @@ final class GruCell {
     /** reset before only: the c columns, {@code [H × pad(H)]}, and their bias. */
     final float[] khc;
     final float[] bhc;
+    /**
+     * The recurrent kernel transposed, one row per gate column, for {@link #stepLanes}: reset after
+     * {@code [3H × H]} (r, u, c); reset before {@code [2H × H]} (r, u), the c rows in {@link #khcT}.
+     */
+    final float[] khT;
+    /** reset before only: the c columns transposed, {@code [H × H]}. */
+    final float[] khcT;
+    /** {@code bias_h} unpadded, {@code [3H]}: row g of a lane step's gate product starts at {@code biasH[g]}. */
+    final float[] biasH;
 
     GruCell(int in, int hidden, ResetMode reset, float[] kernelX, float[] kernelH, float[] biasX, float[] biasH) {
         this.in = in;
@@ -60,6 +69,21 @@ final class GruCell {
             this.bhc = new float[stateStride];
             System.arraycopy(biasH, 2 * hidden, bhc, 0, hidden);
         }
+        int rows = reset == ResetMode.AFTER ? h3 : 2 * hidden;
+        this.khT = transpose(kernelH, h3, 0, rows, hidden);
+        this.khcT = reset == ResetMode.AFTER ? null : transpose(kernelH, h3, 2 * hidden, hidden, hidden);
+        this.biasH = biasH.clone();
+    }
+
+    /** Columns {@code [col0, col0 + cols)} of a row-major {@code [rows × ld]} matrix as a {@code [cols × rows]} matrix. */
+    private static float[] transpose(float[] m, int ld, int col0, int cols, int rows) {
+        float[] t = new float[cols * rows];
+        for (int i = 0; i < rows; i++) {
+            for (int g = 0; g < cols; g++) {
+                t[g * rows + i] = m[i * ld + col0 + g];
+            }
+        }
+        return t;
     }
 
     /** Rows of {@code gx} (stride {@link #gateStride}) become {@code x·K_x + b_x} for {@code m} input rows. */
@@ -90,6 +114,80 @@ final class GruCell {
                 rh = new float[rows * cell.stateStride];
                 gc = new float[rows * cell.stateStride];
             }
+        }
+    }
+
+    /** Scratch for {@link #stepLanes} with up to {@code lanes} lanes; grow with {@link #ensure}. */
+    static final class LaneScratch {
+        /**
+         * {@code [3H × lanes]}: the gate product {@code b_h + K_hᵀ·hᵀ}, one row per gate column; the
+         * u rows end a step holding u ({@link Kernels#gruFinishLanes} uses them as scratch).
+         */
+        float[] gh = new float[0];
+        /** {@code [H × lanes]}: reset before, {@code r ∘ h}; reset after, {@code r}. */
+        float[] r = new float[0];
+        /** {@code [H × lanes]}: reset before, {@code b_h.c + K_h.cᵀ·(r ∘ h)ᵀ}. */
+        float[] gc = new float[0];
+        int lanes;
+
+        void ensure(GruCell cell, int n) {
+            if (n > lanes) {
+                lanes = Math.max(n, 2 * lanes);
+                gh = new float[3 * cell.hidden * lanes];
+                r = new float[cell.hidden * lanes];
+                gc = new float[cell.hidden * lanes];
+            }
+        }
+    }
+
+    /**
+     * One AUGRU step for a batch laid out with one row per lane: {@code hT} is {@code [H × ld]}, its
+     * column j the state of row j (a candidate), updated in place. Every row reads the same input
+     * pre-activations (the evolver's input is the extractor state, identical for all candidates), so
+     * they enter as one number per gate column, and each product is {@code K_hᵀ·hᵀ} for all rows
+     * ({@code [3H × H]·[H × ld]}; reset before {@code [2H × H]·[H × ld]}, then {@code [H × H]} times
+     * {@code (r ∘ h)ᵀ}): wide enough to keep the FMA pipes busy, with no padded hidden lanes in the
+     * gate math.
+     *
+     * @param gx the step's input pre-activations {@code x·K_x + b_x}, one row of {@link #gateStride}
+     * @param ld lanes per row of {@code hT}, {@code mul} and {@code add}; every lane is computed
+     * @param mul each lane's keep-gate factor, {@code u ← u ∘ mul + add} (see {@link Kernels#gruFinishLanes})
+     */
+    void stepLanes(Kernels k, float[] gx, int gxOff, float[] hT, int ld, float[] mul, float[] add, int mOff,
+                   LaneScratch s) {
+        s.ensure(this, ld);
+        int h = hidden;
+        int rows = reset == ResetMode.AFTER ? 3 * h : 2 * h;
+        float[] gh = s.gh;
+        for (int g = 0; g < rows; g++) {
+            java.util.Arrays.fill(gh, g * ld, (g + 1) * ld, biasH[g]);
+        }
+        k.gemm(khT, 0, h, hT, 0, ld, gh, 0, ld, rows, ld, h);
+        float[] hc;
+        int hcRow;
+        float[] r;
+        if (reset == ResetMode.BEFORE) {
+            for (int i = 0; i < h; i++) {
+                k.sigmoidOfShiftTimes(gx[gxOff + i], gh, i * ld, hT, i * ld, s.r, i * ld, ld);
+            }
+            for (int i = 0; i < h; i++) {
+                java.util.Arrays.fill(s.gc, i * ld, (i + 1) * ld, biasH[2 * h + i]);
+            }
+            k.gemm(khcT, 0, h, s.r, 0, ld, s.gc, 0, ld, h, ld, h);
+            hc = s.gc;
+            hcRow = 0;
+            r = null;
+        } else {
+            for (int i = 0; i < h; i++) {
+                k.sigmoidOfShiftTimes(gx[gxOff + i], gh, i * ld, null, 0, s.r, i * ld, ld);
+            }
+            hc = gh;
+            hcRow = 2 * h;
+            r = s.r;
+        }
+        for (int i = 0; i < h; i++) {
+            k.gruFinishLanes(gx[gxOff + h + i], gh, (h + i) * ld, gx[gxOff + 2 * h + i], hc, (hcRow + i) * ld,
+                    r, i * ld, mul, add, mOff, hT, i * ld, ld);
         }
     }
 

@@ -70,6 +70,15 @@ public class Kernels {
         return "scalar";
     }
 
+    /**
+     * Floats per SIMD register: 1 for these scalar kernels. A layout that puts one candidate in each
+     * lane (the batched AUGRU) rounds its candidate count up to a multiple of this, not of
+     * {@link #PAD}, so that few lanes are padding.
+     */
+    public int lanes() {
+        return 1;
+    }
+
     /** Rounds {@code n} up to a multiple of {@link #PAD}. */
     public static int pad(int n) {
         return (n + PAD - 1) / PAD * PAD;
@@ -114,6 +123,35 @@ public class Kernels {
             float pre = r == null ? xc[xcOff + i] + hc[hcOff + i] : xc[xcOff + i] + r[rOff + i] * hc[hcOff + i];
             float c = (float) Math.tanh(pre);
             h[hOff + i] = c + u * (h[hOff + i] - c);
+        }
+    }
+
+    /**
+     * The end of a GRU/AUGRU step for a batch whose rows are the lanes (one row per candidate):
+     * {@code u = σ(xu + hu) ∘ mul + add}, {@code c = tanh(xc + hc)} (or {@code tanh(xc + r ∘ hc)}
+     * when {@code r} is not null), {@code h ← c + u ∘ (h − c)} in place. {@code xu} and {@code xc} are
+     * one gate of the step's input projection, the same for every row; {@code mul} and {@code add}
+     * are each row's attention scaling of the keep gate (see {@link #gruFinish}). {@code hu} is
+     * scratch: an implementation may leave {@code u} in it.
+     */
+    public void gruFinishLanes(float xu, float[] hu, int huOff, float xc, float[] hc, int hcOff, float[] r, int rOff,
+                               float[] mul, float[] add, int mOff, float[] h, int hOff, int len) {
+        for (int i = 0; i < len; i++) {
+            float u = sigmoid(xu + hu[huOff + i]) * mul[mOff + i] + add[mOff + i];
+            float pre = r == null ? xc + hc[hcOff + i] : xc + r[rOff + i] * hc[hcOff + i];
+            float c = (float) Math.tanh(pre);
+            h[hOff + i] = c + u * (h[hOff + i] - c);
+        }
+    }
+
+    /**
+     * {@code out = σ(x + y) ∘ z}, or {@code σ(x + y)} when {@code z} is null, with one {@code x} for
+     * all lanes: a reset gate when the rows are the lanes (see {@link #gruFinishLanes}).
+     */
+    public void sigmoidOfShiftTimes(float x, float[] y, int yOff, float[] z, int zOff, float[] out, int outOff, int len) {
+        for (int i = 0; i < len; i++) {
+            float g = sigmoid(x + y[yOff + i]);
+            out[outOff + i] = z == null ? g : g * z[zOff + i];
         }
     }
 

@@ -1,11 +1,12 @@
 package io.dienflink.model;
 
 /**
- * How closely two runs of the same computation agree. The JDK's vector {@code EXP}/{@code TANH} run
- * as SVML code once C2 has compiled them and as {@code StrictMath} before, and differ in the last
- * bit, so the same request scored by a restarted job (or by {@code score}, or by the consistency
- * checker in another JVM) agrees to an ulp or two, not bit for bit. {@code KernelReproducibilityTest}
- * measures the interpreted-vs-compiled spread on a full trace (1.5 ulps at most) and fails above
+ * How closely two runs of the same computation agree. The JDK's vector {@code EXP} (which the
+ * kernels' sigmoid and tanh are built on) runs as SVML code once C2 has compiled it and as
+ * {@code StrictMath} before, and the two differ in the last bit, so the same request scored by a
+ * restarted job (or by {@code score}, or by the consistency checker in another JVM) agrees to an ulp
+ * or two, not bit for bit. {@code KernelReproducibilityTest}
+ * measures the interpreted-vs-compiled spread on a full trace (1.0 ulp at most) and fails above
  * {@link #MAX_ULPS}.
  */
 public final class Reproducibility {

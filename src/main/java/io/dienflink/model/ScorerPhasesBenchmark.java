@@ -14,14 +14,18 @@ import org.openjdk.jmh.annotations.Setup;
 import org.openjdk.jmh.annotations.State;
 
 /**
- * Where the time of a one-candidate request goes: each phase of {@link DienScorer#score} run alone
- * on the same full window (T = 100, official dimensions). It lives in this package because the
+ * Where the time of a request goes: each phase of {@link DienScorer#score} run alone on the same
+ * full window (T = 100, official dimensions), for a one-candidate request and (the {@code *Batch}
+ * methods) for the batched path at {@link #BATCH} candidates. It lives in this package because the
  * phases are package-private; it has no other role in the model.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
 @State(Scope.Thread)
 public class ScorerPhasesBenchmark {
+    /** Candidates of the {@code *Batch} phases. */
+    public static final int BATCH = 100;
+
     @Param("100")
     public int maxHistory;
 
@@ -37,6 +41,15 @@ public class ScorerPhasesBenchmark {
     private final GruCell.Scratch scratch = new GruCell.Scratch();
     private DienScorer scorer;
     private long[][] clicks;
+    private float[] batchItems;
+    private float[] batchQueries;
+    private float[] batchQueryParts;
+    private float[] batchAttention;
+    private float[] laneStates;
+    private float[] laneMul;
+    private float[] laneAdd;
+    private final GruCell.LaneScratch laneScratch = new GruCell.LaneScratch();
+    private float[] batchCtr;
 
     @Setup(Level.Trial)
     public void setUp() {
@@ -64,6 +77,54 @@ public class ScorerPhasesBenchmark {
         workspace.ensureRows(model.din, maxHistory);
         model.evolver.inputProjection(model.kernels(), state.states, 0, interest.length, maxHistory, evolverProjection, 0);
         model.din.projectStates(model.kernels(), state.states, maxHistory, attentionProjection);
+        int itemStride = Kernels.pad(model.config().itemDim());
+        batchItems = new float[BATCH * itemStride];
+        for (int c = 0; c < BATCH; c++) {
+            model.itemVector(clicks[0][c], clicks[1][c], batchItems, c * itemStride);
+        }
+        batchQueries = new float[BATCH * model.din.queryStride()];
+        batchQueryParts = new float[BATCH * model.din.projectionWidth()];
+        batchAttention = new float[BATCH * maxHistory];
+        int lanes = (BATCH + model.kernels().lanes() - 1) / model.kernels().lanes() * model.kernels().lanes();
+        laneStates = new float[model.config().hiddenDim() * lanes];
+        laneMul = new float[lanes];
+        laneAdd = new float[lanes];
+        Arrays.fill(laneMul, 0.99f);
+        batchCtr = new float[BATCH];
+    }
+
+    /** Per request of {@link #BATCH} candidates: their attention logits (queries as one product, then each candidate's MLP). */
+    @Benchmark
+    public float[] attentionBatch() {
+        Kernels k = model.kernels();
+        DinAttention din = model.din;
+        int itemStride = Kernels.pad(model.config().itemDim());
+        din.queries(k, batchItems, 0, itemStride, BATCH, batchQueries, batchQueryParts);
+        for (int c = 0; c < BATCH; c++) {
+            din.logitsOfQuery(k, batchQueries, c * din.queryStride(), batchQueryParts, c * din.projectionWidth(),
+                    state.states, maxHistory, attentionProjection, batchAttention, c * maxHistory, workspace);
+        }
+        return batchAttention;
+    }
+
+    /** Per request of {@link #BATCH} candidates: T AUGRU steps with the candidates as lanes. */
+    @Benchmark
+    public float[] augruBatch() {
+        Arrays.fill(laneStates, 0f);
+        int gs = model.evolver.gateStride;
+        int lanes = laneMul.length;
+        for (int t = 0; t < maxHistory; t++) {
+            model.evolver.stepLanes(model.kernels(), evolverProjection, t * gs, laneStates, lanes, laneMul, laneAdd, 0,
+                    laneScratch);
+        }
+        return laneStates;
+    }
+
+    /** The whole request of {@link #BATCH} candidates, for reference. */
+    @Benchmark
+    public float[] wholeRequestBatch() {
+        state.score(scorer, 12345, clicks[0], clicks[1], BATCH, Semantics.STREAMING, batchCtr);
+        return batchCtr;
     }
 
     /** Per request: the window through the evolver's input kernel and the attention's state-only term. */

@@ -30,7 +30,7 @@ class KernelsTest {
 
     @Test
     void gemmMatchesScalarForAllShapes() {
-        int[] ms = {1, 2, 3, 4, 5, 7, 9, 100};
+        int[] ms = {1, 2, 3, 4, 5, 6, 7, 9, 10, 100};
         int[] ns = {1, 15, 16, 17, 48, 64, 80, 112, 129, 208};
         int[] ks = {1, 3, 36, 37};
         for (int m : ms) {
@@ -61,7 +61,7 @@ class KernelsTest {
             float[] inv = random(len);
             float[] alpha = random(len);
             float[] slope = random(len + 1);
-            for (int op = 0; op < 14; op++) {
+            for (int op = 0; op < 18; op++) {
                 float[] o0 = new float[len + 4];
                 float[] o1 = new float[len + 4];
                 float r0 = apply(SCALAR, op, x, y, z, mean, inv, alpha, slope, o0, len);
@@ -123,6 +123,19 @@ class KernelsTest {
             case 13 -> {
                 System.arraycopy(x, 0, out, 0, len);
                 return k.expShifted(out, 0, len, 1.5f) + k.dot(x, 1, y, 2, len);
+            }
+            case 14 -> k.sigmoidOfShiftTimes(-0.4f, x, 1, z, 0, out, 2, len);
+            case 15 -> k.sigmoidOfShiftTimes(0.9f, y, 2, null, 0, out, 0, len);
+            case 16 -> {
+                // AUGRU end with lanes, reset before (no r), per-lane keep-gate factors
+                System.arraycopy(z, 0, out, 1, len);
+                // hu is scratch the vector kernels overwrite: a copy, so both implementations read the same input
+                k.gruFinishLanes(0.3f, x.clone(), 1, -0.2f, y, 0, null, 0, mean, alpha, 0, out, 1, len);
+            }
+            case 17 -> {
+                // reset after: c = tanh(xc + r ∘ hc)
+                System.arraycopy(z, 0, out, 0, len);
+                k.gruFinishLanes(-1.1f, y.clone(), 2, 0.5f, x, 0, inv, 0, alpha, mean, 0, out, 0, len);
             }
             default -> throw new IllegalArgumentException();
         }
