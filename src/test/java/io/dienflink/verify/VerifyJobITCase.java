@@ -82,6 +82,9 @@ class VerifyJobITCase {
         run.settings(guarantee).forEach(conf::setString);
         conf.set(DienJobOptions.PARALLELISM, 2);
         conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        // the recorded requests were written before the job started, with event times of 2023
+        conf.set(DienJobOptions.REQUEST_INITIAL_OFFSET, DienJobOptions.InitialOffset.EARLIEST.name());
+        conf.set(DienJobOptions.REQUEST_MAX_AGE, Duration.ZERO);
         DienJobConfig config = DienJobConfig.from(conf);
         DienScoringJob.configure(conf, config);
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
