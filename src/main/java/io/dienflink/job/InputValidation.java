@@ -87,6 +87,15 @@ public final class InputValidation {
 
     /** The request in {@code value} (a Kafka record value, null for none), or why it is unusable. */
     public Outcome<ScoreRequest> request(byte[] value) {
+        return request(value, null, -1, -1, -1);
+    }
+
+    /**
+     * The request in {@code value}, carrying the coordinates of the Kafka record it was read from
+     * (so that a request that is not scored, e.g. expired, can be dead-lettered with them), or why
+     * it is unusable.
+     */
+    public Outcome<ScoreRequest> request(byte[] value, String topic, int partition, long offset, long timestamp) {
         Outcome<AdRequest> decoded = decode(value, AdRequest.class, requestDecoder, "an AdRequest");
         if (!decoded.valid()) {
             return Outcome.reject(decoded.reason(), decoded.detail());
@@ -116,7 +125,7 @@ public final class InputValidation {
             categories[i] = c.getCategoryId();
         }
         return new Outcome<>(new ScoreRequest(r.getRequestId(), r.getUserId(), r.getEventTime().toEpochMilli(), items,
-                categories), null, null);
+                categories, topic, partition, offset, timestamp), null, null);
     }
 
     private <T extends SpecificRecordBase> Outcome<T> decode(byte[] value, Class<T> type, BinaryMessageDecoder<T> decoder,

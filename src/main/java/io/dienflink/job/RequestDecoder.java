@@ -26,11 +26,7 @@ final class RequestDecoder extends ProcessFunction<RawRecord, ScoreRequest> {
 
     @Override
     public void processElement(RawRecord raw, Context ctx, Collector<ScoreRequest> out) {
-        InputValidation.Outcome<ScoreRequest> outcome = validation.request(raw.value());
-        if (outcome.valid()) {
-            out.collect(outcome.value().readFrom(raw));
-        } else {
-            deadLetters.route(ctx, raw, outcome.reason(), outcome.detail());
-        }
+        deadLetters.emit(ctx, raw,
+                validation.request(raw.value(), raw.topic(), raw.partition(), raw.offset(), raw.timestamp()), out);
     }
 }

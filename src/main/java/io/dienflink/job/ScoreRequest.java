@@ -27,12 +27,6 @@ public record ScoreRequest(String requestId, long userId, long eventTime, long[]
         this(requestId, userId, eventTime, itemIds, categoryIds, null, -1, -1, -1);
     }
 
-    /** This request with the coordinates of the record it was read from. */
-    ScoreRequest readFrom(RawRecord raw) {
-        return new ScoreRequest(requestId, userId, eventTime, itemIds, categoryIds, raw.topic(), raw.partition(),
-                raw.offset(), raw.timestamp());
-    }
-
     /**
      * The record this request was read from, as far as it can be restored: the coordinates as read,
      * the value re-encoded from the fields (the same bytes for a record written with the current

@@ -99,11 +99,10 @@ public final class RunVerifier {
         }
         try (TopicReader reader = new TopicReader(servers, client, topics.requests(), false)) {
             reader.readToEnd(r -> {
-                InputValidation.Outcome<ScoreRequest> o = validation.request(r.value());
+                InputValidation.Outcome<ScoreRequest> o =
+                        validation.request(r.value(), r.topic(), r.partition(), r.offset(), r.timestamp());
                 if (o.valid()) {
-                    ScoreRequest q = o.value();
-                    requests.acceptRequest(new ScoreRequest(q.requestId(), q.userId(), q.eventTime(), q.itemIds(),
-                            q.categoryIds(), r.topic(), r.partition(), r.offset(), r.timestamp()), false);
+                    requests.acceptRequest(o.value(), false);
                 } else {
                     deadLetters.expect(r, o.reason());
                 }

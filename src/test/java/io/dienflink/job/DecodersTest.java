@@ -100,6 +100,11 @@ class DecodersTest {
             assertThat(ok).hasSize(1);
             assertThat(ok.get(0).requestId()).isEqualTo("ok");
             assertThat(ok.get(0).itemIds()).containsExactly(10, 11, 12, 13, 14);
+            // where it was read, so that the scorer can dead-letter it (expired) with its coordinates
+            assertThat(ok.get(0).sourceTopic()).isEqualTo("req");
+            assertThat(ok.get(0).sourcePartition()).isEqualTo(3);
+            assertThat(ok.get(0).sourceOffset()).isZero();
+            assertThat(ok.get(0).recordTimestamp()).isEqualTo(1L);
             assertThat(deadLetters(h)).extracting(DeadLetter::getReason).containsExactly("too_many_candidates",
                     "empty_candidates", "missing_request_id", "missing_user_id", "bad_event_time", "missing_item_id",
                     "undecodable");
