@@ -24,7 +24,8 @@ import picocli.CommandLine.Option;
 @Command(name = "demo", mixinStandardHelpOptions = true,
         description = {"Runs everything embedded: Kafka (KRaft), the job on a local Flink MiniCluster (RocksDB, web UI),",
                 "a synthetic traffic generator and a score reader. Status goes to stderr; the final line",
-                "`summary clicks=<n> requests=<n> scores=<n> dead_letters=<n> p50_ms=<x> p99_ms=<x>` to stdout."})
+                "`summary clicks=<n> requests=<n> scores=<n> dead_letters=<n> unscored=<n> expired=<n> p50_ms=<x> p99_ms=<x>",
+                "max_ms=<x>` to stdout (with `recovered_after_s=<x>` after an --outage-at)."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--duration", converter = DurationConverter.class, paramLabel = "TIME",
             description = "Stop after this long (e.g. 60s, 5min). Default: run until Ctrl-C.")
@@ -49,6 +50,30 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--seed", defaultValue = "7", description = "Traffic seed. Default: ${DEFAULT-VALUE}")
     long seed;
+
+    @Option(names = "--warmup", defaultValue = "0s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "Latencies of the first part of the run are left out of the summary. Default: ${DEFAULT-VALUE}")
+    Duration warmup;
+
+    @Option(names = "--timeline", paramLabel = "FILE",
+            description = "Write one CSV row per second (latency percentiles, maximum, checkpoint in progress) to FILE; "
+                    + "`plot-timeline` draws it.")
+    java.nio.file.Path timeline;
+
+    @Option(names = "--outage-at", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "Stop the job with a savepoint this long after traffic starts (traffic goes on), and restart it "
+                    + "from the savepoint after --outage; the summary then reports when fresh requests were back "
+                    + "under --recovered-p99.")
+    Duration outageAt;
+
+    @Option(names = "--outage", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "How long the job stays down with --outage-at. Default: ${DEFAULT-VALUE}")
+    Duration outage;
+
+    @Option(names = "--recovered-p99", defaultValue = "30", paramLabel = "MS",
+            description = "After an outage, the job counts as recovered from the first of five consecutive seconds "
+                    + "whose p99 latency is at most this. Default: ${DEFAULT-VALUE}")
+    long recoveredP99;
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -104,6 +129,9 @@ final class DemoCommand implements Callable<Integer> {
             generator.start();
             long start = System.nanoTime();
             long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
+            Outage outageRun = outageAt == null ? null : Outage.start(pipeline, outageAt, outage, err);
+            Timeline rows = new Timeline(recoveredP99);
+            boolean warm = warmup.isZero();
             long lastClicks = 0;
             long lastRequests = 0;
             long lastScores = 0;
@@ -111,21 +139,37 @@ final class DemoCommand implements Callable<Integer> {
             while (System.nanoTime() < end && !stop.await(Math.min(1000, Math.max(1, (end - System.nanoTime()) / 1_000_000)),
                     TimeUnit.MILLISECONDS)) {
                 Histogram h = reader.interval();
+                long second = (System.nanoTime() - start) / 1_000_000_000L;
+                if (!warm && System.nanoTime() - start >= warmup.toNanos()) {
+                    reader.resetTotal(); // the summary counts from here
+                    warm = true;
+                }
                 long c = generator.clicks();
                 long r = generator.requests();
                 long s = reader.scores();
                 long checkpoints = pipeline.checkpointsTriggered();
                 // "checkpoint" marks a second in which a checkpoint started or was still running
-                boolean checkpointing = checkpoints != lastCheckpoints || pipeline.checkpointInProgress();
-                err.printf("clicks/s=%d requests/s=%d scores/s=%d p50_ms=%d p99_ms=%d dead_letters=%d expired=%d%s%n",
+                boolean checkpointing = checkpoints >= 0 && lastCheckpoints >= 0
+                        && (checkpoints != lastCheckpoints || pipeline.checkpointInProgress());
+                String phase = !warm ? "warmup" : outageRun == null ? "run" : outageRun.phase();
+                err.printf("clicks/s=%d requests/s=%d scores/s=%d p50_ms=%d p99_ms=%d max_ms=%d dead_letters=%d expired=%d%s%s%n",
                         c - lastClicks, r - lastRequests, s - lastScores, h.getValueAtPercentile(50),
-                        h.getValueAtPercentile(99), reader.deadLetters(), reader.expired(),
-                        checkpointing ? " checkpoint" : "");
+                        h.getValueAtPercentile(99), h.getMaxValue(), reader.deadLetters(), reader.expired(),
+                        checkpointing ? " checkpoint" : "", phase.equals("run") ? "" : " " + phase);
+                rows.add(second, r - lastRequests, s - lastScores, h, checkpointing, phase,
+                        outageRun == null ? -1 : outageRun.resumedAt(start));
                 lastCheckpoints = checkpoints;
                 err.flush();
                 lastClicks = c;
                 lastRequests = r;
                 lastScores = s;
+            }
+            if (outageRun != null) {
+                outageRun.await();
+            }
+            if (timeline != null) {
+                rows.write(timeline);
+                err.println("Timeline: " + timeline.toAbsolutePath());
             }
             err.println("Stopping: draining scores of requests in flight ...");
             err.flush();
@@ -134,9 +178,10 @@ final class DemoCommand implements Callable<Integer> {
             reader.close();
             Histogram total = reader.total();
             long unscored = Math.max(0, generator.validRequests() - reader.scoredRequests());
-            out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d unscored=%d expired=%d p50_ms=%d p99_ms=%d%n",
+            out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d unscored=%d expired=%d p50_ms=%d p99_ms=%d max_ms=%d%s%n",
                     generator.clicks(), generator.requests(), reader.scores(), reader.deadLetters(), unscored,
-                    reader.expired(), total.getValueAtPercentile(50), total.getValueAtPercentile(99));
+                    reader.expired(), total.getValueAtPercentile(50), total.getValueAtPercentile(99), total.getMaxValue(),
+                    outageAt == null ? "" : " recovered_after_s=" + recovered(rows.recoveredAfterSeconds()));
             out.flush();
         } finally {
             done.countDown();
@@ -147,6 +192,10 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    private static String recovered(double seconds) {
+        return seconds < 0 ? "-1" : String.format(java.util.Locale.ROOT, "%.1f", seconds);
     }
 
     /** Waits until every valid request sent is scored or expired, or answers stop arriving (bounded). */

@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
         subcommands = {ScoreCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, MigrateCommand.class,
                 TrainCommand.class, GenerateCommand.class, ReadScoresCommand.class, VerifyCommand.class,
                 BundleCommand.class,
-                ModelBenchCommand.class,
+                ModelBenchCommand.class, PlotTimelineCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

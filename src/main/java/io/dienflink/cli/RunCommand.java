@@ -35,6 +35,12 @@ final class RunCommand implements Callable<Integer> {
         DienJobConfig config = JobSettings.jobConfig(conf);
         DienScoringJob.configure(conf, config);
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        // the job's RocksDB defaults yield to the cluster's settings, which only the environment knows
+        Configuration rocksDb = DienScoringJob.rocksDbDefaults(env.getConfiguration());
+        if (!rocksDb.keySet().isEmpty()) {
+            conf.addAll(rocksDb);
+            env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
+        }
         // the environment's configuration includes the cluster's (flink run, the Operator)
         List<JobPreflight.Problem> problems = JobPreflight.problems(env.getConfiguration(), config,
                 config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE

@@ -16,10 +16,13 @@ import java.util.Comparator;
 import java.util.stream.Stream;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.CoreOptions;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.RestOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.core.execution.JobClient;
+import org.apache.flink.core.execution.SavepointFormatType;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,16 +35,20 @@ import org.slf4j.LoggerFactory;
 public final class EmbeddedPipeline implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedPipeline.class);
 
+    /** Status queries give up after this: a live status line must not wait for a busy or stopped job. */
+    private static final java.time.Duration REST_TIMEOUT = java.time.Duration.ofSeconds(2);
+
     private final Path workDir;
     private final EmbeddedKafkaCluster kafka;
-    private final JobClient job;
+    private final Configuration jobConf;
+    private volatile JobClient job;
     private final int webPort;
     private final DienJobConfig config;
 
-    private EmbeddedPipeline(Path workDir, EmbeddedKafkaCluster kafka, JobClient job, int webPort, DienJobConfig config) {
+    private EmbeddedPipeline(Path workDir, EmbeddedKafkaCluster kafka, Configuration jobConf, int webPort, DienJobConfig config) {
         this.workDir = workDir;
         this.kafka = kafka;
-        this.job = job;
+        this.jobConf = jobConf;
         this.webPort = webPort;
         this.config = config;
     }
@@ -78,21 +85,47 @@ public final class EmbeddedPipeline implements AutoCloseable {
             kafka.createTopics(parallelism, config.topics().all());
             beforeJob.run(kafka.bootstrapServers(), config.topics());
             DienScoringJob.configure(conf, config);
+            conf.addAll(DienScoringJob.rocksDbDefaults(conf));
             conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, work.resolve("checkpoints").toUri().toString());
             conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, work.resolve("savepoints").toUri().toString());
             int port = freePort();
             conf.set(RestOptions.PORT, port);
             conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));
-            StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
-            env.setParallelism(parallelism);
-            DienScoringJob.forKafka(config).addTo(env);
-            JobClient job = env.executeAsync("dien-flink scoring (embedded)");
-            LOG.info("Job {} submitted to the local MiniCluster", job.getJobID());
-            return new EmbeddedPipeline(work, kafka, job, port, config);
+            conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+            EmbeddedPipeline pipeline = new EmbeddedPipeline(work, kafka, conf, port, config);
+            pipeline.job = pipeline.submit(conf);
+            return pipeline;
         } catch (Exception e) {
             kafka.close();
             throw e;
         }
+    }
+
+    private JobClient submit(Configuration conf) throws Exception {
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironmentWithWebUI(conf);
+        env.setParallelism(conf.get(CoreOptions.DEFAULT_PARALLELISM));
+        DienScoringJob.forKafka(config).addTo(env);
+        JobClient submitted = env.executeAsync("dien-flink scoring (embedded)");
+        LOG.info("Job {} submitted to the local MiniCluster", submitted.getJobID());
+        return submitted;
+    }
+
+    /**
+     * Stops the job with a savepoint (traffic keeps arriving in Kafka) and waits until it has
+     * finished; {@link #resume(String)} starts it again from the returned path.
+     */
+    public String stopWithSavepoint() throws Exception {
+        String path = job.stopWithSavepoint(false, workDir.resolve("savepoints").toUri().toString(),
+                SavepointFormatType.CANONICAL).get();
+        job.getJobExecutionResult().get();
+        return path;
+    }
+
+    /** Starts the job again from {@code savepoint}, on a new local MiniCluster with the same web UI port. */
+    public void resume(String savepoint) throws Exception {
+        Configuration conf = new Configuration(jobConf);
+        conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+        job = submit(conf);
     }
 
     private static int freePort() throws IOException {
@@ -123,7 +156,7 @@ public final class EmbeddedPipeline implements AutoCloseable {
      */
     public long scorerRecordsIn() throws IOException, InterruptedException {
         HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(URI.create(webUiUrl() + "/jobs/" + job.getJobID())).build(),
+                HttpRequest.newBuilder(URI.create(webUiUrl() + "/jobs/" + job.getJobID())).timeout(REST_TIMEOUT).build(),
                 HttpResponse.BodyHandlers.ofString());
         if (response.statusCode() != 200) {
             return -1;
@@ -152,7 +185,7 @@ public final class EmbeddedPipeline implements AutoCloseable {
     private JsonNode checkpointCounts() {
         try {
             HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                    URI.create(webUiUrl() + "/jobs/" + job.getJobID() + "/checkpoints")).build(),
+                    URI.create(webUiUrl() + "/jobs/" + job.getJobID() + "/checkpoints")).timeout(REST_TIMEOUT).build(),
                     HttpResponse.BodyHandlers.ofString());
             return response.statusCode() == 200 ? new ObjectMapper().readTree(response.body()).path("counts") : null;
         } catch (IOException e) {

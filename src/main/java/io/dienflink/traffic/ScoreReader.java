@@ -143,7 +143,13 @@ public final class ScoreReader implements AutoCloseable {
         return h;
     }
 
-    /** All latencies recorded so far. */
+    /** Forgets the latencies recorded so far: {@link #total()} counts from here (after a warm-up). */
+    public synchronized void resetTotal() {
+        latency.getIntervalHistogram();
+        total.reset();
+    }
+
+    /** All latencies recorded so far (since {@link #resetTotal()}, if called). */
     public synchronized Histogram total() {
         interval();
         return total.copy();

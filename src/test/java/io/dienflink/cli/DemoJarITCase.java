@@ -20,7 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DemoJarITCase {
     private static final Pattern SUMMARY = Pattern.compile(
             "summary clicks=(\\d+) requests=(\\d+) scores=(\\d+) dead_letters=(\\d+) unscored=(\\d+) expired=(\\d+) "
-                    + "p50_ms=(\\d+) p99_ms=(\\d+)");
+                    + "p50_ms=(\\d+) p99_ms=(\\d+) max_ms=(\\d+) recovered_after_s=(-1|\\d+\\.\\d+)");
 
     @TempDir
     Path tmp;
@@ -31,8 +31,9 @@ class DemoJarITCase {
         Path out = tmp.resolve("out.txt");
         Path err = tmp.resolve("err.txt");
         Process p = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "--add-modules=jdk.incubator.vector", "-jar", jar.toString(), "demo", "--duration", "15s",
-                "--clicks-per-second", "1000", "--requests-per-second", "50", "--malformed", "0.02")
+                "--add-modules=jdk.incubator.vector", "-jar", jar.toString(), "demo", "--duration", "24s",
+                "--clicks-per-second", "1000", "--requests-per-second", "50", "--malformed", "0.02",
+                "--outage-at", "6s", "--outage", "4s", "--timeline", "timeline.csv")
                 .directory(tmp.toFile()).redirectOutput(out.toFile()).redirectError(err.toFile()).start();
         assertThat(p.waitFor(240, TimeUnit.SECONDS)).as("demo finishes").isTrue();
         String stderr = Files.readString(err, StandardCharsets.UTF_8);
@@ -49,6 +50,23 @@ class DemoJarITCase {
         long unscored = Long.parseLong(m.group(5));
         long expired = Long.parseLong(m.group(6));
         assertThat(unscored).as("valid requests without a score are all expired ones").isEqualTo(expired);
-        assertThat(stderr).contains("Flink web UI: http://localhost:").contains("clicks/s=");
+        assertThat(stderr).contains("Flink web UI: http://localhost:").contains("clicks/s=")
+                .contains("Outage: job stopped with savepoint").contains("Outage: job resubmitted from the savepoint");
+
+        // the outage shows in the timeline: seconds without the job, then scores again after the restart
+        List<Timeline.Row> rows = Timeline.read(tmp.resolve("timeline.csv"));
+        assertThat(rows).extracting(Timeline.Row::phase).contains("run", "down", "resumed");
+        int firstResumed = rows.stream().map(Timeline.Row::phase).toList().indexOf("resumed");
+        assertThat(rows.subList(firstResumed, rows.size())).as("seconds after the restart").anyMatch(r -> r.scores() > 0);
+        assertThat(rows).as("a second without scores while the job is down")
+                .anyMatch(r -> r.phase().equals("down") && r.scores() == 0);
+
+        // and plot-timeline draws it
+        Path png = tmp.resolve("timeline.png");
+        CliRun plot = CliRun.of("plot-timeline", "-o", png.toString(), tmp.resolve("timeline.csv") + "=outage");
+        assertThat(plot.exit()).as(plot.err()).isZero();
+        java.awt.image.BufferedImage image = javax.imageio.ImageIO.read(png.toFile());
+        assertThat(image.getWidth()).isEqualTo(1200);
+        assertThat(image.getHeight()).isEqualTo(320);
     }
 }

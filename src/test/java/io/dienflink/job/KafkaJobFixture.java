@@ -99,6 +99,7 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
         settings.accept(conf);
         DienJobConfig config = DienJobConfig.from(conf);
         DienScoringJob.configure(conf, config);
+        conf.addAll(DienScoringJob.rocksDbDefaults(conf));
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         if (savepoint != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);

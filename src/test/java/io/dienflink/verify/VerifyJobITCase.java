@@ -87,6 +87,7 @@ class VerifyJobITCase {
         conf.set(DienJobOptions.REQUEST_MAX_AGE, Duration.ZERO);
         DienJobConfig config = DienJobConfig.from(conf);
         DienScoringJob.configure(conf, config);
+        conf.addAll(DienScoringJob.rocksDbDefaults(conf));
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(conf);

@@ -1,0 +1,36 @@
+package io.dienflink.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.util.List;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
+import org.junit.jupiter.api.Test;
+import org.rocksdb.CompressionType;
+
+/** The job's RocksDB settings for checkpoints without stalls are defaults: any setting given wins. */
+class RocksDbDefaultsTest {
+    @Test
+    void smallUncompressedWriteBuffersWhenNothingIsSet() {
+        Configuration defaults = DienScoringJob.rocksDbDefaults(new Configuration());
+        assertThat(defaults.get(RocksDBConfigurableOptions.WRITE_BUFFER_SIZE)).isEqualTo(MemorySize.parse("2mb"));
+        assertThat(defaults.get(RocksDBConfigurableOptions.MAX_WRITE_BUFFER_NUMBER)).isEqualTo(3);
+        assertThat(defaults.get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL)).containsExactly(
+                CompressionType.NO_COMPRESSION, CompressionType.NO_COMPRESSION, CompressionType.LZ4_COMPRESSION);
+    }
+
+    @Test
+    void settingsGivenByTheJobOrTheClusterAreLeftAlone() {
+        Configuration given = new Configuration();
+        given.setString("state.backend.rocksdb.writebuffer.size", "64mb");
+        given.setString("state.backend.rocksdb.compression.per.level", "SNAPPY_COMPRESSION");
+        Configuration defaults = DienScoringJob.rocksDbDefaults(given);
+        assertThat(defaults.keySet()).containsExactly(RocksDBConfigurableOptions.MAX_WRITE_BUFFER_NUMBER.key());
+
+        Configuration merged = new Configuration(given);
+        merged.addAll(defaults);
+        assertThat(merged.get(RocksDBConfigurableOptions.WRITE_BUFFER_SIZE)).isEqualTo(MemorySize.parse("64mb"));
+        assertThat(merged.get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL)).isEqualTo(List.of(CompressionType.SNAPPY_COMPRESSION));
+    }
+}
