@@ -39,7 +39,7 @@ final class EmbeddedJobOptions {
         conf.set(DienJobOptions.PARALLELISM, parallelism);
         conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery.name());
         // exactly-once scores become visible at checkpoints, so checkpoint often
-        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(exactlyOnce() ? 2 : 10));
+        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, exactlyOnce() ? Duration.ofMillis(500) : Duration.ofSeconds(10));
         settings.forEach(conf::setString);
         return conf;
     }
