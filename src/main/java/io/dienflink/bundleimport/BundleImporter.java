@@ -308,6 +308,20 @@ public final class BundleImporter {
         return parts[0].trim().equals(parts[1].trim());
     }
 
+    /**
+     * One mapping entry evaluated on its own against {@code source}, with the given dimensions (D is
+     * derived from E): for checking a hand-written entry, and for tests of the transforms.
+     */
+    static Tensor evaluate(JsonNode entry, Map<String, Tensor> source, Map<String, Integer> dims) {
+        BundleImporter b = new BundleImporter(JSON.createObjectNode().put("name", "entry").set("arrays", JSON.createObjectNode()),
+                source);
+        b.dims.putAll(dims);
+        if (dims.containsKey("E")) {
+            b.dims.put("D", 2 * dims.get("E"));
+        }
+        return b.eval(entry, "entry", null);
+    }
+
     /** A bundle array (source table for embeddings), built once. */
     private Tensor array(String name) {
         Tensor t = built.get(name);
@@ -444,6 +458,7 @@ public final class BundleImporter {
                 return switch (tr.asText()) {
                     case "transpose" -> t.transpose();
                     case "negate" -> negate(t, null, where);
+                    case "flatten" -> new Tensor(new int[] {t.data().length}, t.data());
                     default -> throw new ImportException(where + ": unknown transform '" + tr.asText() + "'");
                 };
             }
