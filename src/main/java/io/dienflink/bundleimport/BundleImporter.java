@@ -574,9 +574,7 @@ public final class BundleImporter {
         }
         out.put("vocab." + kind, NpyArray.ofLongs(new int[] {ids.length}, ids));
         out.put(name, NpyArray.ofFloats(new int[] {ids.length + 1, e}, w));
-        if (rows != ids.length + (vocab.containsRow(defaultRow) ? 0 : 1)) {
-            LOG.info("{} vocabulary: {} ids for a source table of {} rows", kind, ids.length, rows);
-        }
+        LOG.info("{} embedding: {} vocabulary ids over a source table of {} rows", kind, ids.length, rows);
     }
 
     private static void copyRow(Tensor table, int row, float[] w, int to, int e, String kind, String what) {

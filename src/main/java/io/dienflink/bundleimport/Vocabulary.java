@@ -8,7 +8,6 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.Map;
@@ -118,9 +117,5 @@ public final class Vocabulary {
     /** The source row of each id of {@link #sortedIds()}. */
     int[] rowsInIdOrder() {
         return rows.clone();
-    }
-
-    boolean containsRow(int row) {
-        return Arrays.stream(rows).anyMatch(r -> r == row);
     }
 }
