@@ -29,7 +29,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Turns another framework's DIEN weights into a bundle by a mapping (docs/MODEL_BUNDLE.md section 7):
+ * Turns another framework's DIEN weights into a bundle by a mapping (docs/importing.md):
  * each bundle array is built from source variables by transposes, slices, splits, gate reorders,
  * negations and concatenations; every source variable must be used, or recognised and skipped
  * (optimiser slots, the auxiliary network), or the import stops naming it.

@@ -22,7 +22,7 @@ import picocli.CommandLine.Option;
 
 /** {@code bundle import}: another framework's DIEN weights (an npz under their own names) into a bundle. */
 @Command(name = "import", mixinStandardHelpOptions = true,
-        description = {"Imports DIEN weights trained with TensorFlow or PyTorch into a bundle (docs/MODEL_BUNDLE.md section 7).",
+        description = {"Imports DIEN weights trained with TensorFlow or PyTorch into a bundle (docs/importing.md).",
                 "Prints one line per source variable (used or skipped, with why) and the bundle's fingerprint."})
 final class BundleImportCommand implements Callable<Integer> {
     @Option(names = "--from", required = true, paramLabel = "PRESET|MAPPING.json",

@@ -404,8 +404,8 @@ class TfOfficialImportTest {
 
     /**
      * What calibration cannot reproduce: the official code scores each example with the statistics
-     * of whatever batch it is in. Measured here, not asserted beyond being real: docs/MODEL_BUNDLE.md
-     * section 7 quotes these numbers.
+     * of whatever batch it is in. Measured here, not asserted beyond being real: docs/importing.md
+     * quotes these numbers.
      */
     @Test
     void batchStatisticsMoveOfficialScoresAwayFromCalibratedOnes() throws Exception {
