@@ -403,6 +403,28 @@ class TfOfficialImportTest {
     }
 
     /**
+     * TensorFlow releases after 1.4 add the cell's layer name to its variables; forks that call
+     * VecAttGRUCell through the layer do too. Both spellings import to the same bundle.
+     */
+    @Test
+    void laterTensorFlowCellNamesImportToTheSameBundle() throws Exception {
+        Map<String, NpyArray> plain = npz(weights(5));
+        Map<String, NpyArray> layered = new LinkedHashMap<>();
+        plain.forEach((k, v) -> layered.put(k.replaceFirst("^gru1/", "gru1/gru_cell/").replaceFirst("^gru2/", "gru2/vec_att_gru_cell/")
+                .replaceFirst("^prelu_$", "prelu/prelu_"), v));
+        Fixtures.writeNpz(dir.resolve("plain.npz"), plain);
+        Fixtures.writeNpz(dir.resolve("layered.npz"), layered);
+        writeVocabs(dir);
+        Map<String, Vocabulary> v = Map.of("user", Vocabulary.read(dir.resolve("uid_voc.tsv")),
+                "item", Vocabulary.read(dir.resolve("mid_voc.tsv")), "category", Vocabulary.read(dir.resolve("cat_voc.tsv")));
+        com.fasterxml.jackson.databind.JsonNode mapping = BundleImporter.loadMapping("tf1-official", Map.of());
+        BundleImporter.Result a = BundleImporter.run(mapping, SourceWeights.read(dir.resolve("plain.npz")), v, 100, "a");
+        BundleImporter.Result b = BundleImporter.run(mapping, SourceWeights.read(dir.resolve("layered.npz")), v, 100, "b");
+        assertTrue(b.used().contains("gru1/gru_cell/gates/kernel"), b.used().toString());
+        assertEquals(a.bundle().fingerprint(), b.bundle().fingerprint());
+    }
+
+    /**
      * What calibration cannot reproduce: the official code scores each example with the statistics
      * of whatever batch it is in. Measured here, not asserted beyond being real: docs/importing.md
      * quotes these numbers.
