@@ -250,7 +250,9 @@ public final class BundleImporter {
             if (!p.path("pattern").isTextual()) {
                 throw new ImportException(where + ": needs a string 'pattern'");
             }
-            out.put(p.get("pattern").asText(), p.path("reason").asText(field));
+            if (active(p, where)) {
+                out.put(p.get("pattern").asText(), p.path("reason").asText(field));
+            }
         }
         return out;
     }
@@ -496,6 +498,7 @@ public final class BundleImporter {
                     yield Tensor.concat(axis, blocks);
                 }
                 case "negate" -> negate(t, a, where);
+                case "foldBatchNorm" -> active(a, where) ? foldBatchNorm(t, a, where) : t;
                 case "columnDifference" -> columnDifference(t, a.get(0).asInt(), a.get(1).asInt(), where);
                 case "broadcastLike" -> {
                     Tensor like = array(a.asText());
@@ -511,6 +514,50 @@ public final class BundleImporter {
         } catch (IllegalArgumentException e) {
             throw new ImportException(where + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Folds an inference-mode batch normalisation that follows a dense layer into it:
+     * {@code BN(x·K + b) = x·(K·diag(s)) + (b − mean)·s + beta} with {@code s = gamma / sqrt(var + epsilon)}.
+     * Applied to the kernel {@code [in, out]} (columns scaled) or the bias {@code [out]}.
+     */
+    private Tensor foldBatchNorm(Tensor t, JsonNode a, String where) {
+        int out = t.dim(t.rank() - 1);
+        double eps = a.path("epsilon").asDouble(Double.NaN);
+        if (!(eps >= 0)) {
+            throw new ImportException(where + ".foldBatchNorm: needs a non-negative 'epsilon'");
+        }
+        double[] gamma = vector(a, "gamma", out, where);
+        double[] beta = vector(a, "beta", out, where);
+        double[] mean = vector(a, "mean", out, where);
+        double[] var = vector(a, "var", out, where);
+        if (!List.of("kernel", "bias").contains(a.path("part").asText())) {
+            throw new ImportException(where + ".foldBatchNorm: 'part' must be \"kernel\" or \"bias\"");
+        }
+        double[] d = t.data().clone();
+        for (int i = 0; i < d.length; i++) {
+            int j = i % out;
+            double scale = gamma[j] / Math.sqrt(var[j] + eps);
+            d[i] = "bias".equals(a.path("part").asText()) ? (d[i] - mean[j]) * scale + beta[j] : d[i] * scale;
+        }
+        return new Tensor(t.shape().clone(), d);
+    }
+
+    /** A source vector of {@code n} values named by field {@code field} of {@code a}; marks it used. */
+    private double[] vector(JsonNode a, String field, int n, String where) {
+        String name = a.path(field).asText(null);
+        if (name == null) {
+            throw new ImportException(where + ": needs the source variable '" + field + "'");
+        }
+        Tensor v = source.get(name);
+        if (v == null) {
+            throw new ImportException("missing variable " + name + ", expected shape [" + n + "]");
+        }
+        if (v.rank() != 1 || v.dim(0) != n) {
+            throw new ImportException("variable " + name + " has shape " + v.shapeString() + ", expected [" + n + "]");
+        }
+        used.add(name);
+        return v.data();
     }
 
     /** Negates the whole array, or block {@code index} of {@code parts} along {@code axis}. */

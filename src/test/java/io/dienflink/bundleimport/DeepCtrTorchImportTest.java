@@ -51,6 +51,10 @@ class DeepCtrTorchImportTest {
     record Example(long user, long item, long cat, long[] histItems, long[] histCats) {}
 
     static Map<String, double[]> weights(long seed, String user, String item, String cat, boolean prelu) {
+        return weights(seed, user, item, cat, prelu, false);
+    }
+
+    static Map<String, double[]> weights(long seed, String user, String item, String cat, boolean prelu, boolean bn) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<String, double[]> w = new LinkedHashMap<>();
         w.put("embedding_dict." + user + ".weight", random(rnd, 0.5, USERS, E));
@@ -82,12 +86,28 @@ class DeepCtrTorchImportTest {
             w.put("dnn.activation_layers.0.weight", random(rnd, 0.5, 1));
             w.put("dnn.activation_layers.1.weight", random(rnd, 0.5, 1));
         }
+        if (bn) {
+            for (int i = 0; i < 2; i++) {
+                int n = i == 0 ? F1 : F2;
+                w.put("dnn.bn." + i + ".weight", random(rnd, 0.5, n));
+                w.put("dnn.bn." + i + ".bias", random(rnd, 0.3, n));
+                w.put("dnn.bn." + i + ".running_mean", random(rnd, 0.3, n));
+                double[] var = random(rnd, 0.5, n);
+                for (int j = 0; j < n; j++) {
+                    var[j] = (float) (1 + var[j]);
+                }
+                w.put("dnn.bn." + i + ".running_var", var);
+            }
+        }
         w.put("linear.weight", random(rnd, 1.0, 1, F2));
         w.put("out.bias", random(rnd, 0.3, 1));
         return w;
     }
 
     static int[] shapeOf(String name) {
+        if (name.startsWith("dnn.bn.")) {
+            return new int[] {name.startsWith("dnn.bn.0.") ? F1 : F2};
+        }
         return switch (name.replaceAll("embedding_dict\\.[^.]+", "embedding_dict.X")) {
             case "embedding_dict.X.weight" -> null;
             case "interest_extractor.gru.weight_ih_l0" -> new int[] {3 * H, D};
@@ -124,6 +144,11 @@ class DeepCtrTorchImportTest {
             }
             out.put(name, Fixtures.array(v, float64, shape));
         });
+        if (w.containsKey("dnn.bn.0.weight")) {
+            // BatchNorm1d's int64 step counter, a 0-d array in the state_dict.
+            out.put("dnn.bn.0.num_batches_tracked", NpyArray.ofLongs(new int[0], new long[] {1234}));
+            out.put("dnn.bn.1.num_batches_tracked", NpyArray.ofLongs(new int[0], new long[] {1234}));
+        }
         return out;
     }
 
@@ -183,12 +208,26 @@ class DeepCtrTorchImportTest {
             hx = next;
         }
         double[] x = concat(hx, userEmb, query);
-        double[] d1 = linear(w.get("dnn.linears.0.weight"), x, w.get("dnn.linears.0.bias"), F1);
+        double[] d1 = bn(w, 0, linear(w.get("dnn.linears.0.weight"), x, w.get("dnn.linears.0.bias"), F1));
         d1 = prelu ? prelu(d1, w.get("dnn.activation_layers.0.weight")[0]) : act(d1, "relu");
-        double[] d2 = linear(w.get("dnn.linears.1.weight"), d1, w.get("dnn.linears.1.bias"), F2);
+        double[] d2 = bn(w, 1, linear(w.get("dnn.linears.1.weight"), d1, w.get("dnn.linears.1.bias"), F2));
         d2 = prelu ? prelu(d2, w.get("dnn.activation_layers.1.weight")[0]) : act(d2, "relu");
         double logit = linear(w.get("linear.weight"), d2, null, 1)[0] + w.get("out.bias")[0];
         return sigmoid(logit);
+    }
+
+    /** DNN.forward with use_bn (core.py lines 127-128): BatchNorm1d in eval mode, epsilon 1e-5. */
+    static double[] bn(Map<String, double[]> w, int layer, double[] v) {
+        String p = "dnn.bn." + layer + ".";
+        if (!w.containsKey(p + "weight")) {
+            return v;
+        }
+        double[] out = new double[v.length];
+        for (int j = 0; j < v.length; j++) {
+            out[j] = (v[j] - w.get(p + "running_mean")[j]) / Math.sqrt(w.get(p + "running_var")[j] + 1e-5)
+                    * w.get(p + "weight")[j] + w.get(p + "bias")[j];
+        }
+        return out;
     }
 
     static double[] act(double[] v, String kind) {
@@ -238,11 +277,12 @@ class DeepCtrTorchImportTest {
     }
 
     @ParameterizedTest
-    @CsvSource({"user,item_id,cate_id,relu,relu,false", "uid,mid,cat,sigmoid,prelu,true"})
-    void importedBundleScoresAsDeepCtrTorch(String user, String item, String cat, String attAct, String dnnAct, boolean float64)
-            throws Exception {
+    @CsvSource({"user,item_id,cate_id,relu,relu,false,false", "uid,mid,cat,sigmoid,prelu,true,false",
+            "user,item_id,cate_id,relu,prelu,false,true"})
+    void importedBundleScoresAsDeepCtrTorch(String user, String item, String cat, String attAct, String dnnAct, boolean float64,
+                                            boolean useBn) throws Exception {
         boolean prelu = "prelu".equals(dnnAct);
-        Map<String, double[]> w = weights(3, user, item, cat, prelu);
+        Map<String, double[]> w = weights(3, user, item, cat, prelu, useBn);
         Fixtures.writeNpz(dir.resolve("state_dict.npz"), npz(w, float64));
         writeVocab(dir.resolve("user.json"), 1000, USERS, 0);
         writeVocab(dir.resolve("item.json"), 5000, ITEMS, 1);
@@ -252,7 +292,7 @@ class DeepCtrTorchImportTest {
                 "--vocab", "user=" + dir.resolve("user.json"), "--vocab", "item=" + dir.resolve("item.json"),
                 "--vocab", "category=" + dir.resolve("cat.json"), "--output", dir.resolve("bundle").toString(),
                 "--param", "user=" + user, "--param", "item=" + item, "--param", "category=" + cat,
-                "--param", "att_activation=" + attAct, "--param", "dnn_activation=" + dnnAct, "--max-history", "5");
+                "--param", "att_activation=" + attAct, "--param", "dnn_activation=" + dnnAct, "--param", "use_bn=" + useBn, "--max-history", "5");
         assertEquals(0, run.exit(), run.err());
         assertTrue(run.out().contains("skipped  interest_extractor.auxiliary_net.linears.0.weight"), run.out());
 
@@ -289,9 +329,9 @@ class DeepCtrTorchImportTest {
         double[] query = concat(row(w.get("embedding_dict." + item + ".weight"), rowOf(ex.item(), 5000, ITEMS, 1), E),
                 row(w.get("embedding_dict." + cat + ".weight"), rowOf(ex.cat(), 70, CATS, 1), E));
         double[] x = concat(new double[H], userEmb, query);
-        double[] d1 = linear(w.get("dnn.linears.0.weight"), x, w.get("dnn.linears.0.bias"), F1);
+        double[] d1 = bn(w, 0, linear(w.get("dnn.linears.0.weight"), x, w.get("dnn.linears.0.bias"), F1));
         d1 = prelu ? prelu(d1, w.get("dnn.activation_layers.0.weight")[0]) : act(d1, "relu");
-        double[] d2 = linear(w.get("dnn.linears.1.weight"), d1, w.get("dnn.linears.1.bias"), F2);
+        double[] d2 = bn(w, 1, linear(w.get("dnn.linears.1.weight"), d1, w.get("dnn.linears.1.bias"), F2));
         d2 = prelu ? prelu(d2, w.get("dnn.activation_layers.1.weight")[0]) : act(d2, "relu");
         return sigmoid(linear(w.get("linear.weight"), d2, null, 1)[0] + w.get("out.bias")[0]);
     }
