@@ -45,7 +45,7 @@ record Tensor(int[] shape, double[] data) {
         return new Tensor(shape.clone(), new double[(int) n]);
     }
 
-    /** Rows × columns view: axis 0 of a 1-D array is its only axis. */
+    /** The transpose of a 2-D array. */
     Tensor transpose() {
         if (rank() != 2) {
             throw new IllegalArgumentException("transpose needs a 2-D array, got shape " + shapeString());
