@@ -15,10 +15,10 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** Model bundle tools: validate and describe a bundle, or write an untrained one. */
+/** Model bundle tools: validate and describe a bundle, write an untrained one, or import weights trained elsewhere. */
 @Command(name = "bundle", mixinStandardHelpOptions = true,
         description = "Model bundle tools (format: MODEL_BUNDLE.md, version 1).",
-        subcommands = {BundleCommand.Inspect.class, BundleCommand.Random.class})
+        subcommands = {BundleCommand.Inspect.class, BundleCommand.Random.class, BundleImportCommand.class})
 final class BundleCommand implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;

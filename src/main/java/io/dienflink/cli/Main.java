@@ -33,7 +33,8 @@ public final class Main implements Runnable {
                 u.lines.forEach(line -> cmd.getErr().println("error: " + line));
                 return 2;
             }
-            if (e instanceof BundleFormatException || e instanceof InputException) {
+            if (e instanceof BundleFormatException || e instanceof InputException
+                    || e instanceof io.dienflink.bundleimport.ImportException) {
                 cmd.getErr().println("error: " + e.getMessage());
                 return 1;
             }
