@@ -39,7 +39,7 @@ final class JobSettings {
             try (InputStream in = Files.newInputStream(configFile)) {
                 p.load(in);
             } catch (IOException e) {
-                throw new Main.InputException("cannot read " + configFile + ": " + e.getMessage());
+                throw new InputException("cannot read " + configFile + ": " + e.getMessage());
             }
             p.stringPropertyNames().forEach(k -> conf.setString(k, p.getProperty(k)));
         }
@@ -70,7 +70,7 @@ final class JobSettings {
         Configuration conf = configuration();
         String servers = conf.get(DienJobOptions.BOOTSTRAP_SERVERS);
         if (servers == null || servers.isBlank()) {
-            throw new Main.InputException(DienJobOptions.BOOTSTRAP_SERVERS.key() + ": is required");
+            throw new InputException(DienJobOptions.BOOTSTRAP_SERVERS.key() + ": is required");
         }
         Properties client = new Properties();
         client.putAll(DienJobConfig.kafkaClientSettings(conf));
@@ -78,7 +78,7 @@ final class JobSettings {
             return new Kafka(servers, DienJobConfig.topics(conf), client,
                     DienJobOptions.deliveryGuarantee(conf) == DeliveryGuarantee.EXACTLY_ONCE);
         } catch (IllegalArgumentException e) {
-            throw new Main.InputException(e.getMessage());
+            throw new InputException(e.getMessage());
         }
     }
 
@@ -89,7 +89,7 @@ final class JobSettings {
             config.requireBootstrapServers();
             return config;
         } catch (IllegalArgumentException e) {
-            throw new Main.InputException(e.getMessage());
+            throw new InputException(e.getMessage());
         }
     }
 }

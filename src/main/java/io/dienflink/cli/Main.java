@@ -48,28 +48,14 @@ public final class Main implements Runnable {
         spec.commandLine().usage(spec.commandLine().getErr());
     }
 
-    /** A problem with the user's input that ends the command with exit code 1 and this message. */
-    static final class InputException extends RuntimeException {
-        InputException(String message) {
-            super(message);
-        }
-    }
-
-    /** Settings that cannot work: exit code 2, each problem on its own line naming the key and the fix. */
-    static final class UsageException extends RuntimeException {
-        final java.util.List<String> lines;
-
-        UsageException(java.util.List<String> lines) {
-            super(String.join("; ", lines));
-            this.lines = lines;
-        }
-    }
-
     static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             String v = Main.class.getPackage().getImplementationVersion();
-            return new String[] {"dien-flink " + (v == null ? "dev" : v)};
+            // the launcher's test reads this line: it is how a user checks that the flag reached the JVM
+            String vector = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent() ? "on"
+                    : "off (start the JVM with --add-modules=jdk.incubator.vector, or use bin/dien-flink)";
+            return new String[] {"dien-flink " + (v == null ? "dev" : v), "Java " + Runtime.version() + ", Vector API: " + vector};
         }
     }
 }

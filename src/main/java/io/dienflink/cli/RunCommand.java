@@ -46,7 +46,7 @@ final class RunCommand implements Callable<Integer> {
                 config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE
                         ? JobPreflight.brokerMaxTransactionMs(config) : OptionalLong.empty());
         if (!problems.isEmpty()) {
-            throw new Main.UsageException(problems.stream().map(JobPreflight.Problem::toString).toList());
+            throw new UsageException(problems.stream().map(JobPreflight.Problem::toString).toList());
         }
         DienScoringJob.forKafka(config).addTo(env);
         env.execute("dien-flink scoring");

@@ -96,10 +96,10 @@ final class ScoreCommand implements Callable<Integer> {
         try {
             root = JSON.readTree(line);
         } catch (JsonProcessingException e) {
-            throw new Main.InputException("line " + number + ": not valid JSON: " + e.getOriginalMessage());
+            throw new InputException("line " + number + ": not valid JSON: " + e.getOriginalMessage());
         }
         if (root == null || !root.isObject()) {
-            throw new Main.InputException("line " + number + ": expected a JSON object");
+            throw new InputException("line " + number + ": expected a JSON object");
         }
         long user = id(root, "userId", number, "userId");
         long[][] clicks = pairs(root, "clicks", number);
@@ -110,14 +110,14 @@ final class ScoreCommand implements Callable<Integer> {
     private static long[][] pairs(JsonNode root, String field, int number) {
         JsonNode arr = root.get(field);
         if (arr == null || !arr.isArray()) {
-            throw new Main.InputException("line " + number + ": '" + field + "' must be an array");
+            throw new InputException("line " + number + ": '" + field + "' must be an array");
         }
         long[][] out = new long[2][arr.size()];
         for (int i = 0; i < arr.size(); i++) {
             JsonNode e = arr.get(i);
             String where = field + "[" + i + "]";
             if (!e.isObject()) {
-                throw new Main.InputException("line " + number + ": '" + where + "' must be an object");
+                throw new InputException("line " + number + ": '" + where + "' must be an object");
             }
             out[0][i] = id(e, "itemId", number, where + ".itemId");
             out[1][i] = id(e, "categoryId", number, where + ".categoryId");
@@ -128,7 +128,7 @@ final class ScoreCommand implements Callable<Integer> {
     private static long id(JsonNode parent, String name, int number, String where) {
         JsonNode n = parent.get(name);
         if (n == null || !n.isIntegralNumber() || !n.canConvertToLong()) {
-            throw new Main.InputException("line " + number + ": '" + where + "' must be an integer id");
+            throw new InputException("line " + number + ": '" + where + "' must be an integer id");
         }
         return n.longValue();
     }

@@ -117,7 +117,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             return OfficialFormat.splitByUser("official format: " + file.getFileName(), all);
         } catch (IllegalArgumentException e) {
-            throw new Main.InputException(e.getMessage());
+            throw new InputException(e.getMessage());
         }
     }
 }

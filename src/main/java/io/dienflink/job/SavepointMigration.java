@@ -22,6 +22,9 @@ import org.apache.flink.state.api.SavepointWriter;
 import org.apache.flink.state.api.StateBootstrapTransformation;
 import org.apache.flink.state.api.functions.KeyedStateBootstrapFunction;
 import org.apache.flink.state.api.functions.KeyedStateReaderFunction;
+import org.apache.flink.state.api.runtime.SavepointLoader;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
@@ -67,8 +70,9 @@ public final class SavepointMigration {
         StreamExecutionEnvironment env = environment(parallelism);
         EmbeddedRocksDBStateBackend backend = new EmbeddedRocksDBStateBackend(true);
         OperatorIdentifier scorer = OperatorIdentifier.forUid(DienScoringJob.UID_SCORER);
+        int maxParallelism = maxParallelism(savepoint, scorer);
         DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, backend)
-                .readKeyedState(scorer, new UserReader(bundlePath, bundle.fingerprint()), Types.LONG,
+                .readKeyedState(scorer, new UserReader(bundlePath, bundle.fingerprint(), maxParallelism), Types.LONG,
                         TypeInformation.of(UserSnapshot.class));
         StateBootstrapTransformation<UserSnapshot> rewritten = OperatorTransformation
                 .bootstrapWith(users.filter(u -> u.header != null).returns(UserSnapshot.class))
@@ -89,13 +93,25 @@ public final class SavepointMigration {
         return out;
     }
 
+    /** The max parallelism (number of key groups) of an operator in a savepoint; 0 if it is not there. */
+    static int maxParallelism(String savepoint, OperatorIdentifier operator) throws java.io.IOException {
+        // SavepointLoader is the State Processor API's own (internal) reader of the metadata file
+        return SavepointLoader.loadSavepointMetadata(savepoint).getOperatorStates().stream()
+                .filter(s -> s.getOperatorID().equals(operator.getOperatorId()))
+                .mapToInt(OperatorState::getMaxParallelism).findFirst().orElse(0);
+    }
+
     /**
      * A batch environment for State Processor API jobs. The writer ships existing operators' state
      * through Kryo, whose generated accessors cannot instantiate Flink's private rescaling
      * descriptors on Java 17 (IllegalAccessError); Java serialization of those objects works.
+     * Savepoints it writes are compressed, as the job's are ({@link DienScoringJob#configure}): the
+     * next reader restores them several times faster.
      */
     public static StreamExecutionEnvironment environment(int parallelism) {
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        Configuration conf = new Configuration();
+        conf.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment(conf);
         SerializerConfigImpl serializers = (SerializerConfigImpl) env.getConfig().getSerializerConfig();
         @SuppressWarnings("unchecked")
         Class<? extends com.esotericsoftware.kryo.Serializer<?>> java =
@@ -130,11 +146,16 @@ public final class SavepointMigration {
     /**
      * Reads each user once: as stored, or, given a bundle, rebuilt under that model unless it was
      * already built by it.
+     *
+     * <p>The State Processor API may hand a key to {@link #readKey} more than once: {@link SeenKeys}
+     * skips the repeats with the keys of one key group on the heap.
      */
     static final class UserReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
         /** Null: read users as stored. */
         private final String bundlePath;
         private final String fingerprint;
+        /** Key groups of the savepoint's operator; 0: unknown, keep every key. */
+        private final int maxParallelism;
         private transient DienScorer scorer;
         private transient ValueState<UserHeader> header;
         private transient MapState<Integer, ClickEntry> window;
@@ -145,12 +166,13 @@ public final class SavepointMigration {
 
         /** A reader of users as stored. */
         UserReader() {
-            this(null, null);
+            this(null, null, 0);
         }
 
-        UserReader(String bundlePath, String fingerprint) {
+        UserReader(String bundlePath, String fingerprint, int maxParallelism) {
             this.bundlePath = bundlePath;
             this.fingerprint = fingerprint;
+            this.maxParallelism = maxParallelism;
         }
 
         @Override
@@ -164,7 +186,16 @@ public final class SavepointMigration {
             users = getRuntimeContext().getLongCounter(USERS);
             rebuilt = getRuntimeContext().getLongCounter(REBUILT);
             repeatedKeys = getRuntimeContext().getLongCounter(REPEATED_KEYS);
-            seen = new SeenKeys();
+            // open() runs once per input split (a key group range): the key group order is checked per split
+            seen = new SeenKeys(maxParallelism);
+        }
+
+        @Override
+        public void close() {
+            if (seen != null) {
+                LOG.info("Read split: at most {} user ids held to skip repeated keys (max parallelism {})", seen.largest(),
+                        maxParallelism);
+            }
         }
 
         @Override
@@ -174,7 +205,7 @@ public final class SavepointMigration {
                 out.collect(UserSnapshot.skipped(user));
                 return;
             }
-            if (!seen.add(user)) {
+            if (!seen.firstSight(user)) {
                 repeatedKeys.add(1);
                 out.collect(UserSnapshot.skipped(user));
                 return;

@@ -11,16 +11,15 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Reads a bundle from a directory or a zip of one (MODEL_BUNDLE.md section 1). The manifest is
  * parsed and validated first, then the npz headers are checked against it (so a missing, mistyped
- * or misshapen array is named before any data is read), then ND4J reads the arrays, then the
- * values are validated.
+ * or misshapen array is named before any data is read), then the arrays are read in plain Java
+ * ({@link NpzFormat#readArrays}: no native code on the serving path, so a job can be resubmitted to
+ * the same cluster), then the values are validated.
  */
 public final class BundleLoader {
     public static final String MANIFEST = "model.json";
@@ -51,7 +50,7 @@ public final class BundleLoader {
             try (InputStream in = zip.getInputStream(manifest)) {
                 json = in.readAllBytes();
             }
-            // ND4J reads npz only from a file, so the weights are copied out of the zip once.
+            // The npz is itself a zip read with random access (ZipFile), so it is copied out of the bundle's zip once.
             Path tmp = Files.createTempFile("dien-weights", ".npz");
             try {
                 try (InputStream in = zip.getInputStream(weights)) {
@@ -112,6 +111,9 @@ public final class BundleLoader {
                 throw new BundleFormatException(field, "is compressed; bundles are written with np.savez, not np.savez_compressed");
             }
             ModelBundle.checkDtype(field, h.descr(), BundleLayout.isVocabulary(e.getKey()));
+            if (h.fortranOrder()) {
+                throw new BundleFormatException(field, "is stored in Fortran order (fortran_order: True); bundles are in C order");
+            }
             if (!Arrays.equals(h.shape(), e.getValue())) {
                 throw new BundleFormatException(field, "has shape " + Arrays.toString(h.shape()) + ", expected "
                         + Arrays.toString(e.getValue()));
@@ -120,37 +122,10 @@ public final class BundleLoader {
         headers.keySet().stream().filter(n -> !expected.containsKey(n))
                 .forEach(n -> LOG.warn("{}: array {} is not used by this manifest and is ignored", source, n));
 
-        Map<String, NpyArray> arrays = new HashMap<>();
-        Map<String, INDArray> raw;
-        try {
-            raw = Nd4j.createFromNpzFile(weightsFile.toFile());
-        } catch (Exception e) {
-            throw new BundleFormatException(WEIGHTS, "cannot be read by ND4J: " + e, e);
-        }
-        try {
-            for (Map.Entry<String, int[]> e : expected.entrySet()) {
-                INDArray a = raw.get(e.getKey());
-                if (a == null) {
-                    throw new BundleFormatException(WEIGHTS + ": " + e.getKey(), "was not returned by the npz reader");
-                }
-                arrays.put(e.getKey(), toHeap(a, e.getValue(), BundleLayout.isVocabulary(e.getKey())));
-            }
-        } finally {
-            raw.values().forEach(INDArray::close);
-        }
+        Map<String, NpyArray> arrays = new HashMap<>(NpzFormat.readArrays(weightsFile, WEIGHTS, expected::containsKey));
         ModelBundle bundle = ModelBundle.of(config, arrays);
         LOG.info("Loaded bundle {} ({}) from {} in {} ms", config.modelVersion(), bundle.fingerprint().substring(0, 12),
                 source, (System.nanoTime() - start) / 1_000_000);
         return bundle;
-    }
-
-    private static NpyArray toHeap(INDArray a, int[] shape, boolean vocab) {
-        if (a.length() == 0) {
-            return vocab ? NpyArray.ofLongs(shape, new long[0]) : NpyArray.ofFloats(shape, new float[0]);
-        }
-        // ND4J keeps Fortran-order arrays as they are; flatten in C order to match the spec's layout.
-        try (INDArray flat = Nd4j.toFlattened('c', a)) {
-            return vocab ? NpyArray.ofLongs(shape, flat.toLongVector()) : NpyArray.ofFloats(shape, flat.toFloatVector());
-        }
     }
 }

@@ -21,9 +21,11 @@ import java.util.zip.ZipFile;
 import java.util.zip.ZipOutputStream;
 
 /**
- * The NumPy {@code .npz} container: a zip of {@code .npy} files. Reading the array data is left to
- * ND4J ({@link BundleLoader}); this class reads only the headers, so that a bad array is reported by
- * name before ND4J sees it, and writes uncompressed archives as {@code np.savez} does.
+ * The NumPy {@code .npz} container: a zip of {@code .npy} files. Pure Java, so that the serving path
+ * loads bundles without native code: {@link #readHeaders} reads only the headers (a bad array is
+ * reported by name before any data is read), {@link #readArrays} reads the data of little-endian
+ * float32 and int64 arrays in C order, and {@link #write} writes uncompressed archives as
+ * {@code np.savez} does.
  */
 public final class NpzFormat {
     private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -34,7 +36,103 @@ public final class NpzFormat {
     private NpzFormat() {}
 
     /** What an {@code .npy} header declares. */
-    public record Header(String descr, boolean fortranOrder, int[] shape, boolean compressed) {}
+    public record Header(String descr, boolean fortranOrder, int[] shape, boolean compressed) {
+        /** The number of elements the shape holds. */
+        public long elements() {
+            long n = 1;
+            for (int d : shape) {
+                n *= d;
+            }
+            return n;
+        }
+    }
+
+    /** Element types {@link #readArrays} reads: the bundle's weights and vocabularies. */
+    public static final String FLOAT32 = "<f4";
+    public static final String INT64 = "<i8";
+
+    /**
+     * Every array of an npz file with its data, in archive order. Entries may be stored or deflated.
+     * Only little-endian float32 ({@code <f4}) and int64 ({@code <i8}) arrays in C order are read.
+     *
+     * @param file the npz file
+     * @param label how errors name the file, e.g. {@code weights.npz}
+     * @throws BundleFormatException naming the entry ({@code label: array}) that has another element type,
+     *     is in Fortran order, is truncated or cannot be read
+     */
+    public static Map<String, NpyArray> readArrays(Path file, String label) {
+        return readArrays(file, label, name -> true);
+    }
+
+    /**
+     * Like {@link #readArrays(Path, String)}, reading only the arrays whose names {@code wanted} accepts
+     * (a bundle's npz may hold arrays its manifest does not use, of any type).
+     */
+    public static Map<String, NpyArray> readArrays(Path file, String label, java.util.function.Predicate<String> wanted) {
+        Map<String, NpyArray> out = new LinkedHashMap<>();
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            Enumeration<? extends ZipEntry> entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                if (e.isDirectory()) {
+                    continue;
+                }
+                String name = e.getName();
+                if (!name.endsWith(".npy")) {
+                    throw new BundleFormatException(label + ": " + name, "is not an .npy entry");
+                }
+                String array = name.substring(0, name.length() - 4);
+                if (!wanted.test(array)) {
+                    continue;
+                }
+                try (InputStream in = zip.getInputStream(e)) {
+                    out.put(array, readNpy(in, label + ": " + array));
+                }
+            }
+        } catch (IOException e) {
+            throw new BundleFormatException(label, "is not a readable npz (zip) file: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    /**
+     * One {@code .npy} array from a stream positioned at its magic.
+     *
+     * @param field how errors name the array
+     */
+    static NpyArray readNpy(InputStream in, String field) throws IOException {
+        Header h = parseHeader(in, field);
+        if (h.fortranOrder()) {
+            throw new BundleFormatException(field, "is stored in Fortran order (fortran_order: True); only C order is read");
+        }
+        int itemSize;
+        if (FLOAT32.equals(h.descr())) {
+            itemSize = 4;
+        } else if (INT64.equals(h.descr())) {
+            itemSize = 8;
+        } else {
+            throw new BundleFormatException(field, "has dtype " + h.descr() + "; only " + FLOAT32
+                    + " (float32, little-endian) and " + INT64 + " (int64, little-endian) are read");
+        }
+        long bytes = h.elements() * itemSize;
+        if (bytes > Integer.MAX_VALUE - 8) {
+            throw new BundleFormatException(field, "has " + h.elements() + " elements, too many for one array");
+        }
+        byte[] data = in.readNBytes((int) bytes);
+        if (data.length != bytes) {
+            throw new BundleFormatException(field, "is truncated: shape " + java.util.Arrays.toString(h.shape())
+                    + " needs " + bytes + " data bytes, the entry has " + data.length);
+        }
+        ByteBuffer buf = ByteBuffer.wrap(data).order(ByteOrder.LITTLE_ENDIAN);
+        if (itemSize == 4) {
+            float[] f = new float[(int) h.elements()];
+            buf.asFloatBuffer().get(f);
+            return NpyArray.ofFloats(h.shape(), f);
+        }
+        long[] l = new long[(int) h.elements()];
+        buf.asLongBuffer().get(l);
+        return NpyArray.ofLongs(h.shape(), l);
+    }
 
     /**
      * The headers of every array in an npz file, in archive order.
@@ -95,7 +193,14 @@ public final class NpzFormat {
         for (String part : s.group(1).split(",")) {
             String t = part.trim();
             if (!t.isEmpty()) {
-                dims.add(Integer.parseInt(t));
+                try {
+                    dims.add(Integer.parseInt(t));
+                } catch (NumberFormatException e) {
+                    throw new BundleFormatException(field, "has an unreadable shape in its .npy header: " + dict.trim());
+                }
+                if (dims.get(dims.size() - 1) < 0) {
+                    throw new BundleFormatException(field, "has a negative dimension in its .npy header: " + dict.trim());
+                }
             }
         }
         return new Header(d.group(1), "True".equals(f.group(1)), dims.stream().mapToInt(Integer::intValue).toArray(), false);

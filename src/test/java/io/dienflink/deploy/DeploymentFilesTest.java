@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.dienflink.cli.JobMain;
 import io.dienflink.cli.Main;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
@@ -99,12 +100,23 @@ class DeploymentFilesTest {
 
     @Test
     void jarMainClassAndSubcommandArgumentsExist() throws Exception {
+        // two artifacts: the job jar (JobMain) for clusters, the tool jar (Main) for everything else
         assertThat(Files.readString(Path.of("pom.xml"))).contains("<finalName>dien-flink</finalName>")
-                .contains("<mainClass>io.dienflink.cli.Main</mainClass>");
-        assertThat(Files.readString(DOCKERFILE)).contains("COPY --from=build /src/target/dien-flink.jar /opt/flink/usrlib/dien-flink.jar");
+                .contains("<mainClass>io.dienflink.cli.Main</mainClass>")
+                .contains("<outputFile>${project.build.directory}/dien-flink-job.jar</outputFile>")
+                .contains("<mainClass>io.dienflink.cli.JobMain</mainClass>");
+        String dockerfile = Files.readString(DOCKERFILE);
+        assertThat(dockerfile).contains("COPY --from=build /src/target/dien-flink-job.jar /opt/flink/usrlib/dien-flink-job.jar")
+                .contains("COPY --from=build /src/target/dien-flink.jar /opt/dien/lib/dien-flink.jar")
+                .contains("COPY bin/dien-flink /opt/dien/bin/dien-flink")
+                .contains("ENV DIEN_FLINK_JAR=/opt/dien/lib/dien-flink.jar")
+                // the tool jar (Flink's runtime, ND4J's natives) must never be on the job's class path
+                .doesNotContain("target/dien-flink.jar /opt/flink/usrlib")
+                .doesNotContain("ND4J");
+        assertThat(Path.of("bin/dien-flink")).isExecutable();
         JsonNode job = flinkDeployment().get("spec").get("job");
-        assertThat(job.get("jarURI").asText()).isEqualTo("local:///opt/flink/usrlib/dien-flink.jar");
-        assertThat(Class.forName(job.get("entryClass").asText())).isEqualTo(Main.class);
+        assertThat(job.get("jarURI").asText()).isEqualTo("local:///opt/flink/usrlib/dien-flink-job.jar");
+        assertThat(Class.forName(job.get("entryClass").asText())).isEqualTo(JobMain.class);
         // the job's arguments, in the base and in the overlay, parse as a `run` invocation whose
         // dien.* settings are options the job defines
         List<String> args = new ArrayList<>();
@@ -121,7 +133,8 @@ class DeploymentFilesTest {
         assertRunArguments(overlayArgs);
         // compose: the jar path and the shipped bundle the services use
         String compose = Files.readString(COMPOSE);
-        assertThat(compose).contains("/opt/flink/usrlib/dien-flink.jar").contains("--model /opt/dien/bundles/demo");
+        assertThat(compose).contains("/opt/flink/usrlib/dien-flink-job.jar").contains("--model /opt/dien/bundles/demo")
+                .doesNotContain("usrlib/dien-flink.jar");
         assertThat(Path.of("bundles/demo/model.json")).exists();
         // the tool services' commands parse as the CLI's
         JsonNode services = documents(COMPOSE).get(0).get("services");
@@ -129,16 +142,18 @@ class DeploymentFilesTest {
             List<String> command = new ArrayList<>();
             services.get(service).get("command").forEach(a -> command.add(a.asText()));
             assertThat(command).as(service).isNotEmpty();
+            // the tools run through the launcher, which passes the JVM flags
+            assertThat(services.get(service).get("entrypoint").get(0).asText()).as(service).isEqualTo("/opt/dien/bin/dien-flink");
             assertThat(Main.commandLine().getSubcommands()).as(service).containsKey(command.get(0));
             Main.commandLine().parseArgs(command.toArray(new String[0]));
         }
-        assertThat(compose).contains("dien-flink.jar run \\\n          --bootstrap-servers kafka:9092 --model /opt/dien/bundles/demo");
+        assertThat(compose).contains("dien-flink-job.jar run \\\n          --bootstrap-servers kafka:9092 --model /opt/dien/bundles/demo");
         assertRunArguments(List.of("run", "--bootstrap-servers", "kafka:9092", "--model", "/opt/dien/bundles/demo"));
     }
 
     private static void assertRunArguments(List<String> args) throws Exception {
         assertThat(args).first().isEqualTo("run");
-        Main.commandLine().parseArgs(args.toArray(new String[0]));
+        JobMain.commandLine().parseArgs(JobMain.withDefaultCommand(args.toArray(new String[0])));
         Set<String> known = optionKeys(DienJobOptions.class);
         args.stream().filter(a -> a.startsWith("-Ddien.") && !a.startsWith("-D" + DienJobOptions.KAFKA_CLIENT_PREFIX))
                 .forEach(a -> assertThat(known).as(a).contains(a.substring(2, a.indexOf('='))));
@@ -199,6 +214,39 @@ class DeploymentFilesTest {
                 assertThat(known).as(key + " in " + e.getValue() + " is not a Flink 2.2 option").contains(key);
             }
         }
+    }
+
+    /**
+     * Safe defaults for what is exposed: the compose file publishes Flink's REST port and Prometheus on
+     * localhost only, and no cluster accepts jar uploads through the web UI (jobs are submitted by the
+     * Flink CLI or the Operator, which do not need it).
+     */
+    @Test
+    void restPortIsLocalAndWebSubmissionIsOff() throws Exception {
+        JsonNode services = documents(COMPOSE).get(0).get("services");
+        List<String> published = new ArrayList<>();
+        services.fields().forEachRemaining(e -> {
+            if (e.getValue().has("ports")) {
+                e.getValue().get("ports").forEach(p -> published.add(e.getKey() + " " + p.asText()));
+            }
+        });
+        assertThat(published).contains("jobmanager 127.0.0.1:8081:8081", "prometheus 127.0.0.1:9090:9090");
+        assertThat(published).allSatisfy(p -> assertThat(p.split(" ")[1]).as(p).startsWith("127.0.0.1:"));
+        String props = documents(COMPOSE).get(0).get("x-flink-config").get("FLINK_PROPERTIES").asText();
+        Configuration compose = new Configuration();
+        for (String line : props.split("\n")) {
+            if (line.contains(":")) {
+                compose.setString(line.substring(0, line.indexOf(':')).trim(), line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        assertThat(compose.get(org.apache.flink.configuration.WebOptions.SUBMIT_ENABLE)).as("compose web.submit.enable").isFalse();
+        Configuration k8s = new Configuration();
+        flinkDeployment().get("spec").get("flinkConfiguration").fields()
+                .forEachRemaining(e -> k8s.setString(e.getKey(), e.getValue().asText()));
+        assertThat(k8s.get(org.apache.flink.configuration.WebOptions.SUBMIT_ENABLE)).as("FlinkDeployment web.submit.enable").isFalse();
+        // Flink's default is true: the setting above is what turns it off
+        assertThat(new Configuration().get(org.apache.flink.configuration.WebOptions.SUBMIT_ENABLE)).isTrue();
+        assertThat(Files.readString(Path.of("deploy/README.md"))).contains("web.submit.enable: false").contains("127.0.0.1");
     }
 
     @Test

@@ -23,8 +23,10 @@ import org.junit.jupiter.api.Test;
 /**
  * Throughput of {@code migrate}: a savepoint of N users with full windows (T = 100, official
  * dimensions), built by model A, rewritten for model B. The input savepoint is bootstrapped with
- * the State Processor API (the same writer the migration uses). Not part of the test suite; run with
- * {@code ./mvnw -q test -Dtest=MigrateBenchmark -Dgroups=benchmark -DexcludedGroups=none [-Dusers=N]}.
+ * the State Processor API (the same writer the migration uses), compressed as the job writes its
+ * savepoints, or uncompressed with {@code -Dcompressed=false} (savepoints of the job before it
+ * compressed them). Not part of the test suite; run with
+ * {@code ./mvnw -q test -Dtest=MigrateBenchmark -Dgroups=benchmark -DexcludedGroups=none [-Dusers=N] [-Dcompressed=false]}.
  */
 @Tag("benchmark")
 class MigrateBenchmark {
@@ -74,6 +76,8 @@ class MigrateBenchmark {
 
         String input = dir.resolve("input").toUri().toString();
         StreamExecutionEnvironment env = SavepointMigration.environment(2);
+        boolean compressed = Boolean.parseBoolean(System.getProperty("compressed", "true"));
+        env.getConfig().setUseSnapshotCompression(compressed);
         String modelA = dir.resolve("a").toString();
         SavepointWriter.newSavepoint(env, new EmbeddedRocksDBStateBackend(true), 128)
                 .withOperator(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), OperatorTransformation
@@ -86,10 +90,19 @@ class MigrateBenchmark {
         env.execute("bootstrap savepoint");
         System.out.printf("bootstrapped %d users in %.1f s%n", users, (System.nanoTime() - t0) / 1e9);
 
+        // CPU time of this process (MiniCluster included) across the migration: on a machine shared with other
+        // builds, wall time measures the neighbours; CPU seconds per user measure the work
+        com.sun.management.OperatingSystemMXBean os =
+                (com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory.getOperatingSystemMXBean();
+        long cpu0 = os.getProcessCpuTime();
         SavepointMigration.Result r = SavepointMigration.migrate(input, dir.resolve("b").toString(),
                 dir.resolve("output").toUri().toString(), 2);
-        System.out.printf("| %d users, T = 100, parallelism 2 | %d rebuilt | %.1f s | %.0f users/s | %d repeated keys skipped |%n",
-                r.users(), r.rebuilt(), r.millis() / 1000.0, r.usersPerSecond(), r.repeatedKeys());
+        double cpuSeconds = (os.getProcessCpuTime() - cpu0) / 1e9;
+        System.out.printf("migrate cpu_s=%.1f users_per_cpu_s=%.0f wall_users_per_s=%.0f load_average=%.1f cores=%d%n", cpuSeconds,
+                users / cpuSeconds, r.usersPerSecond(), os.getSystemLoadAverage(), Runtime.getRuntime().availableProcessors());
+        System.out.printf("| %d users, T = 100, parallelism 2, input %s | %d rebuilt | %.1f s | %.0f users/s | %d repeated keys skipped |%n",
+                r.users(), compressed ? "compressed" : "uncompressed", r.rebuilt(), r.millis() / 1000.0, r.usersPerSecond(),
+                r.repeatedKeys());
         // a throughput of the wrong work is no measurement
         org.assertj.core.api.Assertions.assertThat(r.users()).isEqualTo(users);
         org.assertj.core.api.Assertions.assertThat(r.rebuilt()).isEqualTo(users);

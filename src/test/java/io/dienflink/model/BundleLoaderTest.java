@@ -202,6 +202,123 @@ class BundleLoaderTest {
         assertRejected(dir, "weights.npz: vocab.user", "is compressed");
     }
 
+    /** An npy entry with a hand-written header and the given data bytes. */
+    private static byte[] npy(String dict, byte[] data) {
+        byte[] header = (dict + "\n").getBytes(java.nio.charset.StandardCharsets.ISO_8859_1);
+        java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+        out.writeBytes(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0});
+        out.write(header.length & 0xff);
+        out.write(header.length >>> 8);
+        out.writeBytes(header);
+        out.writeBytes(data);
+        return out.toByteArray();
+    }
+
+    /** The official bundle with one array's .npy entry replaced by raw bytes. */
+    private Path withRawEntry(String array, byte[] entry) throws IOException {
+        Path dir = write(j -> {}, a -> {});
+        Map<String, NpyArray> arrays = new LinkedHashMap<>(official().arrays());
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(dir.resolve("weights.npz")))) {
+            for (Map.Entry<String, NpyArray> e : arrays.entrySet()) {
+                byte[] bytes = e.getKey().equals(array) ? entry : NpzFormat.toNpy(e.getValue());
+                stored(zip, e.getKey() + ".npy", bytes);
+            }
+        }
+        return dir;
+    }
+
+    private static void stored(ZipOutputStream zip, String name, byte[] bytes) throws IOException {
+        ZipEntry z = new ZipEntry(name);
+        z.setMethod(ZipEntry.STORED);
+        z.setSize(bytes.length);
+        z.setCompressedSize(bytes.length);
+        java.util.zip.CRC32 crc = new java.util.zip.CRC32();
+        crc.update(bytes);
+        z.setCrc(crc.getValue());
+        zip.putNextEntry(z);
+        zip.write(bytes);
+        zip.closeEntry();
+    }
+
+    private static byte[] littleEndianFloats(float... values) {
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(values.length * 4).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        for (float v : values) {
+            b.putFloat(v);
+        }
+        return b.array();
+    }
+
+    @Test
+    void javaReaderReturnsTheStoredValuesBitForBit() throws IOException {
+        // values written by the Java writer, read back by the Java reader: every float and id, exactly
+        Path npz = tmp.resolve("w.npz");
+        try (OutputStream out = Files.newOutputStream(npz)) {
+            NpzFormat.write(out, official().arrays());
+        }
+        Map<String, NpyArray> read = NpzFormat.readArrays(npz, "w.npz");
+        assertThat(read.keySet()).containsExactlyElementsOf(official().arrays().keySet());
+        for (Map.Entry<String, NpyArray> e : official().arrays().entrySet()) {
+            NpyArray r = read.get(e.getKey());
+            assertThat(r.shape()).as(e.getKey()).containsExactly(e.getValue().shape());
+            if (e.getValue().isInt64()) {
+                assertThat(r.longs()).as(e.getKey()).containsExactly(e.getValue().longs());
+            } else {
+                assertThat(r.floats()).as(e.getKey()).containsExactly(e.getValue().floats());
+            }
+        }
+        // and a hand-made entry with known bytes: 1.5f, -2f, the smallest subnormal, in a 1x3 C-order matrix
+        Path one = tmp.resolve("one.npz");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(one))) {
+            stored(zip, "m.npy", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 3), }",
+                    littleEndianFloats(1.5f, -2f, Float.MIN_VALUE)));
+        }
+        NpyArray m = NpzFormat.readArrays(one, "one.npz").get("m");
+        assertThat(m.shape()).containsExactly(1, 3);
+        assertThat(m.floats()).containsExactly(1.5f, -2f, Float.MIN_VALUE);
+    }
+
+    @Test
+    void javaReaderReadsDeflatedEntries() throws IOException {
+        // np.savez_compressed deflates each entry; the reader handles it (the bundle spec still wants np.savez)
+        Path npz = tmp.resolve("deflated.npz");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
+            for (Map.Entry<String, NpyArray> e : official().arrays().entrySet()) {
+                zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
+                zip.write(NpzFormat.toNpy(e.getValue()));
+                zip.closeEntry();
+            }
+        }
+        Map<String, NpyArray> read = NpzFormat.readArrays(npz, "deflated.npz");
+        assertThat(read.get("extractor.kernel_h").floats()).containsExactly(official().floats("extractor.kernel_h"));
+        assertThat(read.get("vocab.item").longs()).containsExactly(official().arrays().get("vocab.item").longs());
+    }
+
+    @Test
+    void javaReaderRejectsOtherDtypesFortranOrderAndTruncationNamingTheEntry() throws IOException {
+        Path npz = tmp.resolve("bad.npz");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
+            stored(zip, "big_endian.npy", npy("{'descr': '>f4', 'fortran_order': False, 'shape': (1,), }",
+                    new byte[4]));
+        }
+        assertThatThrownBy(() -> NpzFormat.readArrays(npz, "bad.npz"))
+                .isInstanceOf(BundleFormatException.class)
+                .hasMessageContaining("has dtype >f4")
+                .satisfies(e -> assertThat(((BundleFormatException) e).field()).isEqualTo("bad.npz: big_endian"));
+
+        // through the loader, a Fortran-order array is named before any data is read
+        assertRejected(withRawEntry("head.out.bias", npy("{'descr': '<f4', 'fortran_order': True, 'shape': (1,), }",
+                littleEndianFloats(0.25f))), "weights.npz: head.out.bias", "Fortran order");
+        assertThatThrownBy(() -> NpzFormat.readNpy(new java.io.ByteArrayInputStream(
+                        npy("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }", littleEndianFloats(1, 2, 3, 4))),
+                "x.npz: f"))
+                .isInstanceOf(BundleFormatException.class).hasMessageContaining("Fortran order")
+                .satisfies(e -> assertThat(((BundleFormatException) e).field()).isEqualTo("x.npz: f"));
+        assertRejected(withRawEntry("head.out.bias", npy("{'descr': '<f4', 'fortran_order': False, 'shape': (1,), }",
+                new byte[3])), "weights.npz: head.out.bias", "is truncated");
+        assertRejected(withRawEntry("head.out.bias", npy("{'descr': '<f2', 'fortran_order': False, 'shape': (1,), }",
+                new byte[2])), "weights.npz: head.out.bias", "has dtype <f2");
+    }
+
     @Test
     void rejectsMissingFiles() throws IOException {
         Path noWeights = tmp.resolve("noweights");
