@@ -37,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>State layout, chosen by measurement (docs/benchmarks.md): a small {@link UserHeader} value per
  * user (newest extractor state, ring position, recent event ids, expiry bookkeeping) and one
  * {@link ClickEntry} map entry per stored click, keyed by ring slot. A click reads and writes the
- * header and writes one entry; a request reads the header and iterates the entries.
+ * header and writes one entry; a request reads the header and iterates the entries, unless the
+ * user's window is in the subtask's {@link UserWindowCache} of recently scored users and matches the
+ * header (the cache is updated by clicks and never checkpointed).
  *
  * <p>Semantics: clicks and requests of a user are processed in the order they reach this operator
  * (each topic keeps a user's order when partitioned by user id); a click whose event id is among the
