@@ -34,8 +34,9 @@ import picocli.CommandLine.Option;
  *       drains them with no generator in the way, and the rate is read from the scoring operator's
  *       records-in metric over the last 80 % of the drain (the first 20 % include JIT warm-up).</li>
  *   <li>Saturation: requests offered faster than the job can score them (a multiple of capacity ×
- *       parallelism) plus background clicks; the saturated rate is the scores read back per second
- *       after a warm-up. The backlog is then worked off before the next phase.</li>
+ *       parallelism, held back while about two seconds of that are unscored) plus background clicks;
+ *       the saturated rate is the scores read back per second after a warm-up. The backlog is then
+ *       worked off before the next phase.</li>
  *   <li>Latency: requests at half the saturated rate (or {@code --requests-per-second}) plus
  *       background clicks; latency is request event_time → score read back from Kafka, over the
  *       phase minus a warm-up.</li>
@@ -241,6 +242,10 @@ final class BenchCommand implements Callable<Integer> {
                                      PrintWriter err) throws Exception {
         TrafficGenerator traffic = new TrafficGenerator(pipeline.bootstrapServers(), pipeline.config().topics(), world,
                 new TrafficGenerator.Rates(backgroundClicks, offered, candidates, 0, Long.MAX_VALUE, Long.MAX_VALUE));
+        // Keep a queue, not a flood: at most about two seconds of the offer unscored. The job stays
+        // busy (saturated) while the backlog left for the latency phase is worked off in seconds.
+        long maxBacklog = Math.max(100, (long) (2 * offered / saturationOffer));
+        traffic.gateRequests(() -> traffic.validRequests() - reader.scoredRequests() < maxBacklog);
         double rate;
         double window;
         try {
@@ -265,7 +270,7 @@ final class BenchCommand implements Callable<Integer> {
             window = scored == 0 ? 0 : (reader.historyClicks() - history0) / (double) scored;
             long backlog = traffic.validRequests() - reader.scoredRequests();
             // a job that kept up with the offer was not saturated: its rate is the offer's, not its own
-            if (backlog < rate / 2) {
+            if (backlog < Math.min(rate / 2, maxBacklog / 2.0)) {
                 err.printf("WARNING: not saturated: %d requests unscored at the end of the phase; raise --saturation-offer%n",
                         backlog);
             } else {
