@@ -145,7 +145,7 @@ public final class DienScoringJob {
 
     /**
      * The Flink settings the job relies on: RocksDB with incremental checkpoints, explicit uids only,
-     * no silent Kryo fallback, checkpoints retained on cancellation and a 5 ms network buffer timeout
+     * no silent Kryo fallback, object reuse between chained operators unless set, checkpoints retained on cancellation and a 5 ms network buffer timeout
      * unless those two are set. Checkpoint storage
      * (execution.checkpointing.dir) comes from the caller.
      */
@@ -168,6 +168,12 @@ public final class DienScoringJob {
             // newest checkpoint; Flink's default deletes them on cancellation.
             conf.set(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION,
                     ExternalizedCheckpointRetention.RETAIN_ON_CANCELLATION);
+        }
+        if (!conf.contains(PipelineOptions.OBJECT_REUSE)) {
+            // Without it every record is deep-copied between chained operators (a RawRecord from the
+            // source to its decoder, a CtrScore from the scorer to its sink). No operator of this job
+            // keeps or changes a record it was given, and each emits new objects, so the copies buy nothing.
+            conf.set(PipelineOptions.OBJECT_REUSE, true);
         }
         conf.set(PipelineOptions.AUTO_GENERATE_UIDS, false);
         conf.set(PipelineOptions.GENERIC_TYPES, false);
@@ -236,7 +242,7 @@ public final class DienScoringJob {
         SingleOutputStreamOperator<CtrScore> scored = validClicks.keyBy(Click::userId)
                 .connect(validRequests.keyBy(ScoreRequest::userId))
                 .process(new InterestScorer(config.modelPath(), modelFingerprint, config.inactivityExpiry().toMillis(),
-                        config.dedupWindow(), config.requestMaxAge().toMillis()))
+                        config.dedupWindow(), config.requestMaxAge().toMillis(), config.windowCacheUsers()))
                 .name("DIEN interest state and scoring").uid(UID_SCORER);
         scored.sinkTo(scores).name("Kafka CTR scores").uid(UID_SCORES_SINK);
         DataStream<DeadLetter> dead = validClicks.getSideOutput(DeadLetterRouting.DEAD_LETTERS)

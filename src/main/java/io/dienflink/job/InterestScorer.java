@@ -19,6 +19,7 @@ import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.state.ValueStateDescriptor;
 import org.apache.flink.api.common.typeutils.base.IntSerializer;
 import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Gauge;
 import org.apache.flink.metrics.Histogram;
 import org.apache.flink.metrics.MeterView;
 import org.apache.flink.metrics.MetricGroup;
@@ -36,7 +37,9 @@ import org.slf4j.LoggerFactory;
  * <p>State layout, chosen by measurement (docs/benchmarks.md): a small {@link UserHeader} value per
  * user (newest extractor state, ring position, recent event ids, expiry bookkeeping) and one
  * {@link ClickEntry} map entry per stored click, keyed by ring slot. A click reads and writes the
- * header and writes one entry; a request reads the header and iterates the entries.
+ * header and writes one entry; a request reads the header and iterates the entries, unless the
+ * user's window is in the subtask's {@link UserWindowCache} of recently scored users and matches the
+ * header (the cache is updated by clicks and never checkpointed).
  *
  * <p>Semantics: clicks and requests of a user are processed in the order they reach this operator
  * (each topic keeps a user's order when partitioned by user id); a click whose event id is among the
@@ -54,6 +57,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private final long inactivityMs;
     private final int dedupWindow;
     private final long maxAgeMs;
+    private final int windowCacheUsers;
 
     private transient DienModel model;
     private transient DienScorer scorer;
@@ -73,12 +77,27 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private transient UnknownIdCounters unknownIds;
     private transient Histogram scoreLatencyMs;
     private transient Histogram historyLength;
+    /** Recently scored users' windows, or null when {@code dien.state.window-cache.users} is 0. */
+    private transient UserWindowCache cache;
 
     /**
      * @param expectedFingerprint the bundle fingerprint validated at submission, or null to accept any
      * @param maxAgeMs requests older than this when they arrive are dead-lettered as expired; 0: never
      */
     public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, int dedupWindow, long maxAgeMs) {
+        this(modelPath, expectedFingerprint, inactivityMs, dedupWindow, maxAgeMs, 0);
+    }
+
+    /**
+     * @param windowCacheUsers recently scored users whose loaded windows each subtask keeps on the heap
+     *     ({@link UserWindowCache}); 0: none, every request loads the window from state
+     */
+    public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, int dedupWindow, long maxAgeMs,
+                          int windowCacheUsers) {
+        if (windowCacheUsers < 0) {
+            throw new IllegalArgumentException("windowCacheUsers must not be negative: " + windowCacheUsers);
+        }
+        this.windowCacheUsers = windowCacheUsers;
         this.modelPath = modelPath;
         this.expectedFingerprint = expectedFingerprint;
         this.inactivityMs = inactivityMs;
@@ -120,6 +139,14 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
                 (table, input) -> m.addGroup("table", table).addGroup("input", input).counter("unknownIds"));
         scoreLatencyMs = m.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
         historyLength = m.histogram("historyLength", new DescriptiveStatisticsHistogram(10_000));
+        if (windowCacheUsers > 0) {
+            UserWindowCache c = new UserWindowCache(windowCacheUsers);
+            cache = c;
+            m.gauge("windowCacheHitRate", (Gauge<Double>) c::hitRate);
+            m.gauge("windowCacheHits", (Gauge<Long>) c::hits);
+            m.gauge("windowCacheMisses", (Gauge<Long>) c::misses);
+            m.gauge("windowCacheUsers", (Gauge<Integer>) c::size);
+        }
     }
 
     @Override
@@ -139,6 +166,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (h == null) {
             h = UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
         } else if (h.modelFingerprint != model.fingerprint64()) {
+            invalidateCached(ctx);
             UserWindows.Rebuilt rebuilt = rebuildOrReset(h, ctx);
             h = rebuilt != null ? rebuilt.header()
                     : UserHeader.fresh(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), dedupWindow);
@@ -146,12 +174,17 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         unknownIds.count(click);
         h.remember(eventHash);
         scorer.advance(h.lastState, click.itemId(), click.categoryId());
-        window.put(h.next, new ClickEntry(click.itemId(), click.categoryId(), h.lastState.clone()));
+        int slot = h.next;
+        ClickEntry entry = new ClickEntry(click.itemId(), click.categoryId(), h.lastState.clone());
+        window.put(slot, entry);
         h.next = h.next + 1 == h.capacity ? 0 : h.next + 1;
         h.count = Math.min(h.count + 1, h.capacity);
         h.totalClicks++;
         touch(h, ctx);
         header.update(h);
+        if (cache != null) { // after the state writes: the cached copy follows what was stored
+            cache.clicked(ctx.getCurrentKey(), h, slot, entry.itemId, entry.categoryId, entry.state);
+        }
     }
 
     @Override
@@ -172,6 +205,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         UserHeader h = readHeader(ctx);
         InterestState state = null;
         if (h != null && h.modelFingerprint != model.fingerprint64()) {
+            invalidateCached(ctx);
             UserWindows.Rebuilt rebuilt = rebuildOrReset(h, ctx);
             if (rebuilt != null) {
                 h = rebuilt.header();
@@ -180,10 +214,16 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
                 header.update(h);
             }
         } else if (h != null) {
-            try {
-                state = UserWindows.load(h, window.entries(), loaded);
-            } catch (RuntimeException e) {
-                resetIfCorrupt(e, ctx);
+            state = cache != null ? cache.get(ctx.getCurrentKey(), h) : null;
+            if (state == null) {
+                try {
+                    state = UserWindows.load(h, window.entries(), cache != null ? cache.spare(scorer::newState) : loaded);
+                    if (cache != null) {
+                        cache.put(ctx.getCurrentKey(), h, state);
+                    }
+                } catch (RuntimeException e) {
+                    resetIfCorrupt(e, ctx);
+                }
             }
             if (state != null && touch(h, ctx)) {
                 header.update(h);
@@ -225,6 +265,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
             return;
         }
         if (timestamp >= h.lastActive + inactivityMs) {
+            invalidateCached(ctx);
             header.clear();
             window.clear();
             expiredUsers.inc();
@@ -275,9 +316,22 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
             throw e;
         }
         LOG.warn("User {}: stored state cannot be read and is reset ({})", ctx.getCurrentKey(), rootMessage(e));
+        invalidateCached(ctx);
         header.clear();
         window.clear();
         corruptUsers.inc();
+    }
+
+    /** This subtask's window cache; null when disabled or before {@code open} (tests). */
+    UserWindowCache windowCache() {
+        return cache;
+    }
+
+    /** Drops the current user's cached window: its stored window is about to be removed or rewritten. */
+    private void invalidateCached(Context ctx) {
+        if (cache != null) {
+            cache.invalidate(ctx.getCurrentKey());
+        }
     }
 
     private static String rootMessage(Throwable e) {

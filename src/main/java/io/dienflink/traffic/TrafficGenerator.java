@@ -47,6 +47,8 @@ public final class TrafficGenerator implements AutoCloseable {
     private final java.util.SplittableRandom noise = new java.util.SplittableRandom(0x5EEDL);
     private final AtomicLong failed = new AtomicLong();
     private volatile boolean running = true;
+    /** Requests are sent only while this says yes (a closed-loop load: see {@link #gateRequests}). */
+    private volatile java.util.function.BooleanSupplier requestGate = () -> true;
 
     /** A generator for an unsecured cluster (the embedded one). */
     public TrafficGenerator(String bootstrapServers, Topics topics, SyntheticWorld world, Rates rates) {
@@ -73,6 +75,16 @@ public final class TrafficGenerator implements AutoCloseable {
                 Instant.ofEpochMilli(System.currentTimeMillis()), List.of(new Candidate(c.itemId(), c.categoryId()))));
         send(topics.requests(), SyntheticWorld.id(0), value);
         producer.flush();
+    }
+
+    /**
+     * Sends requests (at most at the configured rate) only while {@code gate} is true, e.g. while
+     * fewer than N requests are waiting for their scores: a load that keeps the job busy without
+     * building a backlog that would take minutes to work off. Set before {@link #start()}.
+     */
+    public TrafficGenerator gateRequests(java.util.function.BooleanSupplier gate) {
+        this.requestGate = gate;
+        return this;
     }
 
     public TrafficGenerator start() {
@@ -116,7 +128,8 @@ public final class TrafficGenerator implements AutoCloseable {
             boolean clickDue = clicks.get() < rates.maxClicks()
                     && (rates.clicksPerSecond() <= 0 || clicks.get() < elapsed * rates.clicksPerSecond());
             boolean requestDue = requests.get() < rates.maxRequests()
-                    && (rates.requestsPerSecond() <= 0 || requests.get() < elapsed * rates.requestsPerSecond());
+                    && (rates.requestsPerSecond() <= 0 || requests.get() < elapsed * rates.requestsPerSecond())
+                    && requestGate.getAsBoolean();
             if (!clickDue && !requestDue) {
                 sleepMicros(200);
                 continue;

@@ -3,6 +3,7 @@ package io.dienflink.bench;
 import io.dienflink.job.ClickEntry;
 import io.dienflink.job.InterestScorer;
 import io.dienflink.job.UserHeader;
+import io.dienflink.job.UserWindowCache;
 import io.dienflink.model.InterestState;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -25,30 +26,36 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * Measures the state access of the two candidate layouts on the RocksDB backend, through Flink's
+ * Measures the state access of candidate layouts on the RocksDB backend, through Flink's
  * operator harness (real RocksDB keyed backend, real serializers). The model math is left out: it
- * is the same for both layouts and measured by the JMH benchmarks.
+ * is the same for every layout and measured by the JMH benchmarks.
  *
  * <ul>
  *   <li><b>header + entry per click</b> (the job's layout): a click reads and writes the user's
  *       {@link UserHeader} and writes one {@link ClickEntry}; a request reads the header and
  *       iterates the T entries into an {@link InterestState}.</li>
+ *   <li><b>chunks of K clicks</b> (K = 10, 25): the header and one map entry per K ring slots; a
+ *       click reads, changes and rewrites its chunk, a request iterates T / K entries.</li>
+ *   <li><b>header + entry per click with the job's heap cache</b> ({@link UserWindowCache}) of all
+ *       users or of a quarter of them: a request reads the header and scores the cached window when
+ *       it matches, else loads the entries and caches them; a click also updates the cached copy.</li>
  *   <li><b>one value per user</b>: a click reads the encoded {@link InterestState} (plus the same 64
  *       event-id hashes), decodes, re-encodes and writes it; a request reads and decodes it.</li>
  * </ul>
  *
  * Users have full windows (T = 100, H = 36); RocksDB gets 256 MB, as one slot of a TaskManager. Not part of the test suite (tag {@code benchmark});
  * run with {@code ./mvnw -q test -Dtest=StateLayoutBenchmark -Dgroups=benchmark -DexcludedGroups=none}.
- * Prints the median of 7 repetitions of 50,000 clicks and 10,000 requests.
+ * Prints the median and range of 9 repetitions of 20,000 clicks and 4,000 requests per layout, the layouts taking
+ * turns, and each layout's ratio to the job's layout within a repetition.
  */
 @Tag("benchmark")
 class StateLayoutBenchmark {
     private static final int USERS = 2_000;
     private static final int T = 100;
     private static final int H = 36;
-    private static final int CLICKS = 50_000;
-    private static final int REQUESTS = 10_000;
-    private static final int REPETITIONS = 7;
+    private static final int CLICKS = 20_000;
+    private static final int REQUESTS = 4_000;
+    private static final int REPETITIONS = 9;
 
     /** Input: user id, and whether the event is a click (true) or a request. */
     record Event(long user, boolean click) {}
@@ -88,6 +95,139 @@ class StateLayoutBenchmark {
                 loaded.reset(1, T, H, h.totalClicks, h.count, h.count < T ? h.count : h.next);
                 for (Map.Entry<Integer, ClickEntry> en : window.entries()) {
                     loaded.put(en.getKey(), en.getValue().itemId, en.getValue().categoryId, en.getValue().state);
+                }
+                out.collect(loaded.windowLength());
+            }
+        }
+    }
+
+    /**
+     * The job's layout with the job's heap cache of recently scored users' windows
+     * ({@link UserWindowCache}): a request reads the header and, on a hit, scores the cached window;
+     * on a miss it iterates the entries as the job does and caches the result. A click also updates
+     * the cached copy, as the operator does.
+     */
+    static final class HeaderAndEntriesCached extends KeyedProcessFunction<Long, Event, Integer> {
+        private final int cacheUsers;
+        private transient ValueState<UserHeader> header;
+        private transient MapState<Integer, ClickEntry> window;
+        transient UserWindowCache cache;
+
+        HeaderAndEntriesCached(int cacheUsers) {
+            this.cacheUsers = cacheUsers;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            cache = new UserWindowCache(cacheUsers);
+            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
+            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+        }
+
+        @Override
+        public void processElement(Event e, Context ctx, Collector<Integer> out) throws Exception {
+            UserHeader h = header.value();
+            if (e.click()) {
+                if (h == null) {
+                    h = new UserHeader();
+                    h.capacity = T;
+                    h.lastState = new float[H];
+                    h.recentEventIds = new long[64];
+                    h.modelFingerprint = 1;
+                }
+                h.recentEventIds[h.recentNext] = e.user() * 31 + h.totalClicks;
+                h.recentNext = (h.recentNext + 1) % 64;
+                h.lastState[0] = h.totalClicks; // a state that changes with every click, as the cell step's does
+                int slot = h.next;
+                ClickEntry entry = new ClickEntry(h.totalClicks, 7, h.lastState.clone());
+                window.put(slot, entry);
+                h.next = (h.next + 1) % T;
+                h.count = Math.min(h.count + 1, T);
+                h.totalClicks++;
+                header.update(h);
+                cache.clicked(e.user(), h, slot, entry.itemId, entry.categoryId, entry.state);
+            } else if (h != null) {
+                InterestState s = cache.get(e.user(), h);
+                if (s == null) {
+                    InterestState into = cache.spare(() -> InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]));
+                    into.reset(1, T, H, h.totalClicks, h.count, h.count < T ? h.count : h.next);
+                    for (Map.Entry<Integer, ClickEntry> en : window.entries()) {
+                        into.put(en.getKey(), en.getValue().itemId, en.getValue().categoryId, en.getValue().state);
+                    }
+                    cache.put(e.user(), h, into);
+                    s = into;
+                }
+                out.collect(s.windowLength());
+            }
+        }
+    }
+
+    /**
+     * A chunked layout: {@value #CHUNK} clicks per map entry (chunk c holds ring slots
+     * {@code c·CHUNK … c·CHUNK + CHUNK − 1}, serialized as one byte array). A click reads, changes and
+     * rewrites its chunk; a request iterates T / CHUNK entries.
+     */
+    static final class Chunked extends KeyedProcessFunction<Long, Event, Integer> {
+        private static final int ENTRY_BYTES = 8 + 8 + 4 * H;
+        private final int chunk;
+        private transient ValueState<UserHeader> header;
+        private transient MapState<Integer, byte[]> chunks;
+        private transient InterestState loaded;
+        private transient float[] row;
+
+        Chunked(int chunk) {
+            this.chunk = chunk;
+        }
+
+        @Override
+        public void open(OpenContext ctx) {
+            loaded = InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]);
+            row = new float[H];
+            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
+            chunks = getRuntimeContext().getMapState(new org.apache.flink.api.common.state.MapStateDescriptor<>(
+                    "user-window-chunks", Types.INT, PrimitiveArrayTypeInfo.BYTE_PRIMITIVE_ARRAY_TYPE_INFO));
+        }
+
+        @Override
+        public void processElement(Event e, Context ctx, Collector<Integer> out) throws Exception {
+            UserHeader h = header.value();
+            if (e.click()) {
+                if (h == null) {
+                    h = new UserHeader();
+                    h.capacity = T;
+                    h.lastState = new float[H];
+                    h.recentEventIds = new long[64];
+                }
+                h.recentEventIds[h.recentNext] = e.user() * 31 + h.totalClicks;
+                h.recentNext = (h.recentNext + 1) % 64;
+                int c = h.next / chunk;
+                byte[] bytes = chunks.get(c);
+                int inChunk = Math.min(chunk, T - c * chunk);
+                bytes = bytes == null ? new byte[inChunk * ENTRY_BYTES] : bytes.clone();
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+                b.position((h.next - c * chunk) * ENTRY_BYTES);
+                b.putLong(h.totalClicks).putLong(7);
+                for (float f : h.lastState) {
+                    b.putFloat(f);
+                }
+                chunks.put(c, bytes);
+                h.next = (h.next + 1) % T;
+                h.count = Math.min(h.count + 1, T);
+                h.totalClicks++;
+                header.update(h);
+            } else if (h != null) {
+                loaded.reset(1, T, H, h.totalClicks, h.count, h.count < T ? h.count : h.next);
+                for (Map.Entry<Integer, byte[]> en : chunks.entries()) {
+                    java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(en.getValue());
+                    int first = en.getKey() * chunk;
+                    for (int i = 0; i < en.getValue().length / ENTRY_BYTES && first + i < h.count; i++) {
+                        long item = b.getLong();
+                        long category = b.getLong();
+                        for (int k = 0; k < H; k++) {
+                            row[k] = b.getFloat();
+                        }
+                        loaded.put(first + i, item, category, row);
+                    }
                 }
                 out.collect(loaded.windowLength());
             }
@@ -139,11 +279,25 @@ class StateLayoutBenchmark {
         }
     }
 
+    /** One layout under test: its operator harness and its own random users (the same sequence for every layout). */
+    private record Run(String name, KeyedProcessFunction<Long, Event, Integer> function,
+                       KeyedOneInputStreamOperatorTestHarness<Long, Event, Integer> harness, SplittableRandom rnd,
+                       double[] click, double[] request) {}
+
     @Test
     void compareLayouts() throws Exception {
-        List<String> lines = new ArrayList<>();
-        for (boolean entries : new boolean[] {true, false}) {
-            KeyedProcessFunction<Long, Event, Integer> f = entries ? new HeaderAndEntries() : new ValuePerUser();
+        List<Run> runs = new ArrayList<>();
+        for (String layout : List.of("header + entry per click (the job's)", "chunks of 10 clicks", "chunks of 25 clicks",
+                "header + entry per click, cache of all users", "header + entry per click, cache of 1/4 of the users",
+                "one value per user")) {
+            KeyedProcessFunction<Long, Event, Integer> f = switch (layout) {
+                case "chunks of 10 clicks" -> new Chunked(10);
+                case "chunks of 25 clicks" -> new Chunked(25);
+                case "header + entry per click, cache of all users" -> new HeaderAndEntriesCached(USERS);
+                case "header + entry per click, cache of 1/4 of the users" -> new HeaderAndEntriesCached(USERS / 4);
+                case "one value per user" -> new ValuePerUser();
+                default -> new HeaderAndEntries();
+            };
             var h = new KeyedOneInputStreamOperatorTestHarness<>(new KeyedProcessOperator<>(f), Event::user, Types.LONG);
             EmbeddedRocksDBStateBackend rocks = new EmbeddedRocksDBStateBackend(true);
             // The harness's mock environment has almost no managed memory; give RocksDB what one
@@ -157,34 +311,45 @@ class StateLayoutBenchmark {
                     h.processElement(new Event(u, true), 0);
                 }
             }
-            SplittableRandom rnd = new SplittableRandom(5);
-            double[] click = new double[REPETITIONS];
-            double[] request = new double[REPETITIONS];
-            for (int r = 0; r < REPETITIONS; r++) {
+            runs.add(new Run(layout, f, h, new SplittableRandom(5), new double[REPETITIONS], new double[REPETITIONS]));
+        }
+        // The layouts take turns, repetition by repetition (in a rotating order), so that a machine
+        // whose speed drifts (other processes) slows them alike; the ratios to the job's layout are
+        // taken within each repetition.
+        for (int r = 0; r < REPETITIONS; r++) {
+            for (int k = 0; k < runs.size(); k++) {
+                Run run = runs.get((r + k) % runs.size());
+                var h = run.harness();
                 long t0 = System.nanoTime();
                 for (int i = 0; i < CLICKS; i++) {
-                    h.processElement(new Event(rnd.nextInt(USERS), true), 0);
+                    h.processElement(new Event(run.rnd().nextInt(USERS), true), 0);
                 }
-                click[r] = (System.nanoTime() - t0) / 1e3 / CLICKS;
+                run.click()[r] = (System.nanoTime() - t0) / 1e3 / CLICKS;
                 t0 = System.nanoTime();
                 for (int i = 0; i < REQUESTS; i++) {
-                    h.processElement(new Event(rnd.nextInt(USERS), false), 0);
+                    h.processElement(new Event(run.rnd().nextInt(USERS), false), 0);
                 }
-                request[r] = (System.nanoTime() - t0) / 1e3 / REQUESTS;
+                run.request()[r] = (System.nanoTime() - t0) / 1e3 / REQUESTS;
                 // every request loaded a full window: a layout that lost clicks would look fast
                 org.assertj.core.api.Assertions.assertThat(h.extractOutputValues()).hasSize(REQUESTS).containsOnly(T);
                 h.getOutput().clear();
             }
-            h.close();
-            Arrays.sort(click);
-            Arrays.sort(request);
-            lines.add(String.format("| %s | %.1f (%.1f–%.1f) | %.1f (%.1f–%.1f) |",
-                    entries ? "header + entry per click" : "one value per user",
-                    click[REPETITIONS / 2], click[0], click[REPETITIONS - 1],
-                    request[REPETITIONS / 2], request[0], request[REPETITIONS - 1]));
         }
-        System.out.println("| layout | µs per click: median (min–max) | µs per request: median (min–max) |");
-        System.out.println("|---|---:|---:|");
-        lines.forEach(System.out::println);
+        Run base = runs.get(0);
+        System.out.println("| layout | µs per click: median (min–max) | µs per request: median (min–max) "
+                + "| click / job's layout | request / job's layout | cache hits |");
+        System.out.println("|---|---:|---:|---:|---:|---:|");
+        for (Run run : runs) {
+            run.harness().close();
+            double[] clickRatio = new double[REPETITIONS];
+            double[] requestRatio = new double[REPETITIONS];
+            for (int r = 0; r < REPETITIONS; r++) {
+                clickRatio[r] = run.click()[r] / base.click()[r];
+                requestRatio[r] = run.request()[r] / base.request()[r];
+            }
+            String hits = run.function() instanceof HeaderAndEntriesCached c ? String.format("%.0f %%", 100 * c.cache.hitRate()) : "–";
+            System.out.printf("| %s | %s | %s | %s | %s | %s |%n", run.name(), Spread.of(run.click()).format(1),
+                    Spread.of(run.request()).format(1), Spread.of(clickRatio).format(2), Spread.of(requestRatio).format(2), hits);
+        }
     }
 }

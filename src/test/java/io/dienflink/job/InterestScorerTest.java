@@ -50,7 +50,14 @@ class InterestScorerTest {
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs, long maxAgeMs)
             throws Exception {
-        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow, maxAgeMs));
+        return open(bundleDir, restore, dedupWindow, inactivityMs, maxAgeMs, 0);
+    }
+
+    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
+            String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs, long maxAgeMs,
+            int windowCacheUsers) throws Exception {
+        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow, maxAgeMs,
+                windowCacheUsers));
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
@@ -392,5 +399,138 @@ class InterestScorerTest {
         assertThat(original.getRequestId()).isEqualTo("stale");
         assertThat(original.getCandidates()).extracting(c -> c.getItemId()).containsExactly(items[0], items[1]);
         assertThat(header(2)).isEqualTo(before);
+    }
+
+    /** Feeds the same events to a scorer with a window cache and one without, and compares what they do. */
+    private final class CachedAndUncached {
+        private final String dir = GoldenCases.bundleDir(BUNDLE).toString();
+        private final Map<Long, List<Click>> history = new java.util.HashMap<>();
+        private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> uncached;
+        private KeyedCoProcessOperator<Long, Click, ScoreRequest, CtrScore> cachedOperator;
+        private int requests;
+
+        CachedAndUncached(int cacheUsers) throws Exception {
+            uncached = open(dir, null, 8, 14 * DAY, 0, 0);
+            harness.close();
+            harness = open(dir, null, 8, 14 * DAY, 0, cacheUsers); // the test's harness, closed by tearDown
+            cachedOperator = operator;
+        }
+
+        UserWindowCache cache() {
+            return ((InterestScorer) cachedOperator.getUserFunction()).windowCache();
+        }
+
+        void clicks(long user, int n) throws Exception {
+            for (int i = 0; i < n; i++) {
+                Click c = click(user, item(i * 5 + (int) user), category(i + (int) user));
+                history.computeIfAbsent(user, u -> new ArrayList<>()).add(c);
+                harness.processElement1(c, i);
+                uncached.processElement1(c, i);
+            }
+        }
+
+        /** One request to both; checks both scores against each other and the model core, and the cached window against state. */
+        void request(long user) throws Exception {
+            long[] items = {item(3), item(11 + (int) user), item(40)};
+            long[] cats = {category(2), category(5), category((int) user)};
+            ScoreRequest r = InterestScorerTest.request("q" + (requests++), user, items, cats);
+            harness.processElement2(r, 0);
+            uncached.processElement2(r, 0);
+            float[] withCache = ctrs(last(harness));
+            float[] without = ctrs(last(uncached));
+            assertThat(withCache).containsExactly(without, within(CTR_TOLERANCE));
+            assertThat(withCache).containsExactly(
+                    expected(history.getOrDefault(user, List.of()), user, items, cats), within(CTR_TOLERANCE));
+            // the cached copy holds exactly what state holds: the same clicks and the same float bits
+            InterestState cached = cache().peek(user);
+            assertThat(cached).as("user %d is cached after a request", user).isNotNull();
+            cachedOperator.setCurrentKey(user);
+            UserHeader h = cachedOperator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+                    VoidNamespaceSerializer.INSTANCE, InterestScorer.headerDescriptor()).value();
+            MapState<Integer, ClickEntry> window = cachedOperator.getKeyedStateBackend().getPartitionedState(
+                    VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, InterestScorer.windowDescriptor());
+            InterestState stored = UserWindows.load(h, window.entries(), reference.newState());
+            assertThat(cached.totalClicks()).isEqualTo(stored.totalClicks());
+            assertThat(cached.windowLength()).isEqualTo(stored.windowLength());
+            for (int t = 0; t < stored.windowLength(); t++) {
+                assertThat(cached.itemAt(t)).isEqualTo(stored.itemAt(t));
+                assertThat(cached.categoryAt(t)).isEqualTo(stored.categoryAt(t));
+                assertThat(cached.stateAt(t)).isEqualTo(stored.stateAt(t));
+            }
+        }
+
+        private CtrScore last(KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> h) {
+            List<CtrScore> out = h.extractOutputValues();
+            return out.get(out.size() - 1);
+        }
+
+        /** Snapshots both and restores each into a new operator. */
+        void restart(int cacheUsers) throws Exception {
+            OperatorSubtaskState a = harness.snapshot(1, 100);
+            OperatorSubtaskState b = uncached.snapshot(1, 100);
+            harness.close();
+            uncached.close();
+            uncached = open(dir, b, 8, 14 * DAY, 0, 0);
+            harness = open(dir, a, 8, 14 * DAY, 0, cacheUsers);
+            cachedOperator = operator;
+        }
+
+        void close() throws Exception {
+            uncached.close();
+        }
+    }
+
+    @Test
+    void theWindowCacheScoresAsStateDoesThroughClicksEvictionAndRestore() throws Exception {
+        CachedAndUncached run = new CachedAndUncached(2); // two users: the third evicts the least recent
+        try {
+            run.clicks(1, 25); // more than T = 20: a wrapped ring
+            run.clicks(2, 5);
+            run.clicks(3, 12);
+            run.request(1); // miss: loaded from state and cached
+            run.request(1); // hit
+            assertThat(run.cache().hits()).isEqualTo(1);
+            run.clicks(1, 3); // a click for a cached user updates the cached copy
+            run.request(1); // still a hit, with the new clicks
+            assertThat(run.cache().hits()).isEqualTo(2);
+            run.request(2);
+            run.request(3); // evicts user 1
+            assertThat(run.cache().peek(1)).isNull();
+            run.clicks(1, 1); // a click for an evicted user
+            run.request(1); // miss
+            assertThat(run.cache().hits()).isEqualTo(2);
+            assertThat(run.cache().misses()).isEqualTo(4);
+
+            run.restart(2); // a restored operator starts with an empty cache and reads state
+            assertThat(run.cache().size()).isZero();
+            run.request(1); // miss after restore
+            run.clicks(1, 2);
+            run.request(1); // hit, after a click
+            run.clicks(3, 30);
+            run.request(3);
+            run.request(3);
+            assertThat(run.cache().hits()).isEqualTo(2);
+            assertThat(run.cache().misses()).isEqualTo(2);
+        } finally {
+            run.close();
+        }
+    }
+
+    @Test
+    void aCachedUserWhoExpiresLeavesTheCache() throws Exception {
+        CachedAndUncached run = new CachedAndUncached(4);
+        try {
+            harness.setProcessingTime(DAY);
+            run.clicks(5, 7);
+            run.request(5);
+            assertThat(run.cache().peek(5)).isNotNull();
+            // expiry: the timer removes the user's state, and the cached copy with it
+            harness.setProcessingTime(16 * DAY);
+            assertThat(run.cache().peek(5)).isNull();
+            operator.setCurrentKey(5L);
+            assertThat(header(5)).isNull();
+        } finally {
+            run.close();
+        }
     }
 }
