@@ -134,7 +134,7 @@ public final class Chaos {
         if (started) {
             cluster.up(new LocalCluster.Settings(2, 2, 0));
         } else {
-            cluster.awaitTaskManagers(2, Duration.ofMinutes(1));
+            cluster.ensureTaskManagers(2, Duration.ofMinutes(2));
         }
         bootstrapServers = cluster.bootstrapServers();
         log("cluster " + cluster.restAddress() + ", kafka " + bootstrapServers + ", job jar " + settings.jobJar());
@@ -170,7 +170,7 @@ public final class Chaos {
                 faults.add(f);
                 line("chaos fault=" + kind + " n=" + faults.size() + " at_s=" + f.atMs() / 1000 + " recovery_ms=" + f.recoveryMs());
                 if (kind.equals(KINDS.get(0))) {
-                    cluster.awaitTaskManagers(2, Duration.ofMinutes(1));
+                    cluster.ensureTaskManagers(2, Duration.ofMinutes(2));
                 }
                 next = System.currentTimeMillis() + wait(rnd);
             }

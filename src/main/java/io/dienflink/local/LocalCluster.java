@@ -152,6 +152,17 @@ public final class LocalCluster {
             throw new IllegalStateException("a cluster is already running in " + workDir + " (processes "
                     + runningProcesses() + "); run `local-cluster down` first");
         }
+        try {
+            start(settings);
+        } catch (IOException | InterruptedException | RuntimeException e) {
+            // nothing half-started is left behind
+            LOG.warn("Local cluster did not come up, stopping what was started: {}", e.toString());
+            down();
+            throw e;
+        }
+    }
+
+    private void start(Settings settings) throws IOException, InterruptedException {
         Files.createDirectories(workDir.resolve("pids"));
         Files.createDirectories(logDir());
         Files.createDirectories(checkpointDir());
@@ -166,8 +177,6 @@ public final class LocalCluster {
         KafkaBrokerProcess broker = Files.exists(workDir.resolve(KAFKA).resolve("server.properties"))
                 ? KafkaBrokerProcess.existing(workDir.resolve(KAFKA))
                 : KafkaBrokerProcess.create(workDir.resolve(KAFKA), Map.of());
-        broker.start();
-        writePid(KAFKA, broker.pid());
         int restPort = settings.restPort() > 0 ? settings.restPort() : freePort();
         writeConfig(settings, restPort);
         Properties state = new Properties();
@@ -177,7 +186,23 @@ public final class LocalCluster {
         try (OutputStream out = Files.newOutputStream(workDir.resolve("cluster.properties"))) {
             state.store(out, "local-cluster of " + workDir);
         }
-        startJobManager();
+        // The JobManager first, alone: on a loaded machine (CI, parallel builds) JVMs starting
+        // together slow each other down, and Pekko's remoting gives up after a fixed 10 s
+        // ("Could not create actor system"). A JobManager that died starting is started again.
+        for (int attempt = 1; ; attempt++) {
+            startJobManager();
+            if (awaitRest(Duration.ofMinutes(2))) {
+                break;
+            }
+            if (attempt == 3) {
+                throw new IllegalStateException("the JobManager did not start (3 attempts); see " + logDir().resolve("jobmanager.log"));
+            }
+            LOG.warn("The JobManager did not start (attempt {}), starting it again; see {}", attempt,
+                    logDir().resolve("jobmanager.log"));
+            stop(JOBMANAGER);
+        }
+        broker.start();
+        writePid(KAFKA, broker.pid());
         for (int i = 0; i < settings.taskManagers(); i++) {
             startTaskManager();
         }
@@ -187,7 +212,7 @@ public final class LocalCluster {
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IOException("cannot create the default topics", e.getCause());
         }
-        awaitTaskManagers(settings.taskManagers(), Duration.ofMinutes(2));
+        ensureTaskManagers(settings.taskManagers(), Duration.ofMinutes(3));
         LOG.info("Local cluster up: web UI and REST {}, Kafka {}, {} TaskManagers, work dir {}", restAddress(),
                 bootstrapServers(), settings.taskManagers(), workDir);
     }
@@ -215,6 +240,10 @@ public final class LocalCluster {
         c.put("heartbeat.timeout", "8000");
         c.put("heartbeat.rpc-failure-threshold", "2");
         // restarts: quick and practically unlimited (a broker outage can take several attempts)
+        // A loaded machine (CI, several builds on 2 cores) starts JVMs slowly: Flink's 10 s
+        // defaults for the RPC system's start and for RPC answers failed here.
+        c.put("pekko.startup-timeout", "60 s");
+        c.put("pekko.ask.timeout", "30 s");
         c.put("restart-strategy.type", "fixed-delay");
         c.put("restart-strategy.fixed-delay.attempts", "1000");
         c.put("restart-strategy.fixed-delay.delay", "1 s");
@@ -485,20 +514,28 @@ public final class LocalCluster {
         }
     }
 
-    /** Waits until exactly {@code n} TaskManagers are registered; fails if the JobManager died or time ran out. */
-    public void awaitTaskManagers(int n, Duration timeout) throws IOException, InterruptedException {
+    /**
+     * Waits until {@code n} TaskManagers are registered, starting a new one whenever fewer than
+     * {@code n} TaskManager processes run (one that died while starting, e.g. its RPC system timed
+     * out on a loaded machine), at most 3 times.
+     */
+    public void ensureTaskManagers(int n, Duration timeout) throws IOException, InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
+        int replacements = 0;
         while (true) {
             OptionalLong registered = registeredTaskManagers();
-            if (registered.isPresent() && registered.getAsLong() == n) {
+            int running = runningTaskManagers().size();
+            if (registered.isPresent() && registered.getAsLong() == n && running == n) {
                 return;
+            }
+            if (running < n) {
+                if (++replacements > 3) {
+                    throw new IllegalStateException("TaskManagers keep dying; see the logs in " + logDir());
+                }
+                LOG.warn("{} of {} TaskManagers running, starting {}", running, n, startTaskManager());
             }
             if (handle(JOBMANAGER).isEmpty()) {
                 throw new IllegalStateException("the JobManager is not running; see " + logDir().resolve("jobmanager.log"));
-            }
-            if (runningTaskManagers().size() < n) {
-                throw new IllegalStateException("only " + runningTaskManagers() + " of " + n
-                        + " TaskManagers are running; see the logs in " + logDir());
             }
             if (System.nanoTime() > deadline) {
                 throw new IllegalStateException(registered.isPresent()
@@ -507,6 +544,21 @@ public final class LocalCluster {
             }
             Thread.sleep(200);
         }
+    }
+
+    /** Waits until the REST API answers; false if the JobManager process ended or time ran out first. */
+    private boolean awaitRest(Duration timeout) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (get("/overview").isPresent()) {
+                return true;
+            }
+            if (handle(JOBMANAGER).isEmpty()) {
+                return false;
+            }
+            Thread.sleep(200);
+        }
+        return false;
     }
 
     /**
