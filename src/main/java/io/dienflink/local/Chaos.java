@@ -49,7 +49,9 @@ import org.slf4j.LoggerFactory;
  *   <li>{@code savepoint-restart}: {@code flink stop --savepointPath}, then {@code flink run -s}.</li>
  * </ul>
  * The kinds come in a seeded order that uses each once every three faults; the wait before a fault
- * is exponential with the given mean (at least 2 s), counted from the previous recovery. Recovery
+ * is exponential with the given mean (at least 2 s), counted from the previous recovery. A run
+ * injects at least one fault of each kind: if recoveries were slow, faults (and traffic) go on past
+ * the duration until it has. Recovery
  * time is fault → the first score on the scores topic (committed, under exactly-once) scored after
  * the fault (after the new job's submission, for a savepoint restart: the stop drains scores).
  *
@@ -157,7 +159,8 @@ public final class Chaos {
             traffic.start();
             List<String> order = new ArrayList<>(KINDS);
             long next = System.currentTimeMillis() + wait(rnd);
-            while (next < end) {
+            // at least one fault of each kind, past the duration if recoveries were slow (the traffic flows until the last)
+            while (next < end || faults.size() < KINDS.size()) {
                 Thread.sleep(Math.max(0, next - System.currentTimeMillis()));
                 if (faults.size() % KINDS.size() == 0) {
                     shuffle(order, rnd);

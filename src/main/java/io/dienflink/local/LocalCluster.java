@@ -70,7 +70,8 @@ public final class LocalCluster {
     static final Map<String, String> TM_MEMORY = Map.of(
             "taskmanager.memory.framework.heap.size", "64m",
             "taskmanager.memory.task.heap.size", "448m",
-            "taskmanager.memory.framework.off-heap.size", "64m",
+            // batch jobs (migrate) take their shuffle read buffers (64m) from here
+            "taskmanager.memory.framework.off-heap.size", "128m",
             "taskmanager.memory.task.off-heap.size", "0m",
             "taskmanager.memory.network.min", "64m",
             "taskmanager.memory.network.max", "64m",
@@ -78,7 +79,7 @@ public final class LocalCluster {
             "taskmanager.memory.jvm-metaspace.size", "192m",
             "taskmanager.memory.jvm-overhead.min", "128m",
             "taskmanager.memory.jvm-overhead.max", "128m");
-    private static final List<String> TM_JVM = List.of("-Xmx512m", "-Xms512m", "-XX:MaxDirectMemorySize=128m",
+    private static final List<String> TM_JVM = List.of("-Xmx512m", "-Xms512m", "-XX:MaxDirectMemorySize=192m",
             "-XX:MaxMetaspaceSize=192m");
 
     /**
@@ -251,13 +252,18 @@ public final class LocalCluster {
         c.put("execution.checkpointing.dir", checkpointDir().toUri().toString());
         c.put("execution.checkpointing.savepoint-dir", savepointDir().toUri().toString());
         c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
-        // The processes' classpath is the whole tool jar: unlike Flink's lib/, it holds the Kafka
-        // connector (org.apache.flink.*, always parent-first) and so kafka-clients and Avro too.
-        // Those must come from the same loader as the connector (else a LinkageError on
-        // OffsetResetStrategy), so they are parent-first as well; the job's own classes
-        // (io.dienflink.*) still come from the submitted jar. ND4J/JavaCPP parent-first: a
-        // resubmitted job must not load their native libraries a second time in a new class loader.
-        c.put("classloader.parent-first-patterns.additional", "org.apache.kafka.;org.apache.avro.;org.nd4j.;org.bytedeco.");
+        // The processes' classpath is the whole tool jar (or the build's classpath): unlike Flink's
+        // lib/, it holds the Kafka connector and flink-avro (org.apache.flink.*, always
+        // parent-first) and the job's own classes. Mixed loaders fail: kafka-clients child-first
+        // gives a LinkageError on OffsetResetStrategy at submission; Avro parent-first resolves
+        // the generated records (io.dienflink.avro.*) by name to the cluster's copies
+        // (ClickEvent cannot be cast to ClickEvent); Avro child-first makes flink-avro's
+        // serializer fall back to reflection (NoSuchMethodException Instant.<init>). So the job's
+        // classes and their libraries are all parent-first, as for a job jar placed in Flink's
+        // lib/: the submitted jar supplies the entry point. ND4J/JavaCPP parent-first also means a
+        // resubmitted job never loads their native libraries a second time.
+        c.put("classloader.parent-first-patterns.additional",
+                "io.dienflink.;org.apache.kafka.;org.apache.avro.;org.nd4j.;org.bytedeco.");
         c.put("env.java.opts.all", "--add-modules=jdk.incubator.vector " + String.join(" ", FLINK_JVM_OPENS));
         StringBuilder yaml = new StringBuilder("# written by `dien-flink local-cluster up`; rewritten on every up\n");
         c.forEach((k, v) -> yaml.append(k).append(": ").append(quote(v)).append('\n'));

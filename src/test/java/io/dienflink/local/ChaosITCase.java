@@ -16,7 +16,7 @@ import org.junit.jupiter.params.provider.EnumSource;
  * The short chaos run of CI: the job jar on a local standalone cluster (2 TaskManagers,
  * parallelism 2, a broker of its own), traffic for 90 s, and at seeded intervals a TaskManager
  * SIGKILLed and replaced, the broker SIGKILLed and restarted, a stop-with-savepoint and restart;
- * then the checker over the whole run, under each guarantee. Passing means: every fault recovered
+ * then the checker over the whole run. Passing means: every fault recovered
  * (a new score after it), nothing missing, nothing wrong, nothing doubled under exactly-once.
  */
 class ChaosITCase {
@@ -38,8 +38,13 @@ class ChaosITCase {
         }
     }
 
+    /**
+     * Exactly-once only in CI: it is the stricter check (nothing doubled), and one run with the
+     * cluster's start takes about 3 minutes on 2 cores; at-least-once is run with the {@code chaos}
+     * command (docs/reliability.md has both).
+     */
     @ParameterizedTest
-    @EnumSource(value = DeliveryGuarantee.class, names = {"EXACTLY_ONCE", "AT_LEAST_ONCE"})
+    @EnumSource(value = DeliveryGuarantee.class, names = {"EXACTLY_ONCE"})
     void everyFaultRecoversAndTheRunVerifies(DeliveryGuarantee guarantee) throws Exception {
         Chaos.Result r = Chaos.run(new Chaos.Settings(cluster.workDir(), JobJar.resolve(null),
                 Path.of("bundles", "demo").toAbsolutePath(), Duration.ofSeconds(90), 7, Duration.ofSeconds(5), guarantee,
