@@ -47,7 +47,9 @@ import picocli.CommandLine;
  * (A, then B, then A, then B: no score of the old model after the new one started), each score
  * carries its bundle's fingerprint, {@code migrate} rebuilt users, and the checker finds every
  * request answered, none twice (a clean stop-with-savepoint repeats nothing, even at-least-once),
- * every invalid record dead-lettered. It runs without probes and does not judge the score values:
+ * every invalid record dead-lettered (a request that waited out a restart longer than
+ * {@code dien.request.max-age}, 1 s by default, is answered by an {@code expired} dead letter
+ * instead of a score: that counts as answered). It runs without probes and does not judge the score values:
  * the two bundles' windows differ (T = 30 and 100), so no single model explains the whole run;
  * {@code UpgradeITCase} checks the values of an upgrade.
  */
@@ -116,7 +118,8 @@ class RunbookITCase {
             Matcher m = MIGRATE.matcher(migrate);
             assertThat(m.find()).as(migrate).isTrue();
             assertThat(Long.parseLong(m.group(1))).as(migrate).isPositive();
-            assertThat(m.group(2)).as("every user with clicks rebuilt: " + migrate).isEqualTo(m.group(1));
+            // users not seen since the rollback still carry B's fingerprint: only the others need rebuilding
+            assertThat(Long.parseLong(m.group(2))).as(migrate).isPositive().isLessThanOrEqualTo(Long.parseLong(m.group(1)));
             log(began, migrate.strip());
             job = flinkJobId(cli("flink", "--work-dir", workDir.toString(), "run", "-s", migrated, "-d", jar, "run",
                     "--bootstrap-servers", kafka, "--model", MODEL_B.toString(), checkpoints));
@@ -132,13 +135,17 @@ class RunbookITCase {
             log(began, report.line());
             assertThat(report.requests()).as(report.line()).isGreaterThan(100);
             assertThat(report.missing()).as(report.line() + report.violations()).isZero();
-            assertThat(report.scored()).as(report.line()).isEqualTo(report.requests());
+            // answered = scored, or (older than dien.request.max-age, 1 s by default, e.g. waiting out a restart) expired
+            assertThat(report.scored() + report.expired()).as(report.line()).isEqualTo(report.requests());
+            assertThat(report.scored()).as(report.line()).isPositive();
             assertThat(report.duplicates()).as("a clean stop-with-savepoint scores nothing twice: " + report.line()).isZero();
             assertThat(report.deadLettersMissing()).as(report.line()).isZero();
             assertThat(report.unexpected()).as(report.line()).isZero();
             scores.assertPhases(List.of(a, b, a, b));
         } finally {
-            cli("flink", "--work-dir", workDir.toString(), "cancel", job);
+            // the job may have ended already (a failed step after a stop): not an error of its own
+            Main.commandLine().setOut(new PrintWriter(new StringWriter())).setErr(new PrintWriter(new StringWriter()))
+                    .execute("flink", "--work-dir", workDir.toString(), "cancel", job);
         }
         log(began, "checked");
     }
@@ -163,10 +170,12 @@ class RunbookITCase {
     /** A subcommand of the tool, in-process; fails unless it exits 0; returns its stdout. */
     private static String cli(String... args) {
         StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
         CommandLine cli = Main.commandLine();
         cli.setOut(new PrintWriter(out));
+        cli.setErr(new PrintWriter(err));
         int exit = cli.execute(args);
-        assertThat(exit).as(String.join(" ", args) + "\n" + out).isZero();
+        assertThat(exit).as(String.join(" ", args) + "\n" + out + err).isZero();
         return out.toString();
     }
 
