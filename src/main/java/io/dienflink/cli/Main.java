@@ -14,7 +14,8 @@ import picocli.CommandLine.Command;
         subcommands = {ScoreCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, MigrateCommand.class,
                 TrainCommand.class, GenerateCommand.class, ReadScoresCommand.class, VerifyCommand.class,
                 BundleCommand.class,
-                ModelBenchCommand.class, PlotTimelineCommand.class,
+                ModelBenchCommand.class, PlotTimelineCommand.class, LocalClusterCommand.class, FlinkCommand.class,
+                ChaosCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 
@@ -28,6 +29,8 @@ public final class Main implements Runnable {
     /** The configured command line, also used by tests to run subcommands in-process. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new Main());
+        // `flink ...` hands everything after its own options to Flink's CLI as it is (-s, -d, -D...)
+        cli.getSubcommands().get("flink").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof UsageException u) {
                 u.lines.forEach(line -> cmd.getErr().println("error: " + line));

@@ -40,7 +40,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class KafkaBrokerProcess implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerProcess.class);
-    private static final Duration READY_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
 
     private final Path workDir;
     private final int port;
@@ -68,6 +68,30 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         broker.writeProperties(overrides);
         broker.format();
         return broker;
+    }
+
+    /**
+     * The broker of a work directory {@link #create}d before (by this or another JVM): same ports,
+     * same log directory, nothing formatted; not started.
+     */
+    public static KafkaBrokerProcess existing(Path workDir) throws IOException {
+        Properties p = new Properties();
+        try (var in = Files.newInputStream(workDir.resolve("server.properties"))) {
+            p.load(in);
+        }
+        String voters = p.getProperty("controller.quorum.voters");
+        String listener = p.getProperty("advertised.listeners");
+        int port = Integer.parseInt(listener.substring(listener.lastIndexOf(':') + 1));
+        int controllerPort = Integer.parseInt(voters.substring(voters.lastIndexOf(':') + 1));
+        return new KafkaBrokerProcess(workDir, port, controllerPort);
+    }
+
+    /** The broker process's pid; fails if it was never started by this instance. */
+    public long pid() {
+        if (process == null) {
+            throw new IllegalStateException("not started");
+        }
+        return process.pid();
     }
 
     private static int freePort() throws IOException {
@@ -122,7 +146,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         command.add("-XX:+UseSerialGC");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
+        command.add(LocalCluster.classPath());
         command.add(mainClass);
         command.addAll(args);
         return new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)

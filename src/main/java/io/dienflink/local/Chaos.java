@@ -1,0 +1,409 @@
+package io.dienflink.local;
+
+import io.dienflink.avro.CtrScore;
+import io.dienflink.job.DienJobConfig;
+import io.dienflink.job.DienJobOptions;
+import io.dienflink.kafka.AvroMessages;
+import io.dienflink.kafka.KafkaClients;
+import io.dienflink.kafka.Topics;
+import io.dienflink.traffic.SyntheticWorld;
+import io.dienflink.traffic.TrafficGenerator;
+import io.dienflink.verify.RunVerifier;
+import io.dienflink.verify.VerifyReport;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.SplittableRandom;
+import java.util.concurrent.CopyOnWriteArrayList;
+import org.apache.flink.configuration.Configuration;
+import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.OffsetSpec;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Chaos with real process kills on a {@link LocalCluster}: the scoring job (submitted with Flink's
+ * CLI, parallelism 2 on 2 TaskManagers) runs under synthetic traffic while, at seeded random
+ * intervals, one of three faults is injected:
+ * <ul>
+ *   <li>{@code taskmanager-kill}: a random TaskManager SIGKILLed, a new one started;</li>
+ *   <li>{@code broker-kill}: the Kafka broker SIGKILLed and started again on its port and log directory;</li>
+ *   <li>{@code savepoint-restart}: {@code flink stop --savepointPath}, then {@code flink run -s}.</li>
+ * </ul>
+ * The kinds come in a seeded order that uses each once every three faults; the wait before a fault
+ * is exponential with the given mean (at least 2 s), counted from the previous recovery. A run
+ * injects at least one fault of each kind: if recoveries were slow, faults (and traffic) go on past
+ * the duration until it has. Recovery
+ * time is fault → the first score on the scores topic (committed, under exactly-once) scored after
+ * the fault (after the new job's submission, for a savepoint restart: the stop drains scores).
+ *
+ * <p>At the end the traffic stops, the job catches up, and the whole run is checked by
+ * {@link RunVerifier} with one probe per user.
+ */
+public final class Chaos {
+    private static final Logger LOG = LoggerFactory.getLogger(Chaos.class);
+    private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(3);
+    /** An undecodable record: an Avro header with no record after it. Wakes idle source fetchers; dead-lettered. */
+    private static final byte[] MALFORMED = {(byte) 0xC3, 0x01, 0x7F};
+    static final List<String> KINDS = List.of("taskmanager-kill", "broker-kill", "savepoint-restart");
+
+    /**
+     * @param workDir the local cluster's work directory; a cluster running there is used, else one is started and stopped at the end
+     * @param jobJar the jar {@code flink run} submits ({@link JobJar})
+     * @param model the model bundle (absolute: the TaskManagers run in the work directory)
+     * @param duration how long traffic flows and faults are injected
+     * @param meanInterval mean wait between a recovery and the next fault
+     */
+    public record Settings(Path workDir, Path jobJar, Path model, Duration duration, long seed, Duration meanInterval,
+                           DeliveryGuarantee guarantee, double clicksPerSecond, double requestsPerSecond) {}
+
+    /** One injected fault: its kind, when (ms since the traffic started) and the recovery time. */
+    public record Fault(String kind, long atMs, long recoveryMs) {}
+
+    /** What a chaos run did and what the checker found. */
+    public record Result(Settings settings, List<Fault> faults, long clicks, long requests, VerifyReport report) {
+        public boolean ok() {
+            return report.ok();
+        }
+
+        public long count(String kind) {
+            return faults.stream().filter(f -> f.kind().equals(kind)).count();
+        }
+
+        /** Median recovery time (the lower middle for an even count), -1 without faults. */
+        public long medianRecoveryMs() {
+            List<Long> r = new ArrayList<>(faults.stream().map(Fault::recoveryMs).toList());
+            Collections.sort(r);
+            return r.isEmpty() ? -1 : r.get((r.size() - 1) / 2);
+        }
+
+        public long maxRecoveryMs() {
+            return faults.stream().mapToLong(Fault::recoveryMs).max().orElse(-1);
+        }
+
+        /** {@code chaos guarantee=.. seconds=.. faults=.. ... recovery_ms_median=.. recovery_ms_max=..} then the checker's line. */
+        public String line() {
+            return "chaos guarantee=" + settings.guarantee() + " seconds=" + settings.duration().toSeconds() + " seed="
+                    + settings.seed() + " faults=" + faults.size() + " taskmanager_kills=" + count(KINDS.get(0))
+                    + " broker_kills=" + count(KINDS.get(1)) + " savepoint_restarts=" + count(KINDS.get(2))
+                    + " recovery_ms_median=" + medianRecoveryMs() + " recovery_ms_max=" + maxRecoveryMs()
+                    + " clicks=" + clicks + " requests=" + requests + "\n" + report.line();
+        }
+    }
+
+    private final Settings settings;
+    private final PrintWriter out;
+    private final LocalCluster cluster;
+    private final String id;
+    private final Topics topics;
+    private final long began = System.currentTimeMillis();
+    private String bootstrapServers;
+    private String jobId;
+
+    private Chaos(Settings settings, PrintWriter out) {
+        this.settings = settings;
+        this.out = out;
+        this.cluster = new LocalCluster(settings.workDir());
+        this.id = "chaos-" + (settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE ? "eo" : "alo") + "-" + began;
+        this.topics = new Topics(id + "-clicks", id + "-requests", id + "-scores", id + "-dead-letters");
+    }
+
+    /** Runs chaos as {@code settings} say; progress and the fault lines go to {@code out}. */
+    public static Result run(Settings settings, PrintWriter out) throws Exception {
+        return new Chaos(settings, out).run();
+    }
+
+    private Result run() throws Exception {
+        boolean started = cluster.runningProcesses().isEmpty();
+        if (started) {
+            cluster.up(new LocalCluster.Settings(2, 2, 0));
+        } else {
+            cluster.ensureTaskManagers(2, Duration.ofMinutes(2));
+        }
+        bootstrapServers = cluster.bootstrapServers();
+        log("cluster " + cluster.restAddress() + ", kafka " + bootstrapServers + ", job jar " + settings.jobJar());
+        KafkaClients.createTopics(client(), 2, topics.all());
+        SplittableRandom rnd = new SplittableRandom(settings.seed());
+        List<Fault> faults = new ArrayList<>();
+        // 500 users of the demo vocabulary: enough users per key group, few enough probes at the end
+        SyntheticWorld world = new SyntheticWorld(500, 50, 100, settings.seed());
+        TrafficGenerator traffic = null;
+        try (ScoreWatcher watcher = new ScoreWatcher()) {
+            jobId = submit(null);
+            String warmUp = id + "-warm-up";
+            traffic = new TrafficGenerator(bootstrapServers, topics, world, new TrafficGenerator.Rates(
+                    settings.clicksPerSecond(), settings.requestsPerSecond(), 5, 0.01, Long.MAX_VALUE, Long.MAX_VALUE));
+            traffic.probe(warmUp);
+            watcher.await(s -> s.requestId().equals(warmUp), "the job's first score");
+            log("job " + jobId + " scoring");
+            long trafficStart = System.currentTimeMillis();
+            long end = trafficStart + settings.duration().toMillis();
+            traffic.start();
+            List<String> order = new ArrayList<>(KINDS);
+            long next = System.currentTimeMillis() + wait(rnd);
+            // at least one fault of each kind, past the duration if recoveries were slow (the traffic flows until the last)
+            while (next < end || faults.size() < KINDS.size()) {
+                Thread.sleep(Math.max(0, next - System.currentTimeMillis()));
+                if (faults.size() % KINDS.size() == 0) {
+                    shuffle(order, rnd);
+                }
+                String kind = order.get(faults.size() % KINDS.size());
+                long faultAt = System.currentTimeMillis();
+                long threshold = inject(kind, rnd);
+                long observed = watcher.await(s -> s.scoredAt() >= threshold, "a score after " + kind).observedAt();
+                Fault f = new Fault(kind, faultAt - trafficStart, observed - faultAt);
+                faults.add(f);
+                line("chaos fault=" + kind + " n=" + faults.size() + " at_s=" + f.atMs() / 1000 + " recovery_ms=" + f.recoveryMs());
+                if (kind.equals(KINDS.get(0))) {
+                    cluster.ensureTaskManagers(2, Duration.ofMinutes(2));
+                }
+                next = System.currentTimeMillis() + wait(rnd);
+            }
+            Thread.sleep(Math.max(0, end - System.currentTimeMillis()));
+            traffic.close();
+            log("traffic done: " + traffic.clicks() + " clicks, " + traffic.requests() + " requests, "
+                    + traffic.failed() + " not accepted by Kafka");
+            awaitCaughtUp(bootstrapServers, topics, id, RECOVERY_TIMEOUT);
+            log("caught up, checking");
+            VerifyReport report = RunVerifier.verify(config(), new RunVerifier.Options(true, Duration.ofSeconds(120)));
+            report.violations().forEach(v -> line("violation: " + v));
+            Result result = new Result(settings, faults, traffic.clicks(), traffic.requests(), report);
+            line(result.line());
+            return result;
+        } finally {
+            if (traffic != null) {
+                traffic.close();
+            }
+            if (jobId != null) {
+                FlinkCli.run(cluster, List.of("cancel", jobId), new PrintWriter(new StringWriter()));
+            }
+            if (started) {
+                cluster.down();
+            }
+        }
+    }
+
+    private long wait(SplittableRandom rnd) {
+        double mean = settings.meanInterval().toMillis();
+        return Math.max(2_000, (long) (-mean * Math.log(1 - rnd.nextDouble())));
+    }
+
+    private static void shuffle(List<String> list, SplittableRandom rnd) {
+        for (int i = list.size() - 1; i > 0; i--) {
+            Collections.swap(list, i, rnd.nextInt(i + 1));
+        }
+    }
+
+    /** Injects one fault; returns the time from which a score counts as new. */
+    private long inject(String kind, SplittableRandom rnd) throws Exception {
+        long now = System.currentTimeMillis();
+        switch (kind) {
+            case "taskmanager-kill" -> {
+                List<String> tms = cluster.runningTaskManagers();
+                String victim = tms.get(rnd.nextInt(tms.size()));
+                cluster.kill(victim);
+                String fresh = cluster.startTaskManager();
+                log("killed " + victim + " (SIGKILL), started " + fresh);
+                return now;
+            }
+            case "broker-kill" -> {
+                cluster.kill("kafka");
+                cluster.restartBroker();
+                log("killed the broker (SIGKILL), back after " + (System.currentTimeMillis() - now) + " ms");
+                return now;
+            }
+            case "savepoint-restart" -> {
+                FlinkCli.Result stop = flink(List.of("stop", "--savepointPath", cluster.savepointDir().toUri().toString(), jobId));
+                String savepoint = stop.savepointPath();
+                long resubmitted = System.currentTimeMillis();
+                jobId = submit(savepoint);
+                log("stopped with savepoint " + savepoint + ", job " + jobId + " started from it");
+                return resubmitted;
+            }
+            default -> throw new IllegalArgumentException(kind);
+        }
+    }
+
+    /** Submits the job (from a savepoint, or null), detached; returns its id. */
+    private String submit(String savepoint) throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "-d"));
+        if (savepoint != null) {
+            args.add("-s");
+            args.add(savepoint);
+        }
+        args.add(settings.jobJar().toString());
+        args.add("run");
+        args.add("--bootstrap-servers");
+        args.add(bootstrapServers);
+        args.add("--model");
+        args.add(settings.model().toAbsolutePath().toString());
+        jobSettings().forEach((k, v) -> args.add("-D" + k + "=" + v));
+        return flink(args).jobId();
+    }
+
+    private FlinkCli.Result flink(List<String> args) throws Exception {
+        FlinkCli.Result r = FlinkCli.run(cluster, args, new PrintWriter(new StringWriter()));
+        if (r.exit() != 0) {
+            throw new IllegalStateException("flink " + String.join(" ", args) + " failed (exit " + r.exit() + "):\n" + r.out());
+        }
+        return r;
+    }
+
+    /** The run's job settings: its own topics, group and transactional ids; every request checked. */
+    private Map<String, String> jobSettings() {
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put(DienJobOptions.CLICKS_TOPIC.key(), topics.clicks());
+        s.put(DienJobOptions.REQUESTS_TOPIC.key(), topics.requests());
+        s.put(DienJobOptions.SCORES_TOPIC.key(), topics.scores());
+        s.put(DienJobOptions.DEAD_LETTER_TOPIC.key(), topics.deadLetters());
+        s.put(DienJobOptions.GROUP_ID.key(), id);
+        s.put(DienJobOptions.TRANSACTIONAL_ID_PREFIX.key(), id);
+        s.put(DienJobOptions.DELIVERY_GUARANTEE.key(), settings.guarantee().name());
+        s.put(DienJobOptions.CHECKPOINT_INTERVAL.key(), "1s");
+        s.put(DienJobOptions.PARALLELISM.key(), "2");
+        // the checker expects every request scored: none skipped at start, none expired while the job recovers
+        s.put(DienJobOptions.REQUEST_INITIAL_OFFSET.key(), "EARLIEST");
+        s.put(DienJobOptions.REQUEST_MAX_AGE.key(), "0s");
+        return s;
+    }
+
+    private DienJobConfig config() {
+        Configuration conf = new Configuration();
+        jobSettings().forEach(conf::setString);
+        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, bootstrapServers);
+        conf.set(DienJobOptions.MODEL_PATH, settings.model().toAbsolutePath().toString());
+        return DienJobConfig.from(conf);
+    }
+
+    private Properties client() {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        return p;
+    }
+
+    /**
+     * Waits until the job's consumer group has committed (on checkpoints) every click and request
+     * sent: the job has applied everything, so the checker's probes cannot overtake a click. An idle
+     * source fetcher commits late (it sits in a long poll), so one malformed record a partition is
+     * sent every 200 ms to wake it; the checker expects their dead letters.
+     */
+    static void awaitCaughtUp(String bootstrapServers, Topics topics, String groupId, Duration timeout) throws Exception {
+        Properties p = new Properties();
+        p.put("bootstrap.servers", bootstrapServers);
+        p.put("key.serializer", ByteArraySerializer.class.getName());
+        p.put("value.serializer", ByteArraySerializer.class.getName());
+        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+        for (String topic : List.of(topics.clicks(), topics.requests())) {
+            for (int partition = 0; partition < 2; partition++) {
+                latest.put(new TopicPartition(topic, partition), OffsetSpec.latest());
+            }
+        }
+        try (Admin admin = Admin.create(p); KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
+            Map<TopicPartition, Long> target = new HashMap<>();
+            admin.listOffsets(latest).all().get().forEach((tp, o) -> target.put(tp, o.offset()));
+            long deadline = System.currentTimeMillis() + timeout.toMillis();
+            while (System.currentTimeMillis() < deadline) {
+                Map<TopicPartition, OffsetAndMetadata> committed =
+                        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
+                if (target.entrySet().stream().allMatch(t -> t.getValue() == 0
+                        || committed.containsKey(t.getKey()) && committed.get(t.getKey()).offset() >= t.getValue())) {
+                    return;
+                }
+                for (TopicPartition tp : target.keySet()) {
+                    producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, MALFORMED));
+                }
+                Thread.sleep(200);
+            }
+        }
+        throw new IllegalStateException("the job (group " + groupId + ") did not catch up within " + timeout);
+    }
+
+    private void log(String step) {
+        line(String.format("chaos %s: %s at %.1f s", id, step, (System.currentTimeMillis() - began) / 1000.0));
+    }
+
+    private void line(String text) {
+        LOG.info(text);
+        out.println(text);
+        out.flush();
+    }
+
+    private record Seen(long observedAt, long scoredAt, String requestId) {}
+
+    /** Reads the run's scores topic as a downstream consumer would (committed only under exactly-once). */
+    private final class ScoreWatcher implements AutoCloseable {
+        private final List<Seen> seen = new CopyOnWriteArrayList<>();
+        private final Thread thread;
+        private volatile boolean running = true;
+
+        ScoreWatcher() {
+            thread = new Thread(this::run, "chaos-score-watcher");
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        private void run() {
+            Properties p = client();
+            p.put("group.id", id + "-watcher");
+            p.put("auto.offset.reset", "earliest");
+            p.put("isolation.level", settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted");
+            p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+            p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
+                consumer.subscribe(List.of(topics.scores()));
+                var decoder = AvroMessages.decoder(CtrScore.class);
+                while (running) {
+                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
+                        CtrScore s = decoder.decode(r.value());
+                        seen.add(new Seen(System.currentTimeMillis(), s.getScoredAt().toEpochMilli(), s.getRequestId()));
+                    }
+                }
+            } catch (Exception e) {
+                if (running) {
+                    LOG.warn("Chaos score watcher stopped: {}", e.toString());
+                }
+            }
+        }
+
+        /** The first score seen that matches, waiting up to the recovery timeout. */
+        Seen await(java.util.function.Predicate<Seen> which, String what) throws InterruptedException {
+            long deadline = System.currentTimeMillis() + RECOVERY_TIMEOUT.toMillis();
+            int from = 0;
+            while (System.currentTimeMillis() < deadline) {
+                List<Seen> now = seen;
+                for (int i = from; i < now.size(); i++) {
+                    if (which.test(now.get(i))) {
+                        return now.get(i);
+                    }
+                }
+                from = now.size();
+                Thread.sleep(20);
+            }
+            throw new IllegalStateException("no " + what + " within " + RECOVERY_TIMEOUT);
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            running = false;
+            thread.join(5_000);
+        }
+    }
+}

@@ -1,0 +1,90 @@
+package io.dienflink.local;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * Flink's own command-line client ({@code org.apache.flink.client.cli.CliFrontend} of
+ * flink-clients) pointed at a {@link LocalCluster}: {@code run}, {@code stop --savepointPath},
+ * {@code list}, {@code savepoint}, {@code cancel} behave as Flink's {@code bin/flink} would.
+ *
+ * <p>{@code CliFrontend} finds its configuration through the environment variable
+ * {@code FLINK_CONF_DIR}, which a JVM cannot set for itself, and it ends with {@code System.exit}
+ * (so does a submitted program's {@code main}); so it runs in a child JVM on this JVM's classpath,
+ * with the Vector API module the job's code needs when the client runs its {@code main}.
+ */
+public final class FlinkCli {
+    private static final String MAIN = "org.apache.flink.client.cli.CliFrontend";
+    private static final Pattern JOB_ID = Pattern.compile("JobID ([0-9a-f]{32})");
+    private static final Pattern SAVEPOINT = Pattern.compile("Savepoint completed\\. Path: (\\S+)");
+
+    private FlinkCli() {}
+
+    /** What one CLI call printed on stdout and its exit code. */
+    public record Result(int exit, String out) {
+        /** The job id of "Job has been submitted with JobID ..." ({@code flink run}); fails if there is none. */
+        public String jobId() {
+            Matcher m = JOB_ID.matcher(out);
+            if (!m.find()) {
+                throw new IllegalStateException("no job id in the output of flink (exit " + exit + "):\n" + out);
+            }
+            return m.group(1);
+        }
+
+        /** The path of "Savepoint completed. Path: ..." ({@code flink stop --savepointPath}, {@code flink savepoint}). */
+        public String savepointPath() {
+            Matcher m = SAVEPOINT.matcher(out);
+            if (!m.find()) {
+                throw new IllegalStateException("no savepoint path in the output of flink (exit " + exit + "):\n" + out);
+            }
+            return m.group(1);
+        }
+    }
+
+    /**
+     * Runs {@code flink <args>} against the cluster; the child's stdout is copied line by line to
+     * {@code out} (and returned), its stderr goes to this process's stderr.
+     */
+    public static Result run(LocalCluster cluster, List<String> args, PrintWriter out) throws IOException, InterruptedException {
+        if (!Files.exists(cluster.confDir().resolve("config.yaml"))) {
+            throw new IllegalStateException("no local cluster configuration in " + cluster.confDir()
+                    + " (run `local-cluster up` first)");
+        }
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--add-modules=jdk.incubator.vector");
+        command.addAll(LocalCluster.FLINK_JVM_OPENS);
+        command.add("-Xmx512m");
+        command.add("-XX:+UseSerialGC");
+        command.add("-XX:TieredStopAtLevel=1");
+        // the client's own logging: warnings only, to stderr; the program's output stays on stdout
+        command.add("-Dlog4j.configurationFile=" + cluster.confDir().resolve("log4j-cli.xml"));
+        command.add("-cp");
+        command.add(LocalCluster.classPath());
+        command.add(MAIN);
+        command.addAll(args);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectInput(ProcessBuilder.Redirect.INHERIT);
+        pb.environment().put("FLINK_CONF_DIR", cluster.confDir().toString());
+        Process p = pb.start();
+        StringBuilder text = new StringBuilder();
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                text.append(line).append('\n');
+                out.println(line);
+                out.flush();
+            }
+        }
+        return new Result(p.waitFor(), text.toString());
+    }
+}
