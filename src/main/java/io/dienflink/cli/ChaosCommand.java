@@ -56,13 +56,13 @@ final class ChaosCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         if (delivery == DeliveryGuarantee.NONE) {
-            throw new Main.UsageException(java.util.List.of("--delivery: AT_LEAST_ONCE or EXACTLY_ONCE"));
+            throw new UsageException(java.util.List.of("--delivery: AT_LEAST_ONCE or EXACTLY_ONCE"));
         }
         Path jar;
         try {
             jar = JobJar.resolve(jobJar);
         } catch (IllegalArgumentException e) {
-            throw new Main.InputException(e.getMessage());
+            throw new InputException(e.getMessage());
         }
         Chaos.Result r = Chaos.run(new Chaos.Settings(dir.workDir, jar, model.toAbsolutePath(), duration, seed,
                 meanInterval, delivery, clicksPerSecond, requestsPerSecond), spec.commandLine().getOut());

@@ -56,7 +56,8 @@ final class PlotTimelineCommand implements Callable<Integer> {
             int eq = input.indexOf('=');
             Path file = Path.of(eq < 0 ? input : input.substring(0, eq));
             labels.add(eq < 0 ? file.getFileName().toString() : input.substring(eq + 1));
-            panels.add(Timeline.read(file));
+            // warm-up seconds (demo --warmup) are left out, as they are of the demo's summary
+            panels.add(Timeline.read(file).stream().filter(r -> !r.phase().equals("warmup")).toList());
         }
         BufferedImage image = new BufferedImage(WIDTH, PANEL_HEIGHT * panels.size(), BufferedImage.TYPE_INT_RGB);
         Graphics2D g = image.createGraphics();
@@ -116,15 +117,15 @@ final class PlotTimelineCommand implements Callable<Integer> {
         series(g, rows, x, y, new Color(0, 90, 200), false);
         g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 13));
         g.setColor(Color.BLACK);
-        g.drawString(label, LEFT, y0 + 24);
+        g.drawString(label, LEFT, y0 + 16);
         g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
-        int lx = LEFT + plotW - 560;
+        int lx = LEFT;
         g.setColor(new Color(0, 90, 200));
-        g.drawString("p99 per second (goal " + (long) p99Goal + " ms)", lx, y0 + 24);
+        g.drawString("p99 per second (goal " + (long) p99Goal + " ms)", lx, y0 + 34);
         g.setColor(new Color(200, 30, 30));
-        g.drawString("max per second (goal " + (long) maxGoal + " ms)", lx + 190, y0 + 24);
+        g.drawString("max per second (goal " + (long) maxGoal + " ms)", lx + 190, y0 + 34);
         g.setColor(Color.GRAY);
-        g.drawString("grey: checkpoint in progress", lx + 390, y0 + 24);
+        g.drawString("grey: a checkpoint started or ran in that second", lx + 390, y0 + 34);
         g.setColor(Color.BLACK);
         g.drawString("request → score latency, log scale; x: seconds since traffic started", LEFT, y0 + PANEL_HEIGHT - 8);
     }
