@@ -1,19 +1,15 @@
 package io.dienflink.bundleimport;
 
+import io.dienflink.model.BundleFormatException;
+import io.dienflink.model.NpzFormat;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Enumeration;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
 
@@ -23,14 +19,10 @@ import java.util.zip.ZipFile;
  * accepted (TensorFlow and PyTorch export float32, NumPy defaults to float64), little- or big-endian;
  * integer arrays too (a step counter), so that they can be recognised and skipped by name.
  *
- * <p>This reader is independent of the bundle loader on purpose: the source is not a bundle, its
- * names hold {@code /} and {@code .}, and its dtypes are not the bundle's.
+ * <p>It shares only the {@code .npy} header parser with the bundle loader ({@link NpzFormat#parseHeader}):
+ * the source is not a bundle, its names hold {@code /} and {@code .}, and its dtypes are not the bundle's.
  */
 public final class SourceWeights {
-    private static final byte[] MAGIC = {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y'};
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
-    private static final Pattern FORTRAN = Pattern.compile("'fortran_order'\\s*:\\s*(True|False)");
-    private static final Pattern SHAPE = Pattern.compile("'shape'\\s*:\\s*\\(([^)]*)\\)");
 
     private final Map<String, Tensor> arrays;
 
@@ -73,39 +65,15 @@ public final class SourceWeights {
     }
 
     private static Tensor readNpy(InputStream in, String label) throws IOException {
-        byte[] pre = in.readNBytes(8);
-        if (pre.length < 8 || !Arrays.equals(pre, 0, 6, MAGIC, 0, 6)) {
-            throw new ImportException(label + " is not an .npy array (bad magic)");
+        NpzFormat.Header h;
+        try {
+            h = NpzFormat.parseHeader(in, label);
+        } catch (BundleFormatException e) {
+            throw new ImportException(e.getMessage(), e);
         }
-        int major = pre[6] & 0xff;
-        int headerLen;
-        if (major == 1) {
-            byte[] len = in.readNBytes(2);
-            headerLen = (len[0] & 0xff) | (len[1] & 0xff) << 8;
-        } else if (major == 2 || major == 3) {
-            headerLen = ByteBuffer.wrap(in.readNBytes(4)).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        } else {
-            throw new ImportException(label + " has unsupported .npy version " + major);
-        }
-        String dict = new String(in.readNBytes(headerLen), StandardCharsets.ISO_8859_1);
-        Matcher d = DESCR.matcher(dict);
-        Matcher f = FORTRAN.matcher(dict);
-        Matcher s = SHAPE.matcher(dict);
-        if (!d.find() || !f.find() || !s.find()) {
-            throw new ImportException(label + " has an unreadable .npy header: " + dict.trim());
-        }
-        List<Integer> dims = new ArrayList<>();
-        for (String part : s.group(1).split(",")) {
-            if (!part.isBlank()) {
-                dims.add(Integer.parseInt(part.trim()));
-            }
-        }
-        int[] shape = dims.stream().mapToInt(Integer::intValue).toArray();
-        long n = 1;
-        for (int x : shape) {
-            n *= x;
-        }
-        String descr = d.group(1);
+        int[] shape = h.shape();
+        long n = h.elements();
+        String descr = h.descr();
         if (descr.length() < 3) {
             throw new ImportException(label + " has unsupported dtype '" + descr + "'");
         }
@@ -132,7 +100,7 @@ public final class SourceWeights {
             };
         }
         Tensor t = new Tensor(shape, data);
-        if ("True".equals(f.group(1))) {
+        if (h.fortranOrder()) {
             // Fortran order stores the transpose's C order; only 1-D and 2-D arrays occur in these models.
             if (shape.length > 2) {
                 throw new ImportException(label + " is a Fortran-order array of rank " + shape.length + "; save it in C order");

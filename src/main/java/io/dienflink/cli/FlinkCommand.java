@@ -28,6 +28,11 @@ final class FlinkCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        if (args.isEmpty() || args.equals(List.of("--help")) || args.equals(List.of("-h"))) {
+            // this command's own usage; `flink <action> --help` still reaches Flink's CLI
+            spec.commandLine().usage(spec.commandLine().getOut());
+            return 0;
+        }
         return FlinkCli.run(dir.cluster(), args, spec.commandLine().getOut()).exit();
     }
 }

@@ -166,7 +166,14 @@ public final class NpzFormat {
         return out;
     }
 
-    private static Header parseHeader(InputStream in, String field) throws IOException {
+    /**
+     * Reads an {@code .npy} header (magic, version, header dictionary) from the stream's position,
+     * leaving it at the first data byte. Any element type is accepted: callers decide what they read.
+     *
+     * @param field how errors name the array
+     * @throws BundleFormatException naming {@code field} for a bad magic, version or header
+     */
+    public static Header parseHeader(InputStream in, String field) throws IOException {
         byte[] pre = in.readNBytes(8);
         if (pre.length < 8 || !java.util.Arrays.equals(pre, 0, 6, MAGIC, 0, 6)) {
             throw new BundleFormatException(field, "is not an .npy array (bad magic)");
