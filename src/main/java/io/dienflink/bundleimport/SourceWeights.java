@@ -7,11 +7,8 @@ import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
-import java.util.Enumeration;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 
 /**
  * The variables of another framework, read from an {@code .npz} written by {@code numpy.savez}
@@ -42,24 +39,11 @@ public final class SourceWeights {
      */
     public static SourceWeights read(Path file) {
         Map<String, Tensor> out = new LinkedHashMap<>();
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                if (e.isDirectory()) {
-                    continue;
-                }
-                String name = e.getName();
-                if (!name.endsWith(".npy")) {
-                    throw new ImportException(file + ": entry " + name + " is not an .npy array");
-                }
-                String variable = name.substring(0, name.length() - 4);
-                try (InputStream in = zip.getInputStream(e)) {
-                    out.put(variable, readNpy(in, file.getFileName() + ": " + variable));
-                }
-            }
-        } catch (IOException e) {
-            throw new ImportException(file + " is not a readable npz (zip) file: " + e.getMessage(), e);
+        try {
+            NpzFormat.forEachEntry(file, file.toString(),
+                    (variable, entry, in) -> out.put(variable, readNpy(in, file.getFileName() + ": " + variable)));
+        } catch (BundleFormatException e) {
+            throw new ImportException(e.getMessage(), e);
         }
         return new SourceWeights(out);
     }

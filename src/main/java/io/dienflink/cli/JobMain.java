@@ -50,18 +50,32 @@ public final class JobMain implements Runnable {
     /** The configured command line, with the tool jar's exit codes: 1 bad input or bundle, 2 bad settings. */
     public static CommandLine commandLine() {
         CommandLine cli = new CommandLine(new JobMain());
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+        cli.setExecutionExceptionHandler(exitCodes());
+        return cli;
+    }
+
+    /**
+     * The exit codes shared by the job's and the tool's command lines: 2 for a {@link UsageException}
+     * (its lines printed), 1 for a bad bundle, a bad input or any of {@code inputErrors} (the message
+     * printed); anything else propagates.
+     */
+    @SafeVarargs
+    static CommandLine.IExecutionExceptionHandler exitCodes(Class<? extends Exception>... inputErrors) {
+        return (e, cmd, parsed) -> {
             if (e instanceof UsageException u) {
                 u.lines.forEach(line -> cmd.getErr().println("error: " + line));
                 return 2;
             }
-            if (e instanceof BundleFormatException || e instanceof InputException) {
+            boolean input = e instanceof BundleFormatException || e instanceof InputException;
+            for (Class<? extends Exception> c : inputErrors) {
+                input |= c.isInstance(e);
+            }
+            if (input) {
                 cmd.getErr().println("error: " + e.getMessage());
                 return 1;
             }
             throw e;
-        });
-        return cli;
+        };
     }
 
     @Override

@@ -1,6 +1,5 @@
 package io.dienflink.cli;
 
-import io.dienflink.model.BundleFormatException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -31,18 +30,7 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         // `flink ...` hands everything after its own options to Flink's CLI as it is (-s, -d, -D...)
         cli.getSubcommands().get("flink").setStopAtPositional(true).setUnmatchedOptionsArePositionalParams(true);
-        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
-            if (e instanceof UsageException u) {
-                u.lines.forEach(line -> cmd.getErr().println("error: " + line));
-                return 2;
-            }
-            if (e instanceof BundleFormatException || e instanceof InputException
-                    || e instanceof io.dienflink.bundleimport.ImportException) {
-                cmd.getErr().println("error: " + e.getMessage());
-                return 1;
-            }
-            throw e;
-        });
+        cli.setExecutionExceptionHandler(JobMain.exitCodes(io.dienflink.bundleimport.ImportException.class));
         return cli;
     }
 

@@ -70,6 +70,27 @@ public final class NpzFormat {
      */
     public static Map<String, NpyArray> readArrays(Path file, String label, java.util.function.Predicate<String> wanted) {
         Map<String, NpyArray> out = new LinkedHashMap<>();
+        forEachEntry(file, label, (array, entry, in) -> {
+            if (wanted.test(array)) {
+                out.put(array, readNpy(in, label + ": " + array));
+            }
+        });
+        return out;
+    }
+
+    /** What {@link #forEachEntry} hands over: an entry's array name (without {@code .npy}) and its stream. */
+    @FunctionalInterface
+    public interface EntryReader {
+        void read(String array, ZipEntry entry, InputStream in) throws IOException;
+    }
+
+    /**
+     * Opens every {@code .npy} entry of an npz file in archive order (stored or deflated).
+     *
+     * @param label how errors name the file
+     * @throws BundleFormatException for an entry that is not {@code .npy} or a file that is no readable zip
+     */
+    public static void forEachEntry(Path file, String label, EntryReader reader) {
         try (ZipFile zip = new ZipFile(file.toFile())) {
             Enumeration<? extends ZipEntry> entries = zip.entries();
             while (entries.hasMoreElements()) {
@@ -81,18 +102,13 @@ public final class NpzFormat {
                 if (!name.endsWith(".npy")) {
                     throw new BundleFormatException(label + ": " + name, "is not an .npy entry");
                 }
-                String array = name.substring(0, name.length() - 4);
-                if (!wanted.test(array)) {
-                    continue;
-                }
                 try (InputStream in = zip.getInputStream(e)) {
-                    out.put(array, readNpy(in, label + ": " + array));
+                    reader.read(name.substring(0, name.length() - 4), e, in);
                 }
             }
         } catch (IOException e) {
             throw new BundleFormatException(label, "is not a readable npz (zip) file: " + e.getMessage(), e);
         }
-        return out;
     }
 
     /**
@@ -143,26 +159,10 @@ public final class NpzFormat {
      */
     public static Map<String, Header> readHeaders(Path file, String label) {
         Map<String, Header> out = new LinkedHashMap<>();
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            Enumeration<? extends ZipEntry> entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                if (e.isDirectory()) {
-                    continue;
-                }
-                String name = e.getName();
-                if (!name.endsWith(".npy")) {
-                    throw new BundleFormatException(label + ": " + name, "is not an .npy entry");
-                }
-                String array = name.substring(0, name.length() - 4);
-                try (InputStream in = zip.getInputStream(e)) {
-                    Header h = parseHeader(in, label + ": " + array);
-                    out.put(array, new Header(h.descr(), h.fortranOrder(), h.shape(), e.getMethod() != ZipEntry.STORED));
-                }
-            }
-        } catch (IOException e) {
-            throw new BundleFormatException(label, "is not a readable npz (zip) file: " + e.getMessage(), e);
-        }
+        forEachEntry(file, label, (array, entry, in) -> {
+            Header h = parseHeader(in, label + ": " + array);
+            out.put(array, new Header(h.descr(), h.fortranOrder(), h.shape(), entry.getMethod() != ZipEntry.STORED));
+        });
         return out;
     }
 
