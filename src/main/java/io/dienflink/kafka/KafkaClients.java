@@ -1,5 +1,6 @@
 package io.dienflink.kafka;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -7,6 +8,7 @@ import java.util.Properties;
 import java.util.concurrent.ExecutionException;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import org.apache.kafka.clients.admin.TopicDescription;
 import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
@@ -78,6 +80,37 @@ public final class KafkaClients {
                     throw e;
                 }
             }
+            awaitTopics(client, names, Duration.ofSeconds(60));
         }
+    }
+
+    /**
+     * Waits until every partition of the named topics has a leader in the metadata the broker
+     * serves. {@code createTopics} completes once the controller has committed the topics; a
+     * broker may answer a metadata request with {@code UnknownTopicOrPartition} for a moment
+     * after that, and a Kafka source whose enumerator starts in that moment fails the job.
+     *
+     * @throws IllegalStateException if a topic still has no leader for a partition at the deadline
+     */
+    public static void awaitTopics(Admin client, List<String> names, Duration timeout)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        Exception last = null;
+        while (System.nanoTime() < deadline) {
+            try {
+                Map<String, TopicDescription> described = client.describeTopics(names).allTopicNames().get();
+                boolean ready = described.values().stream()
+                        .allMatch(d -> !d.partitions().isEmpty()
+                                && d.partitions().stream().allMatch(p -> p.leader() != null && !p.leader().isEmpty()));
+                if (ready) {
+                    return;
+                }
+            } catch (ExecutionException e) {
+                last = e;
+            }
+            Thread.sleep(50);
+        }
+        throw new IllegalStateException("Kafka topics " + names + " have no leader for every partition after "
+                + timeout.toSeconds() + " s" + (last == null ? "" : ": " + last.getCause()), last);
     }
 }

@@ -8,6 +8,7 @@ import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.DeadLetters;
+import io.dienflink.kafka.KafkaClients;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.GoldenCases;
@@ -223,6 +224,7 @@ class FuzzITCase {
                     new NewTopic(topics.requests(), 2, (short) 1).configs(large),
                     new NewTopic(topics.scores(), 2, (short) 1),
                     new NewTopic(topics.deadLetters(), 2, (short) 1))).all().get();
+            KafkaClients.awaitTopics(admin, topics.all(), Duration.ofSeconds(60));
         }
     }
 
