@@ -6,7 +6,6 @@ import io.dienflink.kafka.DeadLetterReason;
 import io.dienflink.kafka.DeadLetters;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
-import io.dienflink.model.Fnv1a;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.Semantics;
 import java.time.Instant;
@@ -153,7 +152,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     public void processElement1(Click click, Context ctx, Collector<CtrScore> out) throws Exception {
         clicks.inc();
         UserHeader h = readHeader(ctx);
-        long eventHash = Fnv1a.hash64(click.eventId());
+        long eventHash = click.eventHash();
         if (h != null) {
             h.resizeRecent(dedupWindow);
         }

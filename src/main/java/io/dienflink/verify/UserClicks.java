@@ -1,7 +1,6 @@
 package io.dienflink.verify;
 
 import io.dienflink.job.Click;
-import io.dienflink.model.Fnv1a;
 import java.util.Arrays;
 
 /**
@@ -25,7 +24,7 @@ final class UserClicks {
 
     /** Applies {@code click} unless it repeats a recent event id; true when applied. */
     boolean offer(Click click) {
-        long hash = Fnv1a.hash64(click.eventId());
+        long hash = click.eventHash();
         // The job checks the ring only once the user has a header, i.e. from the second click on.
         if (count > 0 && seen(hash)) {
             duplicates++;

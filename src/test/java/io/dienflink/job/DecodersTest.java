@@ -8,6 +8,7 @@ import io.dienflink.avro.ClickEvent;
 import io.dienflink.avro.DeadLetter;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.RawRecord;
+import io.dienflink.model.Fnv1a;
 import java.nio.ByteBuffer;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -143,7 +144,7 @@ class DecodersTest {
             clicks.processElement(raw("clicks", 1, click(overLimit, 1, 2, 3, 4)), 0);
             requests.processElement(raw("req", 0, request(atLimit, 1, 4, 1)), 0);
             requests.processElement(raw("req", 1, request(overLimit, 1, 4, 1)), 0);
-            assertThat(clicks.extractOutputValues()).extracting(Click::eventId).containsExactly(atLimit);
+            assertThat(clicks.extractOutputValues()).extracting(Click::eventHash).containsExactly(Fnv1a.hash64(atLimit));
             assertThat(requests.extractOutputValues()).extracting(ScoreRequest::requestId).containsExactly(atLimit);
             assertThat(deadLetters(clicks)).extracting(DeadLetter::getReason).containsExactly("field_too_long");
             assertThat(deadLetters(requests)).extracting(DeadLetter::getReason).containsExactly("field_too_long");
