@@ -7,6 +7,7 @@ import io.dienflink.kafka.DeadLetters;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
+import io.dienflink.model.Ring;
 import io.dienflink.model.Semantics;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -176,8 +177,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         int slot = h.next;
         ClickEntry entry = new ClickEntry(click.itemId(), click.categoryId(), h.lastState.clone());
         window.put(slot, entry);
-        h.next = h.next + 1 == h.capacity ? 0 : h.next + 1;
-        h.count = Math.min(h.count + 1, h.capacity);
+        h.next = Ring.after(h.next, h.capacity);
+        h.count = Ring.grown(h.count, h.capacity);
         h.totalClicks++;
         touch(h, ctx);
         header.update(h);

@@ -1,5 +1,6 @@
 package io.dienflink.job;
 
+import io.dienflink.model.Ring;
 import java.util.Arrays;
 
 /**
@@ -70,7 +71,7 @@ public final class UserHeader {
 
     void remember(long eventHash) {
         recentEventIds[recentNext] = eventHash;
-        recentNext = recentNext + 1 == recentEventIds.length ? 0 : recentNext + 1;
+        recentNext = Ring.after(recentNext, recentEventIds.length);
     }
 
     UserHeader copy() {

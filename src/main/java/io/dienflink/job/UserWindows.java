@@ -2,6 +2,7 @@ package io.dienflink.job;
 
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
+import io.dienflink.model.Ring;
 import java.util.Map;
 
 /**
@@ -72,8 +73,7 @@ final class UserWindows {
 
     /** The header's own invariants: a ring within its capacity, a positive click count to match. */
     static void checkHeader(UserHeader h) {
-        if (h.capacity <= 0 || h.count < 0 || h.count > h.capacity || h.next < 0 || h.next >= h.capacity
-                || h.totalClicks < h.count || h.lastState.length == 0 || h.recentNext < 0
+        if (!Ring.consistent(h.capacity, h.count, h.next) || h.totalClicks < h.count || h.lastState.length == 0 || h.recentNext < 0
                 || (h.recentEventIds.length > 0 && h.recentNext >= h.recentEventIds.length)) {
             throw new CorruptUserException("inconsistent header " + h + " (next " + h.next + ", state of "
                     + h.lastState.length + " floats, recent ids " + h.recentNext + "/" + h.recentEventIds.length + ")");
@@ -111,7 +111,7 @@ final class UserWindows {
         h.capacity = built.capacity();
         h.totalClicks = built.totalClicks();
         h.count = built.windowLength();
-        h.next = h.count == h.capacity ? 0 : h.count;
+        h.next = Ring.nextAfterLayout(h.count, h.capacity);
         h.lastState = h.count == 0 ? new float[hidden] : built.stateAt(h.count - 1);
         h.lastActive = old.lastActive;
         h.expiryTimer = old.expiryTimer;

@@ -166,7 +166,7 @@ public final class DienScorer {
         if (s.count == 0) {
             Arrays.fill(s.states, dst, dst + stateStride, 0f);
         } else {
-            int prev = (s.next == 0 ? s.capacity : s.next) - 1;
+            int prev = Ring.before(s.next, s.capacity);
             if (prev != s.next) {
                 System.arraycopy(s.states, prev * stateStride, s.states, dst, stateStride);
             }
@@ -174,10 +174,8 @@ public final class DienScorer {
         extractor.step(k, clickGates, 0, 0, s.states, dst, stateStride, 1, null, 0, form, extractorScratch);
         s.items[s.next] = item;
         s.categories[s.next] = category;
-        s.next = s.next + 1 == s.capacity ? 0 : s.next + 1;
-        if (s.count < s.capacity) {
-            s.count++;
-        }
+        s.next = Ring.after(s.next, s.capacity);
+        s.count = Ring.grown(s.count, s.capacity);
         s.totalClicks++;
     }
 
@@ -242,7 +240,7 @@ public final class DienScorer {
         s.categories = categories;
         s.states = states;
         s.count = keep;
-        s.next = keep == maxHistory ? 0 : keep;
+        s.next = Ring.nextAfterLayout(keep, maxHistory);
     }
 
     void score(InterestState s, long userId, long[] itemIds, long[] categoryIds, int n, Semantics semantics,
@@ -341,7 +339,7 @@ public final class DienScorer {
         // Summed oldest first, like the reference, whatever slot the ring starts at.
         float sum = 0f;
         for (int t = 0; t < rows; t++) {
-            sum += attention[a + (start + t >= ring ? start + t - ring : start + t)];
+            sum += attention[a + Ring.wrap(start + t, ring)];
         }
         k.scale(attention, a, 1f / sum, attention, a, rows);
     }
@@ -369,7 +367,7 @@ public final class DienScorer {
     private void evolveInRows(int n, int rows, int start, int ring) {
         int gs = evolver.gateStride;
         for (int t = 0; t < rows; t++) {
-            int slot = start + t >= ring ? start + t - ring : start + t;
+            int slot = Ring.wrap(start + t, ring);
             for (int c = 0; c < n; c++) {
                 attentionColumn[c] = attention[c * maxHistory + slot];
             }
@@ -394,7 +392,7 @@ public final class DienScorer {
         Arrays.fill(laneAdd, 0, n, 0f);
         Arrays.fill(laneAdd, n, ld, 1f);
         for (int t = 0; t < rows; t++) {
-            int slot = start + t >= ring ? start + t - ring : start + t;
+            int slot = Ring.wrap(start + t, ring);
             for (int c = 0; c < n; c++) {
                 float a = attention[c * maxHistory + slot];
                 if (form == AugruForm.CODE) {
@@ -417,13 +415,13 @@ public final class DienScorer {
         int h = model.config().hiddenDim();
         trace.windowStates = new float[rows][];
         for (int t = 0; t < rows; t++) {
-            int slot = start + t >= ring ? start + t - ring : start + t;
+            int slot = Ring.wrap(start + t, ring);
             trace.windowStates[t] = Arrays.copyOfRange(states, slot * stateStride, slot * stateStride + h);
         }
         for (int c = 0; c < n; c++) {
             float[] att = new float[rows];
             for (int t = 0; t < rows; t++) {
-                int slot = start + t >= ring ? start + t - ring : start + t;
+                int slot = Ring.wrap(start + t, ring);
                 att[t] = attention[c * maxHistory + slot];
             }
             trace.attention[c] = att;

@@ -136,13 +136,12 @@ public final class InterestState {
         if (t < 0 || t >= count) {
             throw new IndexOutOfBoundsException("click " + t + " of a window of " + count);
         }
-        int s = count < capacity ? t : next + t;
-        return s >= capacity ? s - capacity : s;
+        return Ring.slot(capacity, count, next, t);
     }
 
     /** The storage slot of the oldest click. */
     int oldestSlot() {
-        return count < capacity ? 0 : next;
+        return Ring.oldest(capacity, count, next);
     }
 
     /**
@@ -169,7 +168,7 @@ public final class InterestState {
             System.arraycopy(states, t * hidden, s.states, t * s.stride, hidden);
         }
         s.count = count;
-        s.next = count == capacity ? 0 : count;
+        s.next = Ring.nextAfterLayout(count, capacity);
         s.totalClicks = totalClicks;
         return s;
     }
@@ -184,8 +183,7 @@ public final class InterestState {
      * @param next the ring slot the next click would go to
      */
     public void reset(long modelFingerprint, int capacity, int hidden, long totalClicks, int count, int next) {
-        if (capacity < 1 || hidden < 1 || count < 0 || count > capacity || next < 0 || next >= capacity
-                || (count < capacity && next != count) || totalClicks < count) {
+        if (!Ring.consistent(capacity, count, next) || hidden < 1 || totalClicks < count) {
             throw new IllegalArgumentException("inconsistent state: " + count + " clicks, capacity " + capacity
                     + ", next slot " + next + ", hidden " + hidden + ", total " + totalClicks);
         }
