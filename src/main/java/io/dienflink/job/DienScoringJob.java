@@ -10,12 +10,15 @@ import io.dienflink.model.ModelBundle;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.Properties;
 import java.util.function.UnaryOperator;
 import org.apache.flink.api.common.eventtime.WatermarkStrategy;
 import org.apache.flink.api.connector.sink2.Sink;
 import org.apache.flink.api.connector.source.Source;
 import org.apache.flink.configuration.CheckpointingOptions;
+import org.apache.flink.configuration.ConfigOption;
+import org.apache.flink.configuration.ConfigOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.ExecutionOptions;
 import org.apache.flink.configuration.ExternalizedCheckpointRetention;
@@ -23,11 +26,14 @@ import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.PipelineOptions;
 import org.apache.flink.configuration.ReadableConfig;
 import org.apache.flink.configuration.StateBackendOptions;
+import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.connector.kafka.sink.KafkaSink;
 import org.apache.flink.connector.kafka.source.KafkaSource;
 import org.apache.flink.connector.kafka.source.enumerator.initializer.OffsetsInitializer;
 import org.apache.flink.core.execution.CheckpointingMode;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.apache.flink.streaming.api.datastream.DataStream;
 import org.apache.flink.streaming.api.datastream.SingleOutputStreamOperator;
@@ -188,6 +194,47 @@ public final class DienScoringJob {
             // docs/upgrades.md. Incremental checkpoints (RocksDB's own files) are not affected.
             conf.set(ExecutionOptions.SNAPSHOT_COMPRESSION, true);
         }
+    }
+
+    /** Where the changelog state backend writes state changes (flink-dstl-dfs's option, named here to keep that jar out of the job's compile-time API). */
+    public static final ConfigOption<String> CHANGELOG_BASE_PATH =
+            ConfigOptions.key("state.changelog.dstl.dfs.base-path").stringType().noDefaultValue()
+                    .withDescription("Base path of the changelog state backend's state-change files.");
+
+    /**
+     * The changelog state backend for a cluster whose configuration this project writes itself (the
+     * embedded MiniCluster of demo, bench and tests; the local standalone cluster): enabled, with
+     * its state changes in {@code changelog/} next to the checkpoints, unless
+     * {@code state.changelog.enabled} is set either way or there is no checkpoint directory.
+     *
+     * <p>Why: with RocksDB alone every checkpoint's synchronous phase flushes the memtables on the
+     * task thread, which stalls scoring (docs/benchmarks.md, "Checkpoints without stalls"); with the
+     * changelog a checkpoint only persists the state changes written since the last one, and RocksDB
+     * is snapshotted ("materialized") in the background every
+     * {@code state.changelog.periodic-materialize.interval} (10 min by default). The changelog
+     * storage is a TaskManager setting, so on other clusters it belongs in the cluster's
+     * configuration (deploy/); {@link JobPreflight} refuses Flink's in-memory default storage.
+     * Restores then run in CLAIM mode: Flink owns the snapshot a job starts from (and may delete it
+     * once newer checkpoints subsume it), because the changelog backend cannot take the full first
+     * checkpoint that NO_CLAIM requires.
+     */
+    public static Configuration changelogDefaults(ReadableConfig effective) {
+        Configuration defaults = new Configuration();
+        Optional<String> checkpoints = effective.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY);
+        if (effective.getOptional(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG).isPresent() || checkpoints.isEmpty()) {
+            return defaults;
+        }
+        defaults.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, true);
+        defaults.set(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE, "filesystem");
+        if (effective.getOptional(StateRecoveryOptions.RESTORE_MODE).isEmpty()) {
+            // the changelog backend cannot take the full first checkpoint that NO_CLAIM needs
+            defaults.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.CLAIM);
+        }
+        if (effective.getOptional(CHANGELOG_BASE_PATH).isEmpty()) {
+            String dir = checkpoints.get();
+            defaults.set(CHANGELOG_BASE_PATH, (dir.endsWith("/") ? dir : dir + "/") + "changelog");
+        }
+        return defaults;
     }
 
     /** Write buffer size the job sets unless {@code state.backend.rocksdb.writebuffer.size} is given. */

@@ -88,6 +88,7 @@ public final class EmbeddedPipeline implements AutoCloseable {
             conf.addAll(DienScoringJob.rocksDbDefaults(conf));
             conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, work.resolve("checkpoints").toUri().toString());
             conf.set(CheckpointingOptions.SAVEPOINT_DIRECTORY, work.resolve("savepoints").toUri().toString());
+            conf.addAll(DienScoringJob.changelogDefaults(conf));
             int port = freePort();
             conf.set(RestOptions.PORT, port);
             conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));

@@ -8,7 +8,10 @@ import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
 import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.ReadableConfig;
+import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.Config;
 import org.apache.kafka.clients.admin.ConfigEntry;
@@ -56,6 +59,24 @@ public final class JobPreflight {
                     "not set, so checkpoints would live on the JobManager's heap and a JobManager failure would lose "
                             + "every user's state; set it to durable storage, e.g. -D"
                             + CheckpointingOptions.CHECKPOINTS_DIRECTORY.key() + "=s3://bucket/dien/checkpoints"));
+        }
+        if (flink.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)
+                && !"filesystem".equals(flink.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE))) {
+            out.add(new Problem(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key(),
+                    "is '" + flink.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE) + "' while "
+                            + StateChangelogOptions.ENABLE_STATE_CHANGE_LOG.key() + " is true: Flink's default changelog "
+                            + "storage keeps state changes in memory (meant for tests), so a TaskManager failure would lose "
+                            + "them; set it to filesystem and " + DienScoringJob.CHANGELOG_BASE_PATH.key()
+                            + " to durable storage in the cluster's configuration (docs/job.md)"));
+        }
+        if (flink.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)
+                && flink.getOptional(StateRecoveryOptions.SAVEPOINT_PATH).isPresent()
+                && flink.get(StateRecoveryOptions.RESTORE_MODE) == RecoveryClaimMode.NO_CLAIM) {
+            out.add(new Problem(StateRecoveryOptions.RESTORE_MODE.key(),
+                    "is NO_CLAIM while " + StateChangelogOptions.ENABLE_STATE_CHANGE_LOG.key() + " is true: the changelog "
+                            + "state backend cannot take the full first checkpoint NO_CLAIM needs, so every checkpoint "
+                            + "after the restore would fail; start with --claimMode CLAIM (-D"
+                            + StateRecoveryOptions.RESTORE_MODE.key() + "=CLAIM), or without the changelog (docs/job.md)"));
         }
         if (config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
             Duration checkpointTimeout = flink.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT);

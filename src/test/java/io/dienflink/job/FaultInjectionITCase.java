@@ -4,13 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dienflink.job.FaultySink.Faults;
 import io.dienflink.job.FaultySink.Point;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.stream.Stream;
+import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
+import org.apache.flink.configuration.StateChangelogOptions;
 import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
@@ -23,8 +30,8 @@ import org.apache.flink.runtime.taskexecutor.TaskExecutor;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.test.junit5.InjectMiniCluster;
 import org.apache.flink.test.junit5.MiniClusterExtension;
-import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -50,10 +57,21 @@ class FaultInjectionITCase {
 
     /**
      * Slots spread over both TaskManagers, so that losing one hits the job; short heartbeats, so
-     * that a lost TaskManager is noticed in seconds.
+     * that a lost TaskManager is noticed in seconds; the changelog state backend as the shipped
+     * cluster configurations (deploy/, the local cluster) have it, so every fault below also hits
+     * its state-change files and materialization. (The other ITCases run on plain RocksDB.)
      */
     private static Configuration clusterSettings() {
         Configuration c = new Configuration();
+        try {
+            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
+                    Files.createTempDirectory("dien-fault-injection").toUri().toString());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        c.addAll(DienScoringJob.changelogDefaults(c));
+        // materialize often enough that the runs restore from materialized state plus a changelog tail
+        c.set(StateChangelogOptions.PERIODIC_MATERIALIZATION_INTERVAL, Duration.ofSeconds(3));
         c.set(TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE, TaskManagerOptions.TaskManagerLoadBalanceMode.SLOTS);
         c.set(HeartbeatManagerOptions.HEARTBEAT_INTERVAL, Duration.ofMillis(500));
         c.set(HeartbeatManagerOptions.HEARTBEAT_TIMEOUT, Duration.ofSeconds(5));
@@ -149,6 +167,10 @@ class FaultInjectionITCase {
             String savepoint = atTwo.stopWithSavepoint(false, savepoints, SavepointFormatType.CANONICAL).get();
             // What was sent after the savepoint is the backlog both restores apply before being compared.
             traffic.pause();
+            // Two jobs start from this savepoint, one after the other. A restore claims its snapshot
+            // (CLAIM mode, which the changelog backend needs) and Flink deletes it once the job's own
+            // checkpoints subsume it, so the second restore uses a copy, as docs/upgrades.md says.
+            String savepointCopy = copyDirectory(savepoint, tmp.resolve("savepoint-copy"));
 
             // The savepoint at parallelism 1 first, in a side job writing to topics of its own, and
             // not alongside the run's job: under exactly-once a job restored from a savepoint aborts
@@ -168,7 +190,7 @@ class FaultInjectionITCase {
             long sideMs = System.currentTimeMillis() - sideStart;
 
             // The same savepoint at parallelism 3: the run's job, on the same input (the traffic is still paused).
-            JobClient atThree = run.start(tmp.resolve("checkpoints"), savepoint, conf -> {
+            JobClient atThree = run.start(tmp.resolve("checkpoints"), savepointCopy, conf -> {
                 run.settings(conf);
                 conf.set(DienJobOptions.PARALLELISM, 3);
             });
@@ -237,4 +259,15 @@ class FaultInjectionITCase {
         run.log("fault " + f.name + " fired with traffic at " + Math.round(traffic.progress() * 100) + " %");
     }
 
+
+    /** Copies a savepoint directory (a file: URI) and returns the copy's URI; canonical savepoints are relocatable. */
+    private static String copyDirectory(String uri, Path target) throws IOException {
+        Path source = Path.of(URI.create(uri));
+        try (Stream<Path> files = Files.walk(source)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                Files.copy(f, target.resolve(source.relativize(f).toString()));
+            }
+        }
+        return target.toUri().toString();
+    }
 }

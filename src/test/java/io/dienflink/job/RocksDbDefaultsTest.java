@@ -5,11 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.util.List;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
+import org.apache.flink.configuration.StateChangelogOptions;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.junit.jupiter.api.Test;
 import org.rocksdb.CompressionType;
 
-/** The job's RocksDB settings for checkpoints without stalls are defaults: any setting given wins. */
+/** The job's RocksDB and changelog settings for checkpoints without stalls are defaults: any setting given wins. */
 class RocksDbDefaultsTest {
     @Test
     void smallUncompressedWriteBuffersWhenNothingIsSet() {
@@ -32,5 +33,25 @@ class RocksDbDefaultsTest {
         merged.addAll(defaults);
         assertThat(merged.get(RocksDBConfigurableOptions.WRITE_BUFFER_SIZE)).isEqualTo(MemorySize.parse("64mb"));
         assertThat(merged.get(RocksDBConfigurableOptions.COMPRESSION_PER_LEVEL)).isEqualTo(List.of(CompressionType.SNAPPY_COMPRESSION));
+    }
+
+    @Test
+    void changelogNextToTheCheckpointsUnlessDecidedOrNowhereToPutIt() {
+        Configuration withDir = new Configuration();
+        withDir.setString("execution.checkpointing.dir", "file:///data/checkpoints");
+        Configuration defaults = DienScoringJob.changelogDefaults(withDir);
+        assertThat(defaults.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)).isTrue();
+        assertThat(defaults.get(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE)).isEqualTo("filesystem");
+        assertThat(defaults.get(DienScoringJob.CHANGELOG_BASE_PATH)).isEqualTo("file:///data/checkpoints/changelog");
+
+        Configuration ownPath = new Configuration(withDir);
+        ownPath.setString("state.changelog.dstl.dfs.base-path", "s3://bucket/changelog");
+        assertThat(DienScoringJob.changelogDefaults(ownPath).getOptional(DienScoringJob.CHANGELOG_BASE_PATH)).isEmpty();
+
+        Configuration off = new Configuration(withDir);
+        off.set(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG, false);
+        assertThat(DienScoringJob.changelogDefaults(off).keySet()).isEmpty();
+        // no checkpoint directory: no durable place for the changes, so no changelog
+        assertThat(DienScoringJob.changelogDefaults(new Configuration()).keySet()).isEmpty();
     }
 }
