@@ -1,41 +1,29 @@
 package io.dienflink.local;
 
-import io.dienflink.avro.CtrScore;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
-import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.KafkaClients;
 import io.dienflink.kafka.Topics;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;
+import io.dienflink.verify.CatchUp;
 import io.dienflink.verify.RunVerifier;
+import io.dienflink.verify.ScoreWatcher;
 import io.dienflink.verify.VerifyReport;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.SplittableRandom;
-import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Predicate;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.connector.base.DeliveryGuarantee;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
-import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -61,8 +49,6 @@ import org.slf4j.LoggerFactory;
 public final class Chaos {
     private static final Logger LOG = LoggerFactory.getLogger(Chaos.class);
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(3);
-    /** An undecodable record: an Avro header with no record after it. Wakes idle source fetchers; dead-lettered. */
-    private static final byte[] MALFORMED = {(byte) 0xC3, 0x01, 0x7F};
     static final List<String> KINDS = List.of("taskmanager-kill", "broker-kill", "savepoint-restart");
 
     /**
@@ -123,7 +109,7 @@ public final class Chaos {
         this.out = out;
         this.cluster = new LocalCluster(settings.workDir());
         this.id = "chaos-" + (settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE ? "eo" : "alo") + "-" + began;
-        this.topics = new Topics(id + "-clicks", id + "-requests", id + "-scores", id + "-dead-letters");
+        this.topics = Topics.prefixed(id);
     }
 
     /** Runs chaos as {@code settings} say; progress and the fault lines go to {@code out}. */
@@ -146,13 +132,14 @@ public final class Chaos {
         // 500 users of the demo vocabulary: enough users per key group, few enough probes at the end
         SyntheticWorld world = new SyntheticWorld(500, 50, 100, settings.seed());
         TrafficGenerator traffic = null;
-        try (ScoreWatcher watcher = new ScoreWatcher()) {
+        try (ScoreWatcher watcher = new ScoreWatcher(bootstrapServers, topics.scores(), id + "-watcher",
+                settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE)) {
             jobId = submit(null);
             String warmUp = id + "-warm-up";
             traffic = new TrafficGenerator(bootstrapServers, topics, world, new TrafficGenerator.Rates(
                     settings.clicksPerSecond(), settings.requestsPerSecond(), 5, 0.01, Long.MAX_VALUE, Long.MAX_VALUE));
             traffic.probe(warmUp);
-            watcher.await(s -> s.requestId().equals(warmUp), "the job's first score");
+            await(watcher, s -> s.requestId().equals(warmUp), "the job's first score");
             log("job " + jobId + " scoring");
             long trafficStart = System.currentTimeMillis();
             long end = trafficStart + settings.duration().toMillis();
@@ -168,7 +155,7 @@ public final class Chaos {
                 String kind = order.get(faults.size() % KINDS.size());
                 long faultAt = System.currentTimeMillis();
                 long threshold = inject(kind, rnd);
-                long observed = watcher.await(s -> s.scoredAt() >= threshold, "a score after " + kind).observedAt();
+                long observed = await(watcher, s -> s.scoredAtMs() >= threshold, "a score after " + kind).observedAtMs();
                 Fault f = new Fault(kind, faultAt - trafficStart, observed - faultAt);
                 faults.add(f);
                 line("chaos fault=" + kind + " n=" + faults.size() + " at_s=" + f.atMs() / 1000 + " recovery_ms=" + f.recoveryMs());
@@ -181,7 +168,9 @@ public final class Chaos {
             traffic.close();
             log("traffic done: " + traffic.clicks() + " clicks, " + traffic.requests() + " requests, "
                     + traffic.failed() + " not accepted by Kafka");
-            awaitCaughtUp(bootstrapServers, topics, id, RECOVERY_TIMEOUT);
+            if (!CatchUp.await(bootstrapServers, topics, id, RECOVERY_TIMEOUT)) {
+                throw new IllegalStateException("the job (group " + id + ") did not catch up within " + RECOVERY_TIMEOUT);
+            }
             log("caught up, checking");
             VerifyReport report = RunVerifier.verify(config(), new RunVerifier.Options(true, Duration.ofSeconds(120)));
             report.violations().forEach(v -> line("violation: " + v));
@@ -299,43 +288,6 @@ public final class Chaos {
         return p;
     }
 
-    /**
-     * Waits until the job's consumer group has committed (on checkpoints) every click and request
-     * sent: the job has applied everything, so the checker's probes cannot overtake a click. An idle
-     * source fetcher commits late (it sits in a long poll), so one malformed record a partition is
-     * sent every 200 ms to wake it; the checker expects their dead letters.
-     */
-    static void awaitCaughtUp(String bootstrapServers, Topics topics, String groupId, Duration timeout) throws Exception {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (String topic : List.of(topics.clicks(), topics.requests())) {
-            for (int partition = 0; partition < 2; partition++) {
-                latest.put(new TopicPartition(topic, partition), OffsetSpec.latest());
-            }
-        }
-        try (Admin admin = Admin.create(p); KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            Map<TopicPartition, Long> target = new HashMap<>();
-            admin.listOffsets(latest).all().get().forEach((tp, o) -> target.put(tp, o.offset()));
-            long deadline = System.currentTimeMillis() + timeout.toMillis();
-            while (System.currentTimeMillis() < deadline) {
-                Map<TopicPartition, OffsetAndMetadata> committed =
-                        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-                if (target.entrySet().stream().allMatch(t -> t.getValue() == 0
-                        || committed.containsKey(t.getKey()) && committed.get(t.getKey()).offset() >= t.getValue())) {
-                    return;
-                }
-                for (TopicPartition tp : target.keySet()) {
-                    producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, MALFORMED));
-                }
-                Thread.sleep(200);
-            }
-        }
-        throw new IllegalStateException("the job (group " + groupId + ") did not catch up within " + timeout);
-    }
-
     private void log(String step) {
         line(String.format("chaos %s: %s at %.1f s", id, step, (System.currentTimeMillis() - began) / 1000.0));
     }
@@ -346,64 +298,10 @@ public final class Chaos {
         out.flush();
     }
 
-    private record Seen(long observedAt, long scoredAt, String requestId) {}
-
-    /** Reads the run's scores topic as a downstream consumer would (committed only under exactly-once). */
-    private final class ScoreWatcher implements AutoCloseable {
-        private final List<Seen> seen = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean running = true;
-
-        ScoreWatcher() {
-            thread = new Thread(this::run, "chaos-score-watcher");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        private void run() {
-            Properties p = client();
-            p.put("group.id", id + "-watcher");
-            p.put("auto.offset.reset", "earliest");
-            p.put("isolation.level", settings.guarantee() == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted");
-            p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-            p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-                consumer.subscribe(List.of(topics.scores()));
-                var decoder = AvroMessages.decoder(CtrScore.class);
-                while (running) {
-                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-                        CtrScore s = decoder.decode(r.value());
-                        seen.add(new Seen(System.currentTimeMillis(), s.getScoredAt().toEpochMilli(), s.getRequestId()));
-                    }
-                }
-            } catch (Exception e) {
-                if (running) {
-                    LOG.warn("Chaos score watcher stopped: {}", e.toString());
-                }
-            }
-        }
-
-        /** The first score seen that matches, waiting up to the recovery timeout. */
-        Seen await(java.util.function.Predicate<Seen> which, String what) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + RECOVERY_TIMEOUT.toMillis();
-            int from = 0;
-            while (System.currentTimeMillis() < deadline) {
-                List<Seen> now = seen;
-                for (int i = from; i < now.size(); i++) {
-                    if (which.test(now.get(i))) {
-                        return now.get(i);
-                    }
-                }
-                from = now.size();
-                Thread.sleep(20);
-            }
-            throw new IllegalStateException("no " + what + " within " + RECOVERY_TIMEOUT);
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running = false;
-            thread.join(5_000);
-        }
+    /** The first score from the start of the run that matches, waiting up to the recovery timeout. */
+    private static ScoreWatcher.Seen await(ScoreWatcher watcher, Predicate<ScoreWatcher.Seen> which, String what)
+            throws InterruptedException {
+        return watcher.await(0, which, RECOVERY_TIMEOUT)
+                .orElseThrow(() -> new IllegalStateException("no " + what + " within " + RECOVERY_TIMEOUT));
     }
 }

@@ -19,8 +19,10 @@ import java.util.regex.Pattern;
  *
  * <p>{@code CliFrontend} finds its configuration through the environment variable
  * {@code FLINK_CONF_DIR}, which a JVM cannot set for itself, and it ends with {@code System.exit}
- * (so does a submitted program's {@code main}); so it runs in a child JVM on this JVM's classpath,
- * with the Vector API module the job's code needs when the client runs its {@code main}.
+ * (so does a submitted program's {@code main}); so it runs in a child JVM. Its classpath is the
+ * cluster's ({@link LocalCluster#flinkLib()}, Flink's runtime only), as for Flink's {@code bin/flink}:
+ * the program's {@code main} runs from the submitted jar in Flink's child-first user class loader.
+ * The JVM gets the Vector API module the job's code needs when the client runs that {@code main}.
  */
 public final class FlinkCli {
     private static final String MAIN = "org.apache.flink.client.cli.CliFrontend";
@@ -69,7 +71,7 @@ public final class FlinkCli {
         // the client's own logging: warnings only, to stderr; the program's output stays on stdout
         command.add("-Dlog4j.configurationFile=" + cluster.confDir().resolve("log4j-cli.xml"));
         command.add("-cp");
-        command.add(LocalCluster.classPath());
+        command.add(LocalCluster.flinkClassPath());
         command.add(MAIN);
         command.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)

@@ -146,7 +146,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         command.add("-XX:+UseSerialGC");
         command.add("-XX:TieredStopAtLevel=1");
         command.add("-cp");
-        command.add(LocalCluster.classPath());
+        command.add(LocalCluster.toolClassPath());
         command.add(mainClass);
         command.addAll(args);
         return new ProcessBuilder(command).directory(workDir.toFile()).redirectErrorStream(true)

@@ -32,8 +32,14 @@ import org.slf4j.LoggerFactory;
 /**
  * A Flink standalone session cluster on this machine without Flink's distribution: one JobManager
  * ({@code StandaloneSessionClusterEntrypoint}) and N TaskManagers ({@code TaskManagerRunner}) as
- * separate JVMs started from this JVM's classpath (the tool jar), plus a single-node KRaft Kafka
- * broker ({@link KafkaBrokerProcess}) as its own JVM. Everything binds to 127.0.0.1.
+ * separate JVMs, plus a single-node KRaft Kafka broker ({@link KafkaBrokerProcess}) as its own JVM.
+ * Everything binds to 127.0.0.1.
+ *
+ * <p>The JobManager and TaskManagers (and Flink's CLI, {@link FlinkCli}) run on Flink's runtime
+ * only: the jars of {@link #flinkLib()}, what the {@code lib/} of Flink's distribution holds, with
+ * none of the project's classes, no Kafka client, no Avro and no ND4J. A submitted job jar brings
+ * those through Flink's child-first user class loader, as on any Flink cluster. (The broker runs
+ * from the tool jar: it is Kafka, not part of Flink.)
  *
  * <p>All of it lives under one work directory, so that separate invocations ({@code local-cluster
  * up}, {@code status}, {@code down}, {@code flink ...}) find the cluster again:
@@ -164,6 +170,7 @@ public final class LocalCluster {
     }
 
     private void start(Settings settings) throws IOException, InterruptedException {
+        flinkLib(); // fails before anything starts if the build made no target/flink-lib/
         Files.createDirectories(workDir.resolve("pids"));
         Files.createDirectories(logDir());
         Files.createDirectories(checkpointDir());
@@ -252,18 +259,8 @@ public final class LocalCluster {
         c.put("execution.checkpointing.dir", checkpointDir().toUri().toString());
         c.put("execution.checkpointing.savepoint-dir", savepointDir().toUri().toString());
         c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
-        // The processes' classpath is the whole tool jar (or the build's classpath): unlike Flink's
-        // lib/, it holds the Kafka connector and flink-avro (org.apache.flink.*, always
-        // parent-first) and the job's own classes. Mixed loaders fail: kafka-clients child-first
-        // gives a LinkageError on OffsetResetStrategy at submission; Avro parent-first resolves
-        // the generated records (io.dienflink.avro.*) by name to the cluster's copies
-        // (ClickEvent cannot be cast to ClickEvent); Avro child-first makes flink-avro's
-        // serializer fall back to reflection (NoSuchMethodException Instant.<init>). So the job's
-        // classes and their libraries are all parent-first, as for a job jar placed in Flink's
-        // lib/: the submitted jar supplies the entry point. ND4J/JavaCPP parent-first also means a
-        // resubmitted job never loads their native libraries a second time.
-        c.put("classloader.parent-first-patterns.additional",
-                "io.dienflink.;org.apache.kafka.;org.apache.avro.;org.nd4j.;org.bytedeco.");
+        // No class-loading settings: the processes run on Flink's runtime only (flinkLib()), so the
+        // job jar's classes and libraries load child-first from the job jar, Flink's defaults.
         c.put("env.java.opts.all", "--add-modules=jdk.incubator.vector " + String.join(" ", FLINK_JVM_OPENS));
         StringBuilder yaml = new StringBuilder("# written by `dien-flink local-cluster up`; rewritten on every up\n");
         c.forEach((k, v) -> yaml.append(k).append(": ").append(quote(v)).append('\n'));
@@ -347,7 +344,7 @@ public final class LocalCluster {
         command.add("-XX:+UseSerialGC");
         command.add("-Dlog4j.configurationFile=" + confDir().resolve("log4j2.xml"));
         command.add("-cp");
-        command.add(classPath());
+        command.add(flinkClassPath());
         command.add(mainClass);
         command.addAll(args);
         Path log = logDir().resolve(name + ".log");
@@ -568,14 +565,70 @@ public final class LocalCluster {
     }
 
     /**
-     * This JVM's classpath with every entry absolute: the child processes run in other directories
-     * (a relative {@code -cp target/dien-flink.jar} would not resolve there).
+     * This JVM's classpath (the tool jar, or the build's classpath) with every entry absolute: the
+     * child processes run in other directories (a relative {@code -cp target/dien-flink.jar} would
+     * not resolve there). For the Kafka broker, which is not part of Flink.
      */
-    static String classPath() {
+    static String toolClassPath() {
         return Stream.of(System.getProperty("java.class.path").split(java.io.File.pathSeparator))
                 .filter(e -> !e.isEmpty())
                 .map(e -> Path.of(e).toAbsolutePath().normalize().toString())
                 .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+    }
+
+    /** The system property that points the local cluster at another Flink {@code lib/} directory. */
+    public static final String FLINK_LIB_PROPERTY = "dien.flink.lib";
+
+    /**
+     * The directory whose jars are the classpath of the JobManager, the TaskManagers and Flink's
+     * CLI: the system property {@value #FLINK_LIB_PROPERTY} if set, else {@code flink-lib/} beside
+     * the jar (or classes directory) this class was loaded from, i.e. {@code target/flink-lib/},
+     * which {@code ./mvnw package} fills with Flink's runtime modules and their dependencies (the
+     * equivalent of the {@code lib/} of Flink's distribution, which is not on Maven Central).
+     *
+     * @throws IllegalStateException if the directory does not exist or holds no Flink runtime
+     */
+    public static Path flinkLib() {
+        String configured = System.getProperty(FLINK_LIB_PROPERTY);
+        Path dir;
+        if (configured != null && !configured.isBlank()) {
+            dir = Path.of(configured);
+        } else {
+            try {
+                Path source = Path.of(LocalCluster.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+                dir = source.toAbsolutePath().getParent().resolve("flink-lib");
+            } catch (java.net.URISyntaxException | NullPointerException e) {
+                throw new IllegalStateException("cannot locate this jar to find flink-lib/ beside it; set -D"
+                        + FLINK_LIB_PROPERTY + "=DIR", e);
+            }
+        }
+        dir = dir.toAbsolutePath().normalize();
+        boolean hasRuntime = false;
+        if (Files.isDirectory(dir)) {
+            try (Stream<Path> jars = Files.list(dir)) {
+                // flink-runtime-*.jar from the build, or flink-dist-*.jar of a Flink distribution's lib/
+                hasRuntime = jars.map(j -> j.getFileName().toString())
+                        .anyMatch(n -> n.startsWith("flink-runtime-") || n.startsWith("flink-dist"));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + dir, e);
+            }
+        }
+        if (!hasRuntime) {
+            throw new IllegalStateException("no Flink runtime (flink-runtime-*.jar or flink-dist-*.jar) in " + dir + ", the local cluster's "
+                    + "classpath: build it with `./mvnw -B package -DskipTests` (it fills target/flink-lib/), or set -D"
+                    + FLINK_LIB_PROPERTY + "=DIR");
+        }
+        return dir;
+    }
+
+    /** The jars of {@link #flinkLib()}, sorted by name, as one classpath string. */
+    static String flinkClassPath() {
+        try (Stream<Path> jars = Files.list(flinkLib())) {
+            return jars.filter(j -> j.getFileName().toString().endsWith(".jar")).map(Path::toString).sorted()
+                    .collect(java.util.stream.Collectors.joining(java.io.File.pathSeparator));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     private static int freePort() throws IOException {

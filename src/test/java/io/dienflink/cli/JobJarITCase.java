@@ -101,6 +101,14 @@ class JobJarITCase {
             assertThat(jar.getEntry("io/dienflink/model/BundleLoader.class")).isNotNull();
             assertThat(jar.getEntry("org/apache/flink/connector/kafka/source/KafkaSource.class")).isNotNull();
             assertThat(jar.getEntry("org/apache/kafka/clients/producer/KafkaProducer.class")).isNotNull();
+            // the resources the job reads: every earlier release's Avro schemas (AvroMessages.decoder)
+            try (var schemas = Files.walk(Path.of("src/main/resources/schemas"))) {
+                List<String> resources = schemas.filter(Files::isRegularFile)
+                        .map(f -> "schemas/" + Path.of("src/main/resources/schemas").relativize(f).toString().replace('\\', '/'))
+                        .toList();
+                assertThat(resources).isNotEmpty();
+                assertThat(resources).allSatisfy(r -> assertThat(jar.getEntry(r)).as(r + " in the job jar").isNotNull());
+            }
         }
         assertThat(forbidden).as("entries that must not be in the job jar").isEmpty();
     }

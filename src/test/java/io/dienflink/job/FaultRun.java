@@ -4,21 +4,20 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dienflink.avro.AdRequest;
 import io.dienflink.avro.Candidate;
-import io.dienflink.avro.CtrScore;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.GoldenCases;
+import io.dienflink.verify.CatchUp;
 import io.dienflink.verify.RunVerifier;
+import io.dienflink.verify.ScoreWatcher;
 import io.dienflink.verify.VerifyReport;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Comparator;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -30,15 +29,8 @@ import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.core.execution.RecoveryClaimMode;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.OffsetSpec;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.TopicPartition;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.apache.kafka.common.serialization.ByteArraySerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -73,9 +65,10 @@ final class FaultRun implements AutoCloseable {
         this.guarantee = guarantee;
         this.bootstrapServers = bootstrapServers;
         this.id = scenario + "-" + (guarantee == DeliveryGuarantee.EXACTLY_ONCE ? "eo" : "alo");
-        this.topics = new Topics(id + "-clicks", id + "-requests", id + "-scores", id + "-dead-letters");
+        this.topics = Topics.prefixed(id);
         topicCreator.create(topics.all());
-        this.watcher = new ScoreWatcher();
+        this.watcher = new ScoreWatcher(bootstrapServers, topics.scores(), id + "-watcher",
+                guarantee == DeliveryGuarantee.EXACTLY_ONCE);
     }
 
     /** Creates topics on a broker. */
@@ -128,42 +121,13 @@ final class FaultRun implements AutoCloseable {
 
     /**
      * Waits until the consumer group of a job on this run's input has committed (on checkpoints)
-     * every click and request sent so far: the job has applied everything.
-     *
-     * <p>The Kafka source commits from its fetcher thread, which on an idle partition sits in a
-     * 10-second poll, so commits of a job that has caught up can lag by that long. While waiting,
-     * one malformed record a partition is sent every 200 ms to wake the fetchers: the checker
-     * expects a dead letter for each, and the job's state cannot change because of them.
+     * every click and request sent so far: the job has applied everything ({@link CatchUp}; the
+     * checker expects a dead letter for each malformed record it sends to wake idle fetchers).
      */
     void awaitCaughtUp(String groupId) throws Exception {
-        Properties p = new Properties();
-        p.put("bootstrap.servers", bootstrapServers);
-        p.put("key.serializer", ByteArraySerializer.class.getName());
-        p.put("value.serializer", ByteArraySerializer.class.getName());
-        Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-        for (String topic : List.of(topics.clicks(), topics.requests())) {
-            for (int partition = 0; partition < 2; partition++) {
-                latest.put(new TopicPartition(topic, partition), OffsetSpec.latest());
-            }
+        if (!CatchUp.await(bootstrapServers, topics, groupId, Duration.ofMinutes(2))) {
+            throw new AssertionError("group " + groupId + " did not catch up with " + topics);
         }
-        try (Admin admin = Admin.create(p); KafkaProducer<byte[], byte[]> producer = new KafkaProducer<>(p)) {
-            Map<TopicPartition, Long> target = new HashMap<>();
-            admin.listOffsets(latest).all().get().forEach((tp, o) -> target.put(tp, o.offset()));
-            long deadline = System.currentTimeMillis() + 120_000;
-            while (System.currentTimeMillis() < deadline) {
-                Map<TopicPartition, OffsetAndMetadata> committed =
-                        admin.listConsumerGroupOffsets(groupId).partitionsToOffsetAndMetadata().get();
-                if (target.entrySet().stream().allMatch(t -> t.getValue() == 0
-                        || committed.containsKey(t.getKey()) && committed.get(t.getKey()).offset() >= t.getValue())) {
-                    return;
-                }
-                for (TopicPartition tp : target.keySet()) {
-                    producer.send(new ProducerRecord<>(tp.topic(), tp.partition(), null, FaultTraffic.MALFORMED));
-                }
-                Thread.sleep(200);
-            }
-        }
-        throw new AssertionError("group " + groupId + " did not catch up with " + topics);
     }
 
     /** The run's validated job settings, as the checker takes them. */
@@ -228,17 +192,17 @@ final class FaultRun implements AutoCloseable {
                 threshold = FaultySink.Faults.writersCreated(SCORES_SINK + "/" + id).stream()
                         .filter(t -> t >= faultAt).findFirst().orElse(Long.MAX_VALUE);
             }
-            for (Seen s : watcher.seen) {
-                if (s.scoredAt >= threshold) {
-                    long ms = s.observedAt - faultAt - notCountedMs;
-                    // one line per fault, for docs/reliability.md
-                    String line = "fault scenario=" + scenario + " point=" + point + " guarantee=" + guarantee
-                            + " recovery_ms=" + ms;
-                    LOG.info(line);
-                    System.out.println(line);
-                    log("recovered from " + point);
-                    return ms;
-                }
+            long after = threshold;
+            var first = watcher.first(s -> s.scoredAtMs() >= after);
+            if (first.isPresent()) {
+                long ms = first.get().observedAtMs() - faultAt - notCountedMs;
+                // one line per fault, for docs/reliability.md
+                String line = "fault scenario=" + scenario + " point=" + point + " guarantee=" + guarantee
+                        + " recovery_ms=" + ms;
+                LOG.info(line);
+                System.out.println(line);
+                log("recovered from " + point);
+                return ms;
             }
             Thread.sleep(20);
         }
@@ -260,12 +224,8 @@ final class FaultRun implements AutoCloseable {
             byte[] request = AvroMessages.encode(new AdRequest(requestId, 1L, Instant.now(), List.of(new Candidate(1L, 1L))));
             producer.send(new ProducerRecord<>(topics.requests(), UserKeys.key(1), request)).get();
         }
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (watcher.seen.stream().noneMatch(s -> s.requestId().equals(requestId))) {
-            if (System.currentTimeMillis() > deadline) {
-                throw new AssertionError("job of " + id + " not scoring after 2 minutes");
-            }
-            Thread.sleep(20);
+        if (watcher.await(0, s -> s.requestId().equals(requestId), Duration.ofMinutes(2)).isEmpty()) {
+            throw new AssertionError("job of " + id + " not scoring after 2 minutes");
         }
         log("scoring");
     }
@@ -317,50 +277,5 @@ final class FaultRun implements AutoCloseable {
             }
         }
         watcher.close();
-    }
-
-    private record Seen(long observedAt, long scoredAt, String requestId) {}
-
-    /** Reads the run's scores topic as a downstream consumer would (committed only under exactly-once). */
-    private final class ScoreWatcher implements AutoCloseable {
-        final List<Seen> seen = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean running = true;
-
-        ScoreWatcher() {
-            thread = new Thread(this::run, "score-watcher-" + id);
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        private void run() {
-            Properties p = new Properties();
-            p.put("bootstrap.servers", bootstrapServers);
-            p.put("group.id", id + "-watcher");
-            p.put("auto.offset.reset", "earliest");
-            p.put("isolation.level", guarantee == DeliveryGuarantee.EXACTLY_ONCE ? "read_committed" : "read_uncommitted");
-            p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-            p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-                consumer.subscribe(List.of(topics.scores()));
-                var decoder = AvroMessages.decoder(CtrScore.class);
-                while (running) {
-                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-                        CtrScore s = decoder.decode(r.value());
-                        seen.add(new Seen(System.currentTimeMillis(), s.getScoredAt().toEpochMilli(), s.getRequestId()));
-                    }
-                }
-            } catch (Exception e) {
-                if (running) {
-                    LOG.warn("Score watcher of {} stopped: {}", id, e.toString());
-                }
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            running = false;
-            thread.join(5_000);
-        }
     }
 }

@@ -8,6 +8,7 @@ import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;
 import io.dienflink.model.GoldenCases;
 import io.dienflink.model.ModelBundle;
+import io.dienflink.verify.CatchUp;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -36,7 +37,7 @@ final class FaultTraffic implements AutoCloseable {
     static final int CLICKS = 2_000;
     static final int REQUESTS = 300;
     /** An undecodable record: an Avro header with no record after it. */
-    static final byte[] MALFORMED = {(byte) 0xC3, 0x01, 0x7F};
+    static final byte[] MALFORMED = CatchUp.malformedRecord();
 
     private final List<ProducerRecord<byte[], byte[]>> records;
     private final KafkaProducer<byte[], byte[]> producer;

@@ -2,11 +2,9 @@ package io.dienflink.local;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dienflink.avro.CtrScore;
 import io.dienflink.cli.Main;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
-import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.Topics;
 import io.dienflink.model.ModelBundle;
 import io.dienflink.traffic.SyntheticWorld;
@@ -20,15 +18,10 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.TreeMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.apache.flink.configuration.Configuration;
-import org.apache.kafka.clients.consumer.ConsumerRecord;
-import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -183,69 +176,35 @@ class RunbookITCase {
         System.out.printf("runbook: %s at %.1f s%n", step, (System.currentTimeMillis() - began) / 1000.0);
     }
 
-    private record Seen(int partition, String version, String fingerprint) {}
-
-    /** Reads the default scores topic from the start, keeping each score's partition and model. */
+    /** Reads the default scores topic from the start ({@link io.dienflink.verify.ScoreWatcher}), judging each score's model. */
     private static final class ScoreWatcher implements AutoCloseable {
-        private final List<Seen> seen = new CopyOnWriteArrayList<>();
-        private final Thread thread;
-        private volatile boolean running = true;
+        private final io.dienflink.verify.ScoreWatcher watcher;
 
         ScoreWatcher(String kafka) {
-            thread = new Thread(() -> run(kafka), "runbook-score-watcher");
-            thread.setDaemon(true);
-            thread.start();
-        }
-
-        private void run(String kafka) {
-            Properties p = new Properties();
-            p.put("bootstrap.servers", kafka);
-            p.put("group.id", "runbook-watcher");
-            p.put("auto.offset.reset", "earliest");
-            p.put("key.deserializer", ByteArrayDeserializer.class.getName());
-            p.put("value.deserializer", ByteArrayDeserializer.class.getName());
-            try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(p)) {
-                consumer.subscribe(List.of(Topics.DEFAULT.scores()));
-                var decoder = AvroMessages.decoder(CtrScore.class);
-                while (running) {
-                    for (ConsumerRecord<byte[], byte[]> r : consumer.poll(Duration.ofMillis(50))) {
-                        CtrScore s = decoder.decode(r.value());
-                        seen.add(new Seen(r.partition(), s.getModelVersion(), s.getModelFingerprint()));
-                    }
-                }
-            } catch (Exception e) {
-                // the test then fails waiting for a model's scores, with what was seen
-                System.out.println("runbook score watcher stopped: " + e);
-            }
+            watcher = new io.dienflink.verify.ScoreWatcher(kafka, Topics.DEFAULT.scores(), "runbook-watcher", false);
         }
 
         /** The number of scores seen so far: a mark for {@link #awaitVersion}. */
         int mark() {
-            return seen.size();
+            return watcher.mark();
         }
 
         /** Waits for a score of {@code model} seen after {@code mark}. */
         void awaitVersion(ModelBundle model, int mark) throws InterruptedException {
-            long deadline = System.currentTimeMillis() + 180_000;
-            while (System.currentTimeMillis() < deadline) {
-                List<Seen> now = seen;
-                for (int i = mark; i < now.size(); i++) {
-                    if (now.get(i).version().equals(model.config().modelVersion())) {
-                        return;
-                    }
-                }
-                Thread.sleep(50);
+            String version = model.config().modelVersion();
+            if (watcher.await(mark, s -> s.score().getModelVersion().equals(version), Duration.ofMinutes(3)).isEmpty()) {
+                throw new AssertionError("no score of " + version + " after score " + mark + ": " + phases());
             }
-            throw new AssertionError("no score of " + model.config().modelVersion() + " after score " + mark + ": " + phases());
         }
 
         /** Per partition, the model versions in topic order with repeats collapsed; every fingerprint checked on the way. */
         Map<Integer, List<String>> phases() {
             Map<Integer, List<String>> out = new TreeMap<>();
-            for (Seen s : seen) {
+            for (io.dienflink.verify.ScoreWatcher.Seen s : watcher.seen()) {
                 List<String> p = out.computeIfAbsent(s.partition(), k -> new ArrayList<>());
-                if (p.isEmpty() || !p.get(p.size() - 1).equals(s.version())) {
-                    p.add(s.version());
+                String version = s.score().getModelVersion();
+                if (p.isEmpty() || !p.get(p.size() - 1).equals(version)) {
+                    p.add(version);
                 }
             }
             return out;
@@ -260,8 +219,9 @@ class RunbookITCase {
         void assertPhases(List<ModelBundle> models) {
             Map<String, String> fingerprints = new java.util.HashMap<>();
             models.forEach(m -> fingerprints.put(m.config().modelVersion(), m.fingerprint()));
-            for (Seen s : seen) {
-                assertThat(s.fingerprint()).as(s.version()).isEqualTo(fingerprints.get(s.version()));
+            for (io.dienflink.verify.ScoreWatcher.Seen s : watcher.seen()) {
+                assertThat(s.score().getModelFingerprint()).as(s.score().getModelVersion())
+                        .isEqualTo(fingerprints.get(s.score().getModelVersion()));
             }
             List<String> expected = models.stream().map(m -> m.config().modelVersion()).toList();
             Map<Integer, List<String>> phases = phases();
@@ -284,8 +244,7 @@ class RunbookITCase {
 
         @Override
         public void close() throws InterruptedException {
-            running = false;
-            thread.join(5_000);
+            watcher.close();
         }
     }
 }
