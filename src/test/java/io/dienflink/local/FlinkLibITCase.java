@@ -30,12 +30,14 @@ class FlinkLibITCase {
             "org/nd4j/", "org/bytedeco/", "org/apache/flink/connector/kafka/", "org/apache/flink/formats/avro/",
             "org/apache/flink/state/api/", "picocli/", "com/fasterxml/jackson/databind/", "org/openjdk/jmh/", "kafka/");
 
-    /** What a cluster needs from its lib/: the entry points, RocksDB, the RPC system, the web UI, the SLF4J binding. */
+    /** What a cluster needs from its lib/: the entry points, RocksDB and the changelog backend, the RPC system, the web UI, the SLF4J binding. */
     private static final List<String> REQUIRED = List.of(
             "org.apache.flink.runtime.entrypoint.StandaloneSessionClusterEntrypoint",
             "org.apache.flink.runtime.taskexecutor.TaskManagerRunner",
             "org.apache.flink.client.cli.CliFrontend",
             "org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend",
+            "org.apache.flink.state.changelog.ChangelogStateBackend",
+            "org.apache.flink.changelog.fs.FsStateChangelogStorageFactory",
             "org.apache.flink.runtime.rpc.pekko.PekkoRpcSystemLoader",
             "org.apache.flink.runtime.webmonitor.WebSubmissionExtension",
             "org.apache.logging.slf4j.SLF4JServiceProvider",
