@@ -4,7 +4,7 @@ import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.Kernels;
-import io.dienflink.model.reference.Nd4jReferenceModel;
+import io.dienflink.reference.Nd4jReferenceModel;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;

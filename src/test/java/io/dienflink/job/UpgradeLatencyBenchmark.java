@@ -6,7 +6,7 @@ import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.ModelConfig;
 import io.dienflink.model.Semantics;
-import io.dienflink.model.UntrainedBundles;
+import io.dienflink.reference.UntrainedBundles;
 import io.dienflink.traffic.SyntheticWorld;
 import java.nio.file.Files;
 import java.nio.file.Path;

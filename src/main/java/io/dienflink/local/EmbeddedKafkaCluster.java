@@ -1,5 +1,6 @@
-package io.dienflink.kafka;
+package io.dienflink.local;
 
+import io.dienflink.kafka.KafkaClients;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Properties;
