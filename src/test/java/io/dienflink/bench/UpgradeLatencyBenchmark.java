@@ -1,6 +1,9 @@
-package io.dienflink.job;
+package io.dienflink.bench;
 
 import io.dienflink.avro.CtrScore;
+import io.dienflink.job.Click;
+import io.dienflink.job.InterestScorer;
+import io.dienflink.job.ScoreRequest;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
