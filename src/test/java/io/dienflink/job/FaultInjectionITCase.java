@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
-import org.apache.flink.configuration.StateRecoveryOptions;
 import org.apache.flink.configuration.TaskManagerOptions;
 import org.apache.flink.connector.base.DeliveryGuarantee;
 import org.apache.flink.core.execution.JobClient;
@@ -181,8 +180,8 @@ class FaultInjectionITCase {
             traffic.awaitDone();
             run.verify();
 
-            Map<Long, UserSnapshot> usersAtOne = byUser(SavepointMigration.readUsers(one));
-            Map<Long, UserSnapshot> usersAtThree = byUser(SavepointMigration.readUsers(three));
+            Map<Long, UserSnapshot> usersAtOne = byUser(SavedUsers.read(one));
+            Map<Long, UserSnapshot> usersAtThree = byUser(SavedUsers.read(three));
             assertThat(usersAtOne).hasSizeGreaterThan(FaultTraffic.USERS * 9 / 10);
             assertThat(usersAtThree.keySet()).isEqualTo(usersAtOne.keySet());
             for (UserSnapshot u : usersAtOne.values()) {
