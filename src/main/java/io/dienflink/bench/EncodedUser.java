@@ -5,13 +5,16 @@ import io.dienflink.model.InterestState;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 
 /**
  * A user's whole interest state as one byte array: the one-value-per-user state layout, which the
  * job does not use (it keeps a header and an entry per click, docs/benchmarks.md), kept so that the
  * benchmarks measure what that layout costs. Version byte, model fingerprint, capacity, hidden size,
  * total clicks, window length, then item ids, category ids and states, each oldest first, all
- * little-endian: {@code 29 + k·(16 + 4H)} bytes for k stored clicks.
+ * little-endian: {@code 29 + k·(16 + 4H)} bytes for k stored clicks. Built on the state's public
+ * accessors, encoding copies each state row once more than the model-internal encoding it replaces
+ * did, with which the figures in docs/benchmarks.md were measured.
  */
 final class EncodedUser {
     private static final byte VERSION = 1;
@@ -43,10 +46,11 @@ final class EncodedUser {
         for (int t = 0; t < count; t++) {
             b.putLong(s.categoryAt(t));
         }
+        FloatBuffer f = b.asFloatBuffer();
         for (int t = 0; t < count; t++) {
-            b.asFloatBuffer().put(s.stateAt(t));
-            b.position(b.position() + 4 * hidden);
+            f.put(s.stateAt(t));
         }
+        b.position(b.position() + 4 * hidden * count);
     }
 
     /** Decodes into a new state of the scorer's model (which {@link InterestState#rebuild} may then replace). */
@@ -72,19 +76,24 @@ final class EncodedUser {
             int hidden = b.getInt();
             long total = b.getLong();
             int count = b.getInt();
+            if (count < 0 || hidden < 1 || b.remaining() < (long) count * (16 + 4L * hidden)) {
+                throw new IllegalArgumentException("truncated encoding: " + count + " clicks of hidden size " + hidden
+                        + " in " + b.remaining() + " bytes");
+            }
             into.reset(fingerprint, capacity, hidden, total, count, count == capacity ? 0 : count);
             int items = b.position();
             int categories = items + 8 * count;
             int states = categories + 8 * count;
+            b.position(states);
+            FloatBuffer f = b.asFloatBuffer();
             float[] row = new float[hidden];
             for (int t = 0; t < count; t++) {
-                b.position(states + 4 * hidden * t);
-                b.asFloatBuffer().get(row);
+                f.get(row);
                 into.put(t, b.getLong(items + 8 * t), b.getLong(categories + 8 * t), row);
             }
             b.position(states + 4 * hidden * count);
             return into;
-        } catch (BufferUnderflowException | IndexOutOfBoundsException e) {
+        } catch (BufferUnderflowException e) {
             throw new IllegalArgumentException("truncated encoding", e);
         }
     }
