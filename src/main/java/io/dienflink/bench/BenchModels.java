@@ -1,7 +1,7 @@
 package io.dienflink.bench;
 
 import io.dienflink.model.ModelBundle;
-import io.dienflink.model.UntrainedBundles;
+import io.dienflink.reference.UntrainedBundles;
 import java.util.SplittableRandom;
 
 /**

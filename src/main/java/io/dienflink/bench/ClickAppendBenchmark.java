@@ -4,7 +4,7 @@ import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.Kernels;
-import io.dienflink.model.reference.Nd4jReferenceModel;
+import io.dienflink.reference.Nd4jReferenceModel;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -21,7 +21,8 @@ import org.openjdk.jmh.annotations.TearDown;
 /**
  * Appending one click to a user whose window is full (T clicks): one extractor cell step with the
  * fused kernels, the same with the scalar kernels, the same step op by op on ND4J, and the
- * round trip through the binary encoding that a one-value-per-user state layout pays per click.
+ * round trip through the binary encoding ({@link EncodedUser}) that a one-value-per-user state
+ * layout pays per click.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -35,6 +36,7 @@ public class ClickAppendBenchmark {
     private InterestState vectorState;
     private InterestState scalarState;
     private byte[] encoded;
+    private int hidden;
     private Nd4jReferenceModel nd4j;
     private float[] nd4jState;
     private long[][] clicks;
@@ -53,7 +55,8 @@ public class ClickAppendBenchmark {
             vectorState.append(vector, clicks[0][i], clicks[1][i]);
             scalarState.append(scalar, clicks[0][i], clicks[1][i]);
         }
-        encoded = vectorState.encode();
+        hidden = bundle.config().hiddenDim();
+        encoded = EncodedUser.encode(vectorState, hidden);
         nd4j = new Nd4jReferenceModel(bundle);
         nd4jState = vectorState.stateAt(maxHistory - 1);
     }
@@ -93,8 +96,8 @@ public class ClickAppendBenchmark {
     @Benchmark
     public byte[] decodeAppendEncode() {
         int i = nextClick();
-        InterestState s = InterestState.decode(encoded);
+        InterestState s = EncodedUser.decode(encoded, vector);
         s.append(vector, clicks[0][i], clicks[1][i]);
-        return s.encode();
+        return EncodedUser.encode(s, hidden);
     }
 }

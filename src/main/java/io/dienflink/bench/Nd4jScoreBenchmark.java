@@ -1,7 +1,7 @@
 package io.dienflink.bench;
 
 import io.dienflink.model.Semantics;
-import io.dienflink.model.reference.Nd4jReferenceModel;
+import io.dienflink.reference.Nd4jReferenceModel;
 import java.util.concurrent.TimeUnit;
 import org.nd4j.linalg.factory.Nd4j;
 import org.openjdk.jmh.annotations.Benchmark;

@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.State;
  * per-candidate path ({@link DienScorer.Batching#PER_CANDIDATE}, the baseline of the batching), the
  * windowed path a stateless server runs (recomputing the window's extractor states per request),
  * the streaming path on scalar kernels, and the streaming path on a state just decoded from bytes,
- * as the job reads it from RocksDB.
+ * as a one-value-per-user state layout ({@link EncodedUser}) would read it from RocksDB.
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -60,7 +60,7 @@ public class ScoreBenchmark {
             state.append(vector, clicks[0][i], clicks[1][i]);
             scalarState.append(scalar, clicks[0][i], clicks[1][i]);
         }
-        encoded = state.encode();
+        encoded = EncodedUser.encode(state, bundle.config().hiddenDim());
         requests = BenchModels.clicks(1 << 14, 2);
         ctr = new float[candidates];
         items = new long[candidates];
@@ -104,6 +104,6 @@ public class ScoreBenchmark {
 
     @Benchmark
     public float[] decodeThenStreamingVector() {
-        return score(InterestState.decode(encoded), vector, Semantics.STREAMING);
+        return score(EncodedUser.decode(encoded, vector), vector, Semantics.STREAMING);
     }
 }

@@ -19,7 +19,7 @@ import org.openjdk.jmh.annotations.State;
  * The model-core cost of an upgrade for one user with a full window (T = 100, official
  * dimensions): rebuilding the window's states under the new model, and a user's first request
  * after the upgrade (rebuild, then score 10 candidates) against a request that needs no rebuild.
- * Each operation starts from the encoded state, as the job reads it.
+ * Each operation starts from the state decoded from bytes ({@link EncodedUser}).
  */
 @BenchmarkMode(Mode.AverageTime)
 @OutputTimeUnit(TimeUnit.MICROSECONDS)
@@ -45,21 +45,21 @@ public class UpgradeBenchmark {
             a.append(old, clicks[0][i], clicks[1][i]);
             b.append(newModel, clicks[0][i], clicks[1][i]);
         }
-        builtByOld = a.encode();
-        builtByNew = b.encode();
+        builtByOld = EncodedUser.encode(a, old.model().config().hiddenDim());
+        builtByNew = EncodedUser.encode(b, newModel.model().config().hiddenDim());
         candidates = BenchModels.clicks(10, 3);
     }
 
     @Benchmark
     public InterestState rebuildWindow() {
-        InterestState s = InterestState.decode(builtByOld);
+        InterestState s = EncodedUser.decode(builtByOld, newModel);
         s.rebuild(newModel);
         return s;
     }
 
     @Benchmark
     public float[] firstRequestAfterUpgrade() {
-        InterestState s = InterestState.decode(builtByOld);
+        InterestState s = EncodedUser.decode(builtByOld, newModel);
         s.rebuild(newModel);
         s.score(newModel, 12345, candidates[0], candidates[1], 10, Semantics.STREAMING, ctr);
         return ctr;
@@ -67,7 +67,7 @@ public class UpgradeBenchmark {
 
     @Benchmark
     public float[] requestWithoutUpgrade() {
-        InterestState s = InterestState.decode(builtByNew);
+        InterestState s = EncodedUser.decode(builtByNew, newModel);
         s.score(newModel, 12345, candidates[0], candidates[1], 10, Semantics.STREAMING, ctr);
         return ctr;
     }

@@ -4,7 +4,7 @@ import io.dienflink.bench.MachineInfo;
 import io.dienflink.bench.ModelCapacity;
 import io.dienflink.bench.Spread;
 import io.dienflink.job.DienJobOptions;
-import io.dienflink.job.EmbeddedPipeline;
+import io.dienflink.local.EmbeddedPipeline;
 import io.dienflink.model.DienModel;
 import io.dienflink.traffic.ScoreReader;
 import io.dienflink.traffic.SyntheticWorld;

@@ -3,7 +3,7 @@ package io.dienflink.cli;
 import io.dienflink.model.BundleLayout;
 import io.dienflink.model.ModelBundle;
 import io.dienflink.model.ModelConfig;
-import io.dienflink.model.UntrainedBundles;
+import io.dienflink.reference.UntrainedBundles;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;

@@ -1,7 +1,7 @@
 package io.dienflink.cli;
 
 import io.dienflink.job.DienJobOptions;
-import io.dienflink.job.EmbeddedPipeline;
+import io.dienflink.local.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
 import io.dienflink.traffic.SyntheticWorld;
 import io.dienflink.traffic.TrafficGenerator;

@@ -1,6 +1,6 @@
 package io.dienflink.cli;
 
-import io.dienflink.job.EmbeddedPipeline;
+import io.dienflink.local.EmbeddedPipeline;
 import java.io.PrintWriter;
 import java.time.Duration;
 

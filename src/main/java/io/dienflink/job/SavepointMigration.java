@@ -124,34 +124,12 @@ public final class SavepointMigration {
     }
 
     /**
-     * Every user stored in a savepoint of the job, as it is stored (for inspection and tests): runs a
-     * small batch job and collects the result in this process.
-     */
-    public static java.util.List<UserSnapshot> readUsers(String savepoint) throws Exception {
-        StreamExecutionEnvironment env = environment(1);
-        DataStream<UserSnapshot> users = SavepointReader.read(env, savepoint, new EmbeddedRocksDBStateBackend(true))
-                .readKeyedState(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), new UserReader(), Types.LONG,
-                        TypeInformation.of(UserSnapshot.class));
-        java.util.List<UserSnapshot> out = new java.util.ArrayList<>();
-        try (var it = users.executeAndCollect("dien-flink read savepoint")) {
-            it.forEachRemaining(u -> {
-                if (u.header != null) {
-                    out.add(u);
-                }
-            });
-        }
-        return out;
-    }
-
-    /**
-     * Reads each user once: as stored, or, given a bundle, rebuilt under that model unless it was
-     * already built by it.
+     * Reads each user once, rebuilt under the bundle's model unless it was already built by it.
      *
      * <p>The State Processor API may hand a key to {@link #readKey} more than once: {@link SeenKeys}
      * skips the repeats with the keys of one key group on the heap.
      */
     static final class UserReader extends KeyedStateReaderFunction<Long, UserSnapshot> {
-        /** Null: read users as stored. */
         private final String bundlePath;
         private final String fingerprint;
         /** Key groups of the savepoint's operator; 0: unknown, keep every key. */
@@ -164,11 +142,6 @@ public final class SavepointMigration {
         private transient LongCounter repeatedKeys;
         private transient SeenKeys seen;
 
-        /** A reader of users as stored. */
-        UserReader() {
-            this(null, null, 0);
-        }
-
         UserReader(String bundlePath, String fingerprint, int maxParallelism) {
             this.bundlePath = bundlePath;
             this.fingerprint = fingerprint;
@@ -177,10 +150,8 @@ public final class SavepointMigration {
 
         @Override
         public void open(OpenContext context) {
-            if (bundlePath != null) {
-                // one copy of the weights per TaskManager, checked against the bundle validated at submission
-                scorer = SharedModels.get(bundlePath, fingerprint, false).newScorer();
-            }
+            // one copy of the weights per TaskManager, checked against the bundle validated at submission
+            scorer = SharedModels.get(bundlePath, fingerprint, false).newScorer();
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
             users = getRuntimeContext().getLongCounter(USERS);
@@ -211,7 +182,7 @@ public final class SavepointMigration {
                 return;
             }
             users.add(1);
-            if (scorer == null || h.modelFingerprint == scorer.model().fingerprint64()) {
+            if (h.modelFingerprint == scorer.model().fingerprint64()) {
                 out.collect(new UserSnapshot(user, h, UserWindows.slots(h, window.entries())));
                 return;
             }

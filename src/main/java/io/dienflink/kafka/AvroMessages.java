@@ -1,9 +1,5 @@
 package io.dienflink.kafka;
 
-import io.dienflink.avro.AdRequest;
-import io.dienflink.avro.ClickEvent;
-import io.dienflink.avro.CtrScore;
-import io.dienflink.avro.DeadLetter;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
@@ -123,10 +119,5 @@ public final class AvroMessages {
         } catch (ReflectiveOperationException | ClassCastException e) {
             throw new IllegalStateException("not a generated Avro record: " + type, e);
         }
-    }
-
-    /** The record types of the four topics (for tests and tools that walk all of them). */
-    public static List<Class<? extends SpecificRecordBase>> topicTypes() {
-        return List.of(ClickEvent.class, AdRequest.class, CtrScore.class, DeadLetter.class);
     }
 }

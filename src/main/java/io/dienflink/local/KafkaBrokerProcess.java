@@ -1,6 +1,5 @@
 package io.dienflink.local;
 
-import io.dienflink.kafka.KafkaClients;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
@@ -30,15 +29,13 @@ import org.slf4j.LoggerFactory;
  * away under a running job, and for a local standalone setup.
  *
  * <p>The storage is formatted once, by a child JVM running Kafka's storage tool (its main ends with
- * {@code System.exit}, so it never runs in this process). The broker settings are those of
- * {@code EmbeddedKafkaCluster}: replication factors 1 (one node), transactions with
- * {@code min.isr} 1 and a 15-minute maximum timeout (exactly-once sinks ask for up to that), no
- * initial rebalance delay, 2 partitions by default. The broker's output goes to
- * {@code broker.log} in the work directory.
+ * {@code System.exit}, so it never runs in this process). The broker settings are
+ * {@link LocalBroker#singleNodeSettings()}, as for {@link EmbeddedKafkaCluster}. The broker's
+ * output goes to {@code broker.log} in the work directory.
  *
  * <p>Not thread-safe: one owner starts and stops it.
  */
-public final class KafkaBrokerProcess implements AutoCloseable {
+public final class KafkaBrokerProcess implements LocalBroker, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(KafkaBrokerProcess.class);
     private static final Duration READY_TIMEOUT = Duration.ofMinutes(3);
 
@@ -112,14 +109,7 @@ public final class KafkaBrokerProcess implements AutoCloseable {
         p.put("inter.broker.listener.name", "PLAINTEXT");
         p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
         p.put("log.dirs", workDir.resolve("data").toAbsolutePath().toString());
-        p.put("num.partitions", "2");
-        p.put("offsets.topic.replication.factor", "1");
-        p.put("transaction.state.log.replication.factor", "1");
-        p.put("transaction.state.log.min.isr", "1");
-        p.put("share.coordinator.state.topic.replication.factor", "1");
-        p.put("share.coordinator.state.topic.min.isr", "1");
-        p.put("group.initial.rebalance.delay.ms", "0");
-        p.put("transaction.max.timeout.ms", "900000");
+        p.putAll(LocalBroker.singleNodeSettings());
         p.putAll(overrides);
         StringBuilder text = new StringBuilder();
         p.forEach((k, v) -> text.append(k).append('=').append(v).append('\n'));
@@ -229,24 +219,13 @@ public final class KafkaBrokerProcess implements AutoCloseable {
     }
 
     /** {@code 127.0.0.1:port}: the same for the broker's whole lifetime, across restarts. */
+    @Override
     public String bootstrapServers() {
         return "127.0.0.1:" + port;
     }
 
     public Path workDir() {
         return workDir;
-    }
-
-    /** Client properties pointing at this broker. */
-    public Properties clientProperties() {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        return p;
-    }
-
-    /** Creates topics (existing ones are left alone) with the given partition count and replication 1. */
-    public void createTopics(int partitions, List<String> names) throws InterruptedException, ExecutionException {
-        KafkaClients.createTopics(clientProperties(), partitions, names);
     }
 
     /** Stops the broker (SIGTERM); the work directory is left as it is. */

@@ -1,9 +1,5 @@
 package io.dienflink.model;
 
-import java.nio.BufferUnderflowException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-
 /**
  * One user's DIEN interest state: the raw ids of the user's last T clicks, the interest-extractor
  * state after each of them, the number of clicks ever appended, and the fingerprint of the model
@@ -12,16 +8,10 @@ import java.nio.ByteOrder;
  * <p>{@link #append} advances the extractor by exactly one cell step (no replay) and allocates
  * nothing; {@link #score} runs attention, the AUGRU and the head for a request's candidates.
  * Both take the caller's {@link DienScorer}, which holds the model and the scratch buffers. States
- * are kept in a ring buffer, so dropping the oldest click is free.
- *
- * <p>{@link #encode()} gives a compact versioned binary form (the Flink job's state value):
- * {@code 29 + k·(16 + 4H)} bytes for k stored clicks. Not thread-safe.
+ * are kept in a ring buffer, so dropping the oldest click is free. A store that keeps clicks as
+ * separate entries (the Flink job) loads a user with {@link #reset} and {@link #put}. Not thread-safe.
  */
 public final class InterestState {
-    /** The first byte of every encoding; bump it when the layout changes and keep decoding old ones. */
-    public static final byte ENCODING_VERSION = 1;
-    private static final int HEADER_BYTES = 1 + 8 + 4 + 4 + 8 + 4;
-
     long modelFingerprint;
     int capacity;
     int hidden;
@@ -78,11 +68,6 @@ public final class InterestState {
         ScoreTrace trace = new ScoreTrace(n);
         scorer.score(this, userId, itemIds, categoryIds, n, semantics, trace.ctr, trace);
         return trace;
-    }
-
-    /** Whether the states were computed by this model (same fingerprint). */
-    public boolean isBuiltBy(DienModel model) {
-        return modelFingerprint == model.fingerprint64();
     }
 
     /**
@@ -145,35 +130,6 @@ public final class InterestState {
     }
 
     /**
-     * A state from its parts, as a store that keeps clicks as separate entries holds them.
-     *
-     * @param modelFingerprint the fingerprint of the model that computed {@code states}
-     * @param capacity the building model's {@code maxHistory}
-     * @param totalClicks clicks appended over the state's life
-     * @param items item ids of the window, oldest first (the window length is {@code items.length})
-     * @param categories category ids, oldest first
-     * @param states the extractor state after each click, oldest first, {@code hidden} floats each
-     */
-    public static InterestState restore(long modelFingerprint, int capacity, int hidden, long totalClicks,
-                                        long[] items, long[] categories, float[] states) {
-        int count = items.length;
-        if (count > capacity || categories.length != count || states.length != count * hidden || totalClicks < count) {
-            throw new IllegalArgumentException("inconsistent parts: " + count + " items, " + categories.length
-                    + " categories, " + states.length + " state floats, capacity " + capacity + ", total " + totalClicks);
-        }
-        InterestState s = new InterestState(modelFingerprint, capacity, hidden);
-        System.arraycopy(items, 0, s.items, 0, count);
-        System.arraycopy(categories, 0, s.categories, 0, count);
-        for (int t = 0; t < count; t++) {
-            System.arraycopy(states, t * hidden, s.states, t * s.stride, hidden);
-        }
-        s.count = count;
-        s.next = Ring.nextAfterLayout(count, capacity);
-        s.totalClicks = totalClicks;
-        return s;
-    }
-
-    /**
      * Makes this object hold a stored user whose clicks are then set slot by slot with {@link #put},
      * reusing its arrays when capacity and hidden size allow, so that a store which keeps clicks as
      * separate entries (the Flink job) loads a user per request without allocating. Slot {@code s}
@@ -210,86 +166,6 @@ public final class InterestState {
         items[slot] = itemId;
         categories[slot] = categoryId;
         System.arraycopy(state, 0, states, slot * stride, hidden);
-    }
-
-    /** Size of {@link #encode()}'s result. */
-    public int encodedSize() {
-        return HEADER_BYTES + count * (16 + 4 * hidden);
-    }
-
-    /** The versioned binary form; see {@link #decode}. */
-    public byte[] encode() {
-        ByteBuffer buf = ByteBuffer.allocate(encodedSize());
-        encodeTo(buf);
-        return buf.array();
-    }
-
-    /**
-     * Writes the versioned binary form at the buffer's position: version byte, model fingerprint,
-     * capacity, hidden size, total clicks, window length, then item ids, category ids and states,
-     * each oldest first, all little-endian.
-     */
-    public void encodeTo(ByteBuffer buf) {
-        ByteBuffer b = buf.order(ByteOrder.LITTLE_ENDIAN);
-        b.put(ENCODING_VERSION).putLong(modelFingerprint).putInt(capacity).putInt(hidden).putLong(totalClicks).putInt(count);
-        int oldest = oldestSlot();
-        int firstRun = Math.min(count, capacity - oldest);
-        b.asLongBuffer().put(items, oldest, firstRun).put(items, 0, count - firstRun);
-        b.position(b.position() + 8 * count);
-        b.asLongBuffer().put(categories, oldest, firstRun).put(categories, 0, count - firstRun);
-        b.position(b.position() + 8 * count);
-        java.nio.FloatBuffer f = b.asFloatBuffer();
-        for (int t = 0; t < count; t++) {
-            int s = oldest + t;
-            f.put(states, (s >= capacity ? s - capacity : s) * stride, hidden);
-        }
-        b.position(b.position() + 4 * hidden * count);
-    }
-
-    /** Reads {@link #encode()}'s form. */
-    public static InterestState decode(byte[] bytes) {
-        return decode(ByteBuffer.wrap(bytes));
-    }
-
-    /**
-     * Reads {@link #encodeTo}'s form from the buffer's position.
-     *
-     * @throws IllegalArgumentException for an unknown version byte or a truncated or inconsistent encoding
-     */
-    public static InterestState decode(ByteBuffer buf) {
-        ByteBuffer b = buf.order(ByteOrder.LITTLE_ENDIAN);
-        try {
-            byte version = b.get();
-            if (version != ENCODING_VERSION) {
-                throw new IllegalArgumentException("unknown InterestState encoding version " + version
-                        + " (this build reads version " + ENCODING_VERSION + ")");
-            }
-            long fingerprint = b.getLong();
-            int capacity = b.getInt();
-            int hidden = b.getInt();
-            long total = b.getLong();
-            int count = b.getInt();
-            if (capacity <= 0 || hidden <= 0 || count < 0 || count > capacity || total < count) {
-                throw new IllegalArgumentException("inconsistent InterestState encoding: capacity " + capacity
-                        + ", hidden " + hidden + ", window " + count + ", total " + total);
-            }
-            InterestState s = new InterestState(fingerprint, capacity, hidden);
-            s.totalClicks = total;
-            s.count = count;
-            s.next = count == capacity ? 0 : count;
-            b.asLongBuffer().get(s.items, 0, count);
-            b.position(b.position() + 8 * count);
-            b.asLongBuffer().get(s.categories, 0, count);
-            b.position(b.position() + 8 * count);
-            java.nio.FloatBuffer f = b.asFloatBuffer();
-            for (int t = 0; t < count; t++) {
-                f.get(s.states, t * s.stride, hidden);
-            }
-            b.position(b.position() + 4 * hidden * count);
-            return s;
-        } catch (BufferUnderflowException e) {
-            throw new IllegalArgumentException("truncated InterestState encoding", e);
-        }
     }
 
     @Override

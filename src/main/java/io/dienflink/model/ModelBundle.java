@@ -14,15 +14,13 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 
 /**
  * A validated DIEN model bundle (MODEL_BUNDLE.md, format version 1): the manifest and every array
  * the manifest calls for, in the bundle's own layout. {@link DienModel} packs it for fast scoring;
  * the ND4J reference path and the trainer read it directly.
  *
- * <p>Every instance has passed {@link #validate}: arrays present with the right shape and dtype,
+ * <p>Every instance has passed the checks of {@link #of}: arrays present with the right shape and dtype,
  * weights finite, vocabularies strictly increasing.
  */
 public final class ModelBundle {
@@ -104,18 +102,6 @@ public final class ModelBundle {
         }
     }
 
-    /** Writes the bundle as a zip holding {@code model.json} and {@code weights.npz} at its root. */
-    public void writeZip(Path zipFile) throws IOException {
-        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(zipFile))) {
-            zip.putNextEntry(new ZipEntry(BundleLoader.MANIFEST));
-            zip.write(config.toJson());
-            zip.closeEntry();
-            zip.putNextEntry(new ZipEntry(BundleLoader.WEIGHTS));
-            NpzFormat.write(new NonClosing(zip), arrays);
-            zip.closeEntry();
-        }
-    }
-
     /**
      * Checks arrays against a manifest: every array of section 3 present with its shape and dtype,
      * float weights finite, variances non-negative, vocabularies strictly increasing. Arrays the
@@ -123,7 +109,7 @@ public final class ModelBundle {
      *
      * @throws BundleFormatException naming the array at fault
      */
-    public static void validate(ModelConfig config, Map<String, NpyArray> arrays) {
+    private static void validate(ModelConfig config, Map<String, NpyArray> arrays) {
         for (Map.Entry<String, int[]> e : BundleLayout.expected(config).entrySet()) {
             String name = e.getKey();
             String field = "weights.npz: " + name;
@@ -192,22 +178,5 @@ public final class ModelBundle {
     @Override
     public String toString() {
         return "ModelBundle[" + config.modelVersion() + ", " + fingerprint.substring(0, 12) + "]";
-    }
-
-    /** Lets the npz writer finish its zip without closing the outer zip stream. */
-    private static final class NonClosing extends java.io.FilterOutputStream {
-        NonClosing(OutputStream out) {
-            super(out);
-        }
-
-        @Override
-        public void write(byte[] b, int off, int len) throws IOException {
-            out.write(b, off, len);
-        }
-
-        @Override
-        public void close() throws IOException {
-            flush();
-        }
     }
 }

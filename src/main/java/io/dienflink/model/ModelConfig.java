@@ -112,16 +112,6 @@ public record ModelConfig(
         return new ModelConfig(version, embeddingDim, hiddenDim, maxHistory, vocab, extractorReset, attention, evolver, head);
     }
 
-    /** The same model with another vocabulary size. */
-    public ModelConfig withVocab(VocabSizes sizes) {
-        return new ModelConfig(modelVersion, embeddingDim, hiddenDim, maxHistory, sizes, extractorReset, attention, evolver, head);
-    }
-
-    /** The same model reading another number of clicks. */
-    public ModelConfig withMaxHistory(int t) {
-        return new ModelConfig(modelVersion, embeddingDim, hiddenDim, t, vocab, extractorReset, attention, evolver, head);
-    }
-
     /**
      * Parses and validates a manifest.
      *

@@ -45,16 +45,6 @@ public final class NpyArray {
         return new NpyArray("<i4", shape, data, data.length);
     }
 
-    /** A 1-D float32 array. */
-    public static NpyArray vector(float... data) {
-        return ofFloats(new int[] {data.length}, data);
-    }
-
-    /** A row-major float32 matrix. */
-    public static NpyArray matrix(int rows, int cols, float[] data) {
-        return ofFloats(new int[] {rows, cols}, data);
-    }
-
     /** The NumPy type string, e.g. {@code <f4}. */
     public String descr() {
         return descr;
@@ -66,10 +56,6 @@ public final class NpyArray {
 
     public boolean isFloat32() {
         return data instanceof float[];
-    }
-
-    public boolean isInt64() {
-        return data instanceof long[];
     }
 
     /** The elements in C order; the array itself, not a copy. */

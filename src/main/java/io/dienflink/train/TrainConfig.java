@@ -65,19 +65,4 @@ public record TrainConfig(
     public int itemDim() {
         return 2 * embeddingDim;
     }
-
-    /** Width of the vectors attention compares the candidate with: h_t for DIEN, the item vector for DIN. */
-    public int keyDim() {
-        return kind == ModelKind.DIEN ? hiddenDim : itemDim();
-    }
-
-    /** Size of the head's input for this kind of model. */
-    public int headInput() {
-        int d = itemDim();
-        return switch (kind) {
-            case BASE -> embeddingDim + 2 * d; // the official Model_DNN: [e_u ; e_a ; s], no product term
-            case DIN -> embeddingDim + 4 * d;
-            case DIEN -> embeddingDim + 3 * d + hiddenDim;
-        };
-    }
 }

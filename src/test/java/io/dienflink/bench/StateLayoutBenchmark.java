@@ -4,9 +4,12 @@ import io.dienflink.job.ClickEntry;
 import io.dienflink.job.InterestScorer;
 import io.dienflink.job.UserHeader;
 import io.dienflink.job.UserWindowCache;
+import io.dienflink.model.DienModel;
+import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
+import io.dienflink.model.ModelConfig;
+import io.dienflink.reference.UntrainedBundles;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -39,8 +42,8 @@ import org.junit.jupiter.api.Test;
  *   <li><b>header + entry per click with the job's heap cache</b> ({@link UserWindowCache}) of all
  *       users or of a quarter of them: a request reads the header and scores the cached window when
  *       it matches, else loads the entries and caches them; a click also updates the cached copy.</li>
- *   <li><b>one value per user</b>: a click reads the encoded {@link InterestState} (plus the same 64
- *       event-id hashes), decodes, re-encodes and writes it; a request reads and decodes it.</li>
+ *   <li><b>one value per user</b>: a click reads the encoded {@link InterestState} ({@link EncodedUser},
+ *       plus the same 64 event-id hashes), decodes, re-encodes and writes it; a request reads and decodes it.</li>
  * </ul>
  *
  * Users have full windows (T = 100, H = 36); RocksDB gets 256 MB, as one slot of a TaskManager. Not part of the test suite (tag {@code benchmark});
@@ -56,6 +59,9 @@ class StateLayoutBenchmark {
     private static final int CLICKS = 20_000;
     private static final int REQUESTS = 4_000;
     private static final int REPETITIONS = 9;
+    /** A scorer only for {@code newState()}: the layouts load users with reset and put, and need no model math. */
+    private static final DienScorer EMPTY = DienModel.from(UntrainedBundles.random(
+            UntrainedBundles.officialArchitecture("state-layout", new ModelConfig.VocabSizes(1, 1, 1), T), 1)).newScorer();
 
     /** Input: user id, and whether the event is a click (true) or a request. */
     record Event(long user, boolean click) {}
@@ -68,7 +74,7 @@ class StateLayoutBenchmark {
 
         @Override
         public void open(OpenContext ctx) {
-            loaded = InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]);
+            loaded = EMPTY.newState();
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
         }
@@ -149,7 +155,7 @@ class StateLayoutBenchmark {
             } else if (h != null) {
                 InterestState s = cache.get(e.user(), h);
                 if (s == null) {
-                    InterestState into = cache.spare(() -> InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]));
+                    InterestState into = cache.spare(() -> EMPTY.newState());
                     into.reset(1, T, H, h.totalClicks, h.count, h.count < T ? h.count : h.next);
                     for (Map.Entry<Integer, ClickEntry> en : window.entries()) {
                         into.put(en.getKey(), en.getValue().itemId, en.getValue().categoryId, en.getValue().state);
@@ -181,7 +187,7 @@ class StateLayoutBenchmark {
 
         @Override
         public void open(OpenContext ctx) {
-            loaded = InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]);
+            loaded = EMPTY.newState();
             row = new float[H];
             header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
             chunks = getRuntimeContext().getMapState(new org.apache.flink.api.common.state.MapStateDescriptor<>(
@@ -251,30 +257,28 @@ class StateLayoutBenchmark {
                 InterestState s;
                 long[] ids = new long[64];
                 if (bytes == null) {
-                    s = InterestState.restore(1, T, H, 0, new long[0], new long[0], new float[0]);
+                    s = EMPTY.newState();
                 } else {
                     java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-                    s = InterestState.decode(b);
+                    InterestState stored = EncodedUser.decode(b, EMPTY.newState());
                     b.asLongBuffer().get(ids);
                     // the append's bookkeeping without its math: the newest click replaces the oldest
-                    int k = s.windowLength();
-                    long[] items = new long[Math.min(k + 1, T)];
-                    long[] cats = new long[items.length];
-                    float[] states = new float[items.length * H];
-                    for (int t = k + 1 - items.length, i = 0; t < k; t++, i++) {
-                        items[i] = s.itemAt(t);
-                        cats[i] = s.categoryAt(t);
-                        System.arraycopy(s.stateAt(t), 0, states, i * H, H);
+                    int k = stored.windowLength();
+                    int n = Math.min(k + 1, T);
+                    s = EMPTY.newState();
+                    s.reset(1, T, H, stored.totalClicks() + 1, n, n == T ? 0 : n);
+                    for (int t = k + 1 - n, i = 0; t < k; t++, i++) {
+                        s.put(i, stored.itemAt(t), stored.categoryAt(t), stored.stateAt(t));
                     }
-                    s = InterestState.restore(1, T, H, s.totalClicks() + 1, items, cats, states);
+                    s.put(n - 1, 0, 0, new float[H]);
                 }
                 ids[(int) (s.totalClicks() % 64)] = e.user();
-                java.nio.ByteBuffer out2 = java.nio.ByteBuffer.allocate(s.encodedSize() + 8 * 64);
-                s.encodeTo(out2);
+                java.nio.ByteBuffer out2 = java.nio.ByteBuffer.allocate(EncodedUser.size(s.windowLength(), H) + 8 * 64);
+                EncodedUser.encodeTo(s, H, out2);
                 out2.asLongBuffer().put(ids);
                 user.update(out2.array());
             } else if (bytes != null) {
-                out.collect(InterestState.decode(bytes).windowLength());
+                out.collect(EncodedUser.decode(java.nio.ByteBuffer.wrap(bytes), EMPTY.newState()).windowLength());
             }
         }
     }

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.kafka.AvroMessages;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;

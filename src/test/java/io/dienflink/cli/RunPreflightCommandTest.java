@@ -2,7 +2,7 @@ package io.dienflink.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;

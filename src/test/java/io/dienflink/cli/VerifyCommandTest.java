@@ -2,7 +2,7 @@ package io.dienflink.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import io.dienflink.verify.RecordedRun;
 import java.util.ArrayList;
 import java.util.List;

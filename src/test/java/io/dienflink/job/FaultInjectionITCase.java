@@ -203,8 +203,8 @@ class FaultInjectionITCase {
             traffic.awaitDone();
             run.verify();
 
-            Map<Long, UserSnapshot> usersAtOne = byUser(SavepointMigration.readUsers(one));
-            Map<Long, UserSnapshot> usersAtThree = byUser(SavepointMigration.readUsers(three));
+            Map<Long, UserSnapshot> usersAtOne = byUser(SavedUsers.read(one));
+            Map<Long, UserSnapshot> usersAtThree = byUser(SavedUsers.read(three));
             assertThat(usersAtOne).hasSizeGreaterThan(FaultTraffic.USERS * 9 / 10);
             assertThat(usersAtThree.keySet()).isEqualTo(usersAtOne.keySet());
             for (UserSnapshot u : usersAtOne.values()) {

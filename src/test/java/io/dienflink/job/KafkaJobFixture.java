@@ -1,6 +1,6 @@
 package io.dienflink.job;
 
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import io.dienflink.kafka.Topics;
 import java.nio.file.Path;
 import java.util.Properties;

@@ -105,7 +105,7 @@ class UpgradeITCase {
             assertScores(s, windowed(a, clicks.get(s.getUserId()), s.getUserId(), candidates), "model A");
         }
         String savepointA = run1.stopWithSavepoint(false, tmp.resolve("sp").toUri().toString(), SavepointFormatType.CANONICAL).get();
-        List<UserSnapshot> storedA = SavepointMigration.readUsers(savepointA);
+        List<UserSnapshot> storedA = SavedUsers.read(savepointA);
         assertThat(storedA).hasSize(USERS);
 
         // Run 2, model B from A's savepoint: every first request rebuilds the user under B.
@@ -119,7 +119,7 @@ class UpgradeITCase {
         }
         String savepointB = run2.stopWithSavepoint(false, tmp.resolve("sp").toUri().toString(), SavepointFormatType.CANONICAL).get();
         Map<Long, long[][]> storedAfter = new HashMap<>();
-        SavepointMigration.readUsers(savepointB).forEach(u -> storedAfter.put(u.userId, StoredClicks.of(u)));
+        SavedUsers.read(savepointB).forEach(u -> storedAfter.put(u.userId, StoredClicks.of(u)));
         for (UserSnapshot u : storedA) {
             long[][] was = StoredClicks.of(u);
             long[][] now = storedAfter.get(u.userId);
@@ -147,7 +147,7 @@ class UpgradeITCase {
         SavepointMigration.Result r = SavepointMigration.migrate(savepointA, modelB, migrated, 2);
         assertThat(r.users()).isEqualTo(USERS);
         assertThat(r.rebuilt()).isEqualTo(USERS);
-        assertThat(SavepointMigration.readUsers(migrated)).allSatisfy(u ->
+        assertThat(SavedUsers.read(migrated)).allSatisfy(u ->
                 assertThat(u.header.modelFingerprint).isEqualTo(GoldenCases.bundle("torch").fingerprint64()));
         JobClient run4 = start(modelB, migrated);
         Map<String, CtrScore> afterMigrate = requestAll(run4, "m", candidates, clicks, 12);

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.time.Instant;
+import java.util.List;
 import org.apache.avro.SchemaNormalization;
 import org.apache.avro.specific.SpecificRecordBase;
 import org.junit.jupiter.api.Test;
@@ -60,7 +61,7 @@ class WireFormatHistoryTest {
 
     @Test
     void writerSchemaIsFoundByFingerprintForCurrentAndPreviousVersions() throws Exception {
-        for (Class<? extends SpecificRecordBase> type : AvroMessages.topicTypes()) {
+        for (Class<? extends SpecificRecordBase> type : List.of(ClickEvent.class, AdRequest.class, CtrScore.class, DeadLetter.class)) {
             SpecificRecordBase current = type.getConstructor().newInstance();
             byte[] header = new byte[AvroMessages.HEADER_LENGTH];
             header[0] = (byte) 0xC3;

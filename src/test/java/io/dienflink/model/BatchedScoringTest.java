@@ -3,6 +3,7 @@ package io.dienflink.model;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import io.dienflink.reference.UntrainedBundles;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.SplittableRandom;

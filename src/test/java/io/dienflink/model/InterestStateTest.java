@@ -4,13 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.within;
 
-import java.util.Arrays;
+import io.dienflink.reference.UntrainedBundles;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
 /**
- * Behaviour of {@link InterestState} beyond the golden cases: the ring buffer, the binary encoding,
- * batching of candidates, rebuilding under another model, and agreement of the two kernel
+ * Behaviour of {@link InterestState} beyond the golden cases: the ring buffer, loading a stored
+ * user slot by slot, batching of candidates, rebuilding under another model, and agreement of the two kernel
  * implementations at production dimensions (T = 100, official architecture).
  */
 class InterestStateTest {
@@ -108,31 +108,7 @@ class InterestStateTest {
     }
 
     @Test
-    void encodingRoundTripsExactly() {
-        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
-        long[][] cand = candidates(7, 5);
-        for (int n : new int[] {0, 1, 37, 100, 231}) {
-            InterestState s = withClicks(scorer, n, n);
-            byte[] bytes = s.encode();
-            assertThat(bytes).hasSize(s.encodedSize()).hasSize(29 + Math.min(n, 100) * (16 + 4 * 36));
-            assertThat(bytes[0]).isEqualTo(InterestState.ENCODING_VERSION);
-            InterestState d = InterestState.decode(bytes);
-            assertThat(d.encode()).as("re-encoding after %d clicks", n).isEqualTo(bytes);
-            assertThat(d.totalClicks()).isEqualTo(n);
-            assertThat(d.modelFingerprint()).isEqualTo(BUNDLE.fingerprint64());
-            // Equal to float rounding, not bit for bit: the Vector API's exp and lane reductions round
-            // differently before and after the JIT compiles them.
-            assertThat(score(d, scorer, cand, Semantics.STREAMING))
-                    .containsExactly(score(s, scorer, cand, Semantics.STREAMING), within(JIT));
-            // appending to the decoded copy is the same as appending to the original
-            s.append(scorer, UntrainedBundles.vocabularyId(3), UntrainedBundles.vocabularyId(4));
-            d.append(scorer, UntrainedBundles.vocabularyId(3), UntrainedBundles.vocabularyId(4));
-            assertThat(d.encode()).isEqualTo(s.encode());
-        }
-    }
-
-    @Test
-    void advanceAndRestoreRebuildTheSameStateFromParts() {
+    void advanceStepsAStoredNewestStateAsAppendDoes() {
         DienScorer scorer = DienModel.from(BUNDLE).newScorer();
         InterestState s = withClicks(scorer, 130, 12);
         // a store that keeps only the newest state per user, plus one entry per click
@@ -140,18 +116,6 @@ class InterestStateTest {
         s.append(scorer, UntrainedBundles.vocabularyId(8), UntrainedBundles.vocabularyId(9));
         scorer.advance(newest, UntrainedBundles.vocabularyId(8), UntrainedBundles.vocabularyId(9));
         assertThat(newest).containsExactly(s.stateAt(99), within(JIT));
-        long[] items = new long[100];
-        long[] cats = new long[100];
-        float[] states = new float[100 * 36];
-        for (int t = 0; t < 100; t++) {
-            items[t] = s.itemAt(t);
-            cats[t] = s.categoryAt(t);
-            System.arraycopy(s.stateAt(t), 0, states, t * 36, 36);
-        }
-        InterestState r = InterestState.restore(s.modelFingerprint(), 100, 36, s.totalClicks(), items, cats, states);
-        assertThat(r.encode()).isEqualTo(InterestState.decode(s.encode()).encode());
-        assertThatThrownBy(() -> InterestState.restore(1, 100, 36, 5, items, cats, states))
-                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
@@ -163,7 +127,7 @@ class InterestStateTest {
         for (int t = 0; t < 100; t++) {
             reused.put((30 + t) % 100, s.itemAt(t), s.categoryAt(t), s.stateAt(t));
         }
-        assertThat(reused.encode()).isEqualTo(s.encode());
+        assertSameUser(reused, s);
         long[] items = {UntrainedBundles.vocabularyId(1)};
         long[] cats = {UntrainedBundles.vocabularyId(2)};
         float[] expected = new float[1];
@@ -175,18 +139,6 @@ class InterestStateTest {
         assertThatThrownBy(() -> reused.reset(1, 100, 36, 50, 50, 7)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> reused.reset(1, 100, 36, 10, 50, 50)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> reused.put(100, 1, 1, new float[36])).isInstanceOf(IllegalArgumentException.class);
-    }
-
-    @Test
-    void decodeRejectsUnknownVersionsAndTruncation() {
-        DienScorer scorer = DienModel.from(BUNDLE).newScorer();
-        byte[] bytes = withClicks(scorer, 10, 1).encode();
-        byte[] future = bytes.clone();
-        future[0] = 9;
-        assertThatThrownBy(() -> InterestState.decode(future)).isInstanceOf(IllegalArgumentException.class)
-                .hasMessageContaining("unknown InterestState encoding version 9");
-        assertThatThrownBy(() -> InterestState.decode(Arrays.copyOf(bytes, bytes.length - 3)))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("truncated");
     }
 
     @Test
@@ -243,7 +195,8 @@ class InterestStateTest {
     @Test
     void stateOfAnotherModelIsRefusedUntilRebuilt() {
         DienScorer a = DienModel.from(BUNDLE).newScorer();
-        ModelBundle otherBundle = UntrainedBundles.random(OFFICIAL.withMaxHistory(40), 99);
+        ModelBundle otherBundle = UntrainedBundles.random(UntrainedBundles.officialArchitecture("untrained-test-40",
+                OFFICIAL.vocab(), 40), 99);
         DienScorer b = DienModel.from(otherBundle).newScorer();
         InterestState s = withClicks(a, 120, 6);
         long[][] cand = candidates(4, 2);
@@ -251,9 +204,9 @@ class InterestStateTest {
                 .hasMessageContaining("rebuild");
         assertThatThrownBy(() -> s.append(b, 1000, 1000)).isInstanceOf(IllegalStateException.class);
 
-        InterestState rebuilt = InterestState.decode(s.encode());
+        InterestState rebuilt = copyOf(s, a);
         rebuilt.rebuild(b);
-        assertThat(rebuilt.isBuiltBy(b.model())).isTrue();
+        assertThat(rebuilt.modelFingerprint()).isEqualTo(b.model().fingerprint64());
         assertThat(rebuilt.windowLength()).isEqualTo(40);
         assertThat(rebuilt.capacity()).isEqualTo(40);
         for (int t = 0; t < 40; t++) {
@@ -266,12 +219,36 @@ class InterestStateTest {
         }
         assertThat(score(rebuilt, b, cand, Semantics.STREAMING)).containsExactly(score(fresh, b, cand, Semantics.STREAMING), within(REORDERED));
         // a larger maxHistory keeps everything stored
-        InterestState back = InterestState.decode(rebuilt.encode());
+        InterestState back = copyOf(rebuilt, b);
         back.rebuild(a);
         assertThat(back.windowLength()).isEqualTo(40);
         assertThat(back.capacity()).isEqualTo(100);
         back.append(a, 1000, 1000);
         assertThat(back.windowLength()).isEqualTo(41);
+    }
+
+    /** A copy through {@link InterestState#reset} and {@link InterestState#put}, as a store loads a user. */
+    private static InterestState copyOf(InterestState s, DienScorer scorer) {
+        InterestState copy = scorer.newState();
+        int n = s.windowLength();
+        copy.reset(s.modelFingerprint(), s.capacity(), s.stateAt(0).length, s.totalClicks(), n, n == s.capacity() ? 0 : n);
+        for (int t = 0; t < n; t++) {
+            copy.put(t, s.itemAt(t), s.categoryAt(t), s.stateAt(t));
+        }
+        return copy;
+    }
+
+    /** The same user: model, counts, and the window's clicks and states, oldest first, bit for bit. */
+    private static void assertSameUser(InterestState actual, InterestState expected) {
+        assertThat(actual.modelFingerprint()).isEqualTo(expected.modelFingerprint());
+        assertThat(actual.capacity()).isEqualTo(expected.capacity());
+        assertThat(actual.totalClicks()).isEqualTo(expected.totalClicks());
+        assertThat(actual.windowLength()).isEqualTo(expected.windowLength());
+        for (int t = 0; t < expected.windowLength(); t++) {
+            assertThat(actual.itemAt(t)).as("item %d", t).isEqualTo(expected.itemAt(t));
+            assertThat(actual.categoryAt(t)).as("category %d", t).isEqualTo(expected.categoryAt(t));
+            assertThat(actual.stateAt(t)).as("state %d", t).isEqualTo(expected.stateAt(t));
+        }
     }
 
     private static float maxAbsDiff(float[] a, float[] b) {

@@ -2,6 +2,7 @@ package io.dienflink.model;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.dienflink.reference.UntrainedBundles;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;

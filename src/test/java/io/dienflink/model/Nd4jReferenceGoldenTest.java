@@ -4,7 +4,7 @@ import static io.dienflink.model.InterestStateGoldenTest.assertClose;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
-import io.dienflink.model.reference.Nd4jReferenceModel;
+import io.dienflink.reference.Nd4jReferenceModel;
 import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;

@@ -10,7 +10,7 @@ import io.dienflink.job.DienJobConfig;
 import io.dienflink.kafka.AvroMessages;
 import io.dienflink.kafka.DeadLetterReason;
 import io.dienflink.kafka.DeadLetters;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import io.dienflink.kafka.RawRecord;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;

@@ -6,7 +6,7 @@ import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
 import io.dienflink.job.DienJobConfig;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;

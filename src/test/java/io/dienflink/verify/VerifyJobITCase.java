@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.DienScoringJob;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.apache.flink.configuration.CheckpointingOptions;

@@ -9,7 +9,7 @@ import io.dienflink.avro.ClickEvent;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.kafka.AvroMessages;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
 import io.dienflink.kafka.KafkaClients;
 import io.dienflink.kafka.Topics;
 import io.dienflink.kafka.UserKeys;

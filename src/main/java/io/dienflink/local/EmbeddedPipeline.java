@@ -1,8 +1,11 @@
-package io.dienflink.job;
+package io.dienflink.local;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dienflink.kafka.EmbeddedKafkaCluster;
+import io.dienflink.local.EmbeddedKafkaCluster;
+import io.dienflink.job.DienJobConfig;
+import io.dienflink.job.DienJobOptions;
+import io.dienflink.job.DienScoringJob;
 import io.dienflink.kafka.Topics;
 import java.io.IOException;
 import java.net.ServerSocket;

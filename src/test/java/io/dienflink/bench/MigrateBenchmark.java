@@ -1,67 +1,24 @@
-package io.dienflink.job;
+package io.dienflink.bench;
 
-import io.dienflink.model.DienModel;
-import io.dienflink.model.DienScorer;
-import io.dienflink.model.InterestState;
+import io.dienflink.job.SavepointMigration;
+import io.dienflink.job.SyntheticSavepoints;
 import io.dienflink.model.ModelBundle;
-import io.dienflink.model.UntrainedBundles;
-import io.dienflink.traffic.SyntheticWorld;
+import io.dienflink.reference.UntrainedBundles;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.functions.RichMapFunction;
-import org.apache.flink.api.common.typeinfo.TypeInformation;
-import org.apache.flink.api.common.typeinfo.Types;
-import org.apache.flink.state.api.OperatorIdentifier;
-import org.apache.flink.state.api.OperatorTransformation;
-import org.apache.flink.state.api.SavepointWriter;
-import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
-import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * Throughput of {@code migrate}: a savepoint of N users with full windows (T = 100, official
  * dimensions), built by model A, rewritten for model B. The input savepoint is bootstrapped with
- * the State Processor API (the same writer the migration uses), compressed as the job writes its
+ * the State Processor API (the same writer the migration uses; {@link SyntheticSavepoints}), compressed as the job writes its
  * savepoints, or uncompressed with {@code -Dcompressed=false} (savepoints of the job before it
  * compressed them). Not part of the test suite; run with
  * {@code ./mvnw -q test -Dtest=MigrateBenchmark -Dgroups=benchmark -DexcludedGroups=none [-Dusers=N] [-Dcompressed=false]}.
  */
 @Tag("benchmark")
 class MigrateBenchmark {
-
-    /** User i with 110 synthetic clicks appended under model A (a full window of 100). */
-    static final class SyntheticUser extends RichMapFunction<Long, UserSnapshot> {
-        private final String model;
-        private final int users;
-        private transient DienScorer scorer;
-        private transient SyntheticWorld world;
-
-        SyntheticUser(String model, int users) {
-            this.model = model;
-            this.users = users;
-        }
-
-        @Override
-        public void open(OpenContext ctx) {
-            scorer = DienModel.load(Path.of(model)).newScorer();
-            world = new SyntheticWorld(users, 50, 100, 3);
-        }
-
-        @Override
-        public UserSnapshot map(Long user) {
-            int u = user.intValue();
-            InterestState s = scorer.newState();
-            for (int i = 0; i < 110; i++) {
-                SyntheticWorld.Click c = world.click(u);
-                s.append(scorer, c.itemId(), c.categoryId());
-            }
-            // laid out from slot 0, as a rebuild leaves a user
-            UserWindows.Rebuilt built = new UserWindows.Rebuilt(UserWindows.headerOf(UserHeader.fresh(0, 100, 36, 64), s, 36), s);
-            return new UserSnapshot(SyntheticWorld.id(u), built.header(), built.entries());
-        }
-    }
 
     @Test
     void migrateThroughput() throws Exception {
@@ -75,19 +32,9 @@ class MigrateBenchmark {
         b.writeTo(dir.resolve("b"));
 
         String input = dir.resolve("input").toUri().toString();
-        StreamExecutionEnvironment env = SavepointMigration.environment(2);
         boolean compressed = Boolean.parseBoolean(System.getProperty("compressed", "true"));
-        env.getConfig().setUseSnapshotCompression(compressed);
-        String modelA = dir.resolve("a").toString();
-        SavepointWriter.newSavepoint(env, new EmbeddedRocksDBStateBackend(true), 128)
-                .withOperator(OperatorIdentifier.forUid(DienScoringJob.UID_SCORER), OperatorTransformation
-                        .bootstrapWith(env.fromSequence(0, users - 1).map(new SyntheticUser(modelA, users))
-                                .returns(TypeInformation.of(UserSnapshot.class)))
-                        .keyBy(u -> u.userId, Types.LONG)
-                        .transform(new SavepointMigration.UserWriter()))
-                .write(input);
         long t0 = System.nanoTime();
-        env.execute("bootstrap savepoint");
+        SyntheticSavepoints.write(dir.resolve("a").toString(), users, compressed, input);
         System.out.printf("bootstrapped %d users in %.1f s%n", users, (System.nanoTime() - t0) / 1e9);
 
         // CPU time of this process (MiniCluster included) across the migration: on a machine shared with other

@@ -1,12 +1,15 @@
-package io.dienflink.job;
+package io.dienflink.bench;
 
 import io.dienflink.avro.CtrScore;
+import io.dienflink.job.Click;
+import io.dienflink.job.InterestScorer;
+import io.dienflink.job.ScoreRequest;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.ModelConfig;
 import io.dienflink.model.Semantics;
-import io.dienflink.model.UntrainedBundles;
+import io.dienflink.reference.UntrainedBundles;
 import io.dienflink.traffic.SyntheticWorld;
 import java.nio.file.Files;
 import java.nio.file.Path;

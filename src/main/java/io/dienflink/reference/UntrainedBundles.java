@@ -1,5 +1,13 @@
-package io.dienflink.model;
+package io.dienflink.reference;
 
+import io.dienflink.model.Activation;
+import io.dienflink.model.AttentionKind;
+import io.dienflink.model.AugruForm;
+import io.dienflink.model.BundleLayout;
+import io.dienflink.model.ModelBundle;
+import io.dienflink.model.ModelConfig;
+import io.dienflink.model.NpyArray;
+import io.dienflink.model.ResetMode;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;

@@ -1,10 +1,6 @@
-package io.dienflink.kafka;
+package io.dienflink.local;
 
 import java.nio.file.Path;
-import java.util.List;
-import java.util.Properties;
-import java.util.concurrent.ExecutionException;
-import org.apache.kafka.clients.admin.AdminClientConfig;
 import org.apache.kafka.common.test.KafkaClusterTestKit;
 import org.apache.kafka.common.test.TestKitNodes;
 import org.slf4j.Logger;
@@ -15,7 +11,7 @@ import org.slf4j.LoggerFactory;
  * data in a directory that is deleted on close. For the embedded demo, the end-to-end benchmark and
  * the integration tests: nothing to install but a JDK.
  */
-public final class EmbeddedKafkaCluster implements AutoCloseable {
+public final class EmbeddedKafkaCluster implements LocalBroker, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmbeddedKafkaCluster.class);
 
     private final KafkaClusterTestKit cluster;
@@ -35,16 +31,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         if (baseDirectory != null) {
             nodes.setBaseDirectory(baseDirectory);
         }
-        KafkaClusterTestKit kit = new KafkaClusterTestKit.Builder(nodes.build())
-                .setConfigProp("offsets.topic.replication.factor", "1")
-                .setConfigProp("transaction.state.log.replication.factor", "1")
-                .setConfigProp("transaction.state.log.min.isr", "1")
-                .setConfigProp("group.initial.rebalance.delay.ms", "0")
-                .setConfigProp("num.partitions", "2")
-                // large enough for exactly-once sinks, which ask for transaction.timeout.ms up to 15 min
-                .setConfigProp("transaction.max.timeout.ms", "900000")
-                .setDeleteOnClose(true)
-                .build();
+        KafkaClusterTestKit.Builder builder = new KafkaClusterTestKit.Builder(nodes.build()).setDeleteOnClose(true);
+        LocalBroker.singleNodeSettings().forEach(builder::setConfigProp);
+        KafkaClusterTestKit kit = builder.build();
         try {
             kit.format();
             kit.startup();
@@ -58,20 +47,9 @@ public final class EmbeddedKafkaCluster implements AutoCloseable {
         return c;
     }
 
+    @Override
     public String bootstrapServers() {
         return cluster.bootstrapServers();
-    }
-
-    /** Client properties pointing at this broker. */
-    public Properties clientProperties() {
-        Properties p = new Properties();
-        p.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrapServers());
-        return p;
-    }
-
-    /** Creates topics (existing ones are left alone) with the given partition count and replication 1. */
-    public void createTopics(int partitions, List<String> names) throws InterruptedException, ExecutionException {
-        KafkaClients.createTopics(clientProperties(), partitions, names);
     }
 
     @Override

@@ -1,4 +1,4 @@
-package io.dienflink.model.reference;
+package io.dienflink.reference;
 
 import io.dienflink.model.Activation;
 import io.dienflink.model.AttentionKind;
