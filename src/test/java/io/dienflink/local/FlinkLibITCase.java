@@ -37,6 +37,7 @@ class FlinkLibITCase {
             "org.apache.flink.client.cli.CliFrontend",
             "org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend",
             "org.apache.flink.state.changelog.ChangelogStateBackend",
+            "org.apache.flink.state.common.PeriodicMaterializationManager",
             "org.apache.flink.changelog.fs.FsStateChangelogStorageFactory",
             "org.apache.flink.runtime.rpc.pekko.PekkoRpcSystemLoader",
             "org.apache.flink.runtime.webmonitor.WebSubmissionExtension",
