@@ -1,6 +1,5 @@
 package io.dienflink.local;
 
-import io.dienflink.job.DienScoringJob;
 import io.dienflink.kafka.Topics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -27,7 +26,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
-import org.apache.flink.configuration.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -261,11 +259,6 @@ public final class LocalCluster {
         c.put("execution.checkpointing.dir", checkpointDir().toUri().toString());
         c.put("execution.checkpointing.savepoint-dir", savepointDir().toUri().toString());
         c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
-        // the changelog state backend, as deploy/ configures it (docs/job.md, "Checkpoints without
-        // stalls"): state changes in changelog/ next to the checkpoints, restores in CLAIM mode
-        Configuration changelog = new Configuration();
-        changelog.setString("execution.checkpointing.dir", checkpointDir().toUri().toString());
-        DienScoringJob.changelogDefaults(changelog).toMap().forEach(c::put);
         // No class-loading settings: the processes run on Flink's runtime only (flinkLib()), so the
         // job jar's classes and libraries load child-first from the job jar, Flink's defaults.
         c.put("env.java.opts.all", "--add-modules=jdk.incubator.vector " + String.join(" ", FLINK_JVM_OPENS));

@@ -10,7 +10,6 @@ import io.dienflink.cli.Main;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.DienScoringJob;
-import io.dienflink.job.JobPreflight;
 import java.io.IOException;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
@@ -24,7 +23,6 @@ import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.jar.JarEntry;
@@ -35,9 +33,6 @@ import java.util.stream.Stream;
 import org.apache.flink.configuration.ConfigOption;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.FallbackKey;
-import org.apache.flink.configuration.StateChangelogOptions;
-import org.apache.flink.configuration.StateRecoveryOptions;
-import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -218,45 +213,6 @@ class DeploymentFilesTest {
             } else {
                 assertThat(known).as(key + " in " + e.getValue() + " is not a Flink 2.2 option").contains(key);
             }
-        }
-    }
-
-    /**
-     * Both cluster configurations run the changelog state backend with its state changes on the
-     * durable volume, which the job's preflight accepts; without the storage setting the same
-     * configuration is refused (Flink's default storage keeps the changes in memory).
-     */
-    @Test
-    void clusterConfigurationsUseTheChangelogOnDurableStorage() throws Exception {
-        String props = documents(COMPOSE).get(0).get("x-flink-config").get("FLINK_PROPERTIES").asText();
-        Configuration compose = new Configuration();
-        for (String line : props.split("\n")) {
-            if (line.contains(":") && !line.trim().startsWith("#")) {
-                compose.setString(line.substring(0, line.indexOf(':')).trim(), line.substring(line.indexOf(':') + 1).trim());
-            }
-        }
-        Configuration k8s = new Configuration();
-        flinkDeployment().get("spec").get("flinkConfiguration").fields()
-                .forEachRemaining(e -> k8s.setString(e.getKey(), e.getValue().asText()));
-        Configuration job = new Configuration();
-        job.set(DienJobOptions.MODEL_PATH, "bundle");
-        DienJobConfig config = DienJobConfig.from(job);
-        for (Configuration cluster : List.of(compose, k8s)) {
-            assertThat(cluster.get(StateChangelogOptions.ENABLE_STATE_CHANGE_LOG)).isTrue();
-            assertThat(cluster.get(DienScoringJob.CHANGELOG_BASE_PATH)).startsWith("file:///flink-data/");
-            assertThat(JobPreflight.problems(cluster, config, OptionalLong.empty())).isEmpty();
-            Configuration withoutStorage = new Configuration(cluster);
-            withoutStorage.removeConfig(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE);
-            assertThat(JobPreflight.problems(withoutStorage, config, OptionalLong.empty()))
-                    .extracting(JobPreflight.Problem::key).containsExactly(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key());
-            // restores (flink run -s, the Operator's savepoint upgrades) claim the snapshot, as the changelog needs
-            Configuration restore = new Configuration(cluster);
-            restore.set(StateRecoveryOptions.SAVEPOINT_PATH, "file:///flink-data/savepoints/savepoint-1");
-            assertThat(restore.get(StateRecoveryOptions.RESTORE_MODE)).isEqualTo(RecoveryClaimMode.CLAIM);
-            assertThat(JobPreflight.problems(restore, config, OptionalLong.empty())).isEmpty();
-            restore.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.NO_CLAIM);
-            assertThat(JobPreflight.problems(restore, config, OptionalLong.empty()))
-                    .extracting(JobPreflight.Problem::key).containsExactly(StateRecoveryOptions.RESTORE_MODE.key());
         }
     }
 

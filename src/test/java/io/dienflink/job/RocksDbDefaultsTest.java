@@ -3,9 +3,12 @@ package io.dienflink.job;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.OptionalLong;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.MemorySize;
 import org.apache.flink.configuration.StateChangelogOptions;
+import org.apache.flink.configuration.StateRecoveryOptions;
+import org.apache.flink.core.execution.RecoveryClaimMode;
 import org.apache.flink.state.rocksdb.RocksDBConfigurableOptions;
 import org.junit.jupiter.api.Test;
 import org.rocksdb.CompressionType;
@@ -53,5 +56,27 @@ class RocksDbDefaultsTest {
         assertThat(DienScoringJob.changelogDefaults(off).keySet()).isEmpty();
         // no checkpoint directory: no durable place for the changes, so no changelog
         assertThat(DienScoringJob.changelogDefaults(new Configuration()).keySet()).isEmpty();
+    }
+
+    @Test
+    void theChangelogIsRefusedWithMemoryStorageOrANoClaimRestore() {
+        Configuration job = new Configuration();
+        job.set(DienJobOptions.MODEL_PATH, "bundle");
+        DienJobConfig config = DienJobConfig.from(job);
+        Configuration cluster = new Configuration();
+        cluster.setString("execution.checkpointing.dir", "file:///data/checkpoints");
+        cluster.addAll(DienScoringJob.changelogDefaults(cluster));
+        cluster.set(StateRecoveryOptions.SAVEPOINT_PATH, "file:///data/savepoints/savepoint-1");
+        assertThat(JobPreflight.problems(cluster, config, OptionalLong.empty())).isEmpty();
+
+        Configuration memory = new Configuration(cluster);
+        memory.removeConfig(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE); // Flink's default: memory
+        assertThat(JobPreflight.problems(memory, config, OptionalLong.empty()))
+                .extracting(JobPreflight.Problem::key).containsExactly(StateChangelogOptions.STATE_CHANGE_LOG_STORAGE.key());
+
+        Configuration noClaim = new Configuration(cluster);
+        noClaim.set(StateRecoveryOptions.RESTORE_MODE, RecoveryClaimMode.NO_CLAIM);
+        assertThat(JobPreflight.problems(noClaim, config, OptionalLong.empty()))
+                .extracting(JobPreflight.Problem::key).containsExactly(StateRecoveryOptions.RESTORE_MODE.key());
     }
 }
