@@ -35,6 +35,15 @@ final class GenerateCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "Default: ${DEFAULT-VALUE}")
     long seed;
 
+    @Option(names = "--users", defaultValue = "10000", description = "Synthetic users (ids 1000·(i+1)); past the demo "
+            + "bundle's 10,000 they are unknown to its user vocabulary (row 0, counted). Default: ${DEFAULT-VALUE}")
+    int users;
+
+    @Option(names = "--fill-clicks-per-user", paramLabel = "K", description = "Instead of traffic: send K clicks of "
+            + "every user, user after user, as fast as Kafka takes them, then exit (K ≥ the model's T fills every "
+            + "window, for measurements at --users users).")
+    Integer fillClicksPerUser;
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -43,10 +52,15 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         JobSettings.Kafka kafka = settings.kafka();
         TrafficGenerator g = new TrafficGenerator(kafka.bootstrapServers(), kafka.client(), kafka.topics(),
-                SyntheticWorld.demo(seed),
+                new SyntheticWorld(users, 50, 100, seed),
                 new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates, malformed, Long.MAX_VALUE,
                         Long.MAX_VALUE));
         try (g) {
+            if (fillClicksPerUser != null) {
+                g.fill(fillClicksPerUser);
+                status(err, g);
+                return g.failed() > 0 ? 1 : 0;
+            }
             g.start();
             long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             while (System.nanoTime() < end) {

@@ -54,13 +54,18 @@ final class LocalClusterCommand implements Runnable {
                 description = "Port of Flink's REST API and web UI (0: any free port). Default: ${DEFAULT-VALUE}")
         int restPort;
 
+        @Option(names = "-D", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+                description = "A line of the cluster's Flink config.yaml, over the cluster's own (repeatable), e.g. "
+                        + "-D state.changelog.enabled=true to measure another state backend configuration.")
+        java.util.Map<String, String> flinkConfig = new java.util.LinkedHashMap<>();
+
         @CommandLine.Spec
         CommandLine.Model.CommandSpec spec;
 
         @Override
         public Integer call() throws Exception {
             LocalCluster cluster = dir.cluster();
-            cluster.up(new LocalCluster.Settings(taskManagers, slots, restPort));
+            cluster.up(new LocalCluster.Settings(taskManagers, slots, restPort, flinkConfig));
             Status.print(cluster, spec.commandLine().getOut());
             return 0;
         }

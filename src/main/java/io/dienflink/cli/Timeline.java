@@ -68,13 +68,18 @@ final class Timeline {
         List<String> lines = new ArrayList<>();
         lines.add(HEADER);
         for (Row r : rows) {
-            lines.add(String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%d,%s", r.second(), r.requests(), r.scores(), r.p50(),
-                    r.p99(), r.max(), r.checkpoint() ? 1 : 0, r.phase()));
+            lines.add(csv(r));
         }
         if (file.toAbsolutePath().getParent() != null) {
             Files.createDirectories(file.toAbsolutePath().getParent());
         }
         Files.write(file, lines);
+    }
+
+    /** One row as a line of the CSV ({@link #HEADER}'s columns). */
+    static String csv(Row r) {
+        return String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%d,%s", r.second(), r.requests(), r.scores(), r.p50(),
+                r.p99(), r.max(), r.checkpoint() ? 1 : 0, r.phase());
     }
 
     static List<Row> read(Path file) throws IOException {

@@ -50,6 +50,8 @@ public final class Chaos {
     private static final Logger LOG = LoggerFactory.getLogger(Chaos.class);
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(3);
     static final List<String> KINDS = List.of("taskmanager-kill", "broker-kill", "savepoint-restart");
+    /** The scoring operator's name (DienScoringJob), which the REST API's vertex names contain. */
+    static final String SCORER_VERTEX = "DIEN interest state and scoring";
 
     /**
      * @param workDir the local cluster's work directory; a cluster running there is used, else one is started and stopped at the end
@@ -61,11 +63,19 @@ public final class Chaos {
     public record Settings(Path workDir, Path jobJar, Path model, Duration duration, long seed, Duration meanInterval,
                            DeliveryGuarantee guarantee, double clicksPerSecond, double requestsPerSecond) {}
 
-    /** One injected fault: its kind, when (ms since the traffic started) and the recovery time. */
-    public record Fault(String kind, long atMs, long recoveryMs) {}
+    /**
+     * One injected fault: its kind, when (ms since the traffic started), the recovery time, and for
+     * a TaskManager kill whether the victim ran a scorer subtask (false for the other kinds).
+     */
+    public record Fault(String kind, long atMs, long recoveryMs, boolean hitScorer) {}
 
-    /** What a chaos run did and what the checker found. */
-    public record Result(Settings settings, List<Fault> faults, long clicks, long requests, VerifyReport report) {
+    /**
+     * What a chaos run did and what the checker found.
+     *
+     * @param scorerTaskManagers how many TaskManagers ran a scorer subtask when the job first scored
+     */
+    public record Result(Settings settings, List<Fault> faults, long clicks, long requests, VerifyReport report,
+                         int scorerTaskManagers) {
         public boolean ok() {
             return report.ok();
         }
@@ -89,6 +99,7 @@ public final class Chaos {
         public String line() {
             return "chaos guarantee=" + settings.guarantee() + " seconds=" + settings.duration().toSeconds() + " seed="
                     + settings.seed() + " faults=" + faults.size() + " taskmanager_kills=" + count(KINDS.get(0))
+                    + " taskmanager_kills_hit_scorer=" + faults.stream().filter(Fault::hitScorer).count()
                     + " broker_kills=" + count(KINDS.get(1)) + " savepoint_restarts=" + count(KINDS.get(2))
                     + " recovery_ms_median=" + medianRecoveryMs() + " recovery_ms_max=" + maxRecoveryMs()
                     + " clicks=" + clicks + " requests=" + requests + "\n" + report.line();
@@ -103,6 +114,7 @@ public final class Chaos {
     private final long began = System.currentTimeMillis();
     private String bootstrapServers;
     private String jobId;
+    private boolean lastVictimHeldScorer;
 
     private Chaos(Settings settings, PrintWriter out) {
         this.settings = settings;
@@ -140,7 +152,10 @@ public final class Chaos {
                     settings.clicksPerSecond(), settings.requestsPerSecond(), 5, 0.01, Long.MAX_VALUE, Long.MAX_VALUE));
             traffic.probe(warmUp);
             await(watcher, s -> s.requestId().equals(warmUp), "the job's first score");
-            log("job " + jobId + " scoring");
+            Map<String, List<String>> placement = cluster.subtasksByTaskManager(jobId);
+            int scorerTaskManagers = (int) placement.values().stream()
+                    .filter(held -> held.stream().anyMatch(t -> t.contains(SCORER_VERTEX))).count();
+            log("job " + jobId + " scoring; subtasks per TaskManager " + placement);
             long trafficStart = System.currentTimeMillis();
             long end = trafficStart + settings.duration().toMillis();
             traffic.start();
@@ -156,9 +171,11 @@ public final class Chaos {
                 long faultAt = System.currentTimeMillis();
                 long threshold = inject(kind, rnd);
                 long observed = await(watcher, s -> s.scoredAtMs() >= threshold, "a score after " + kind).observedAtMs();
-                Fault f = new Fault(kind, faultAt - trafficStart, observed - faultAt);
+                Fault f = new Fault(kind, faultAt - trafficStart, observed - faultAt,
+                        kind.equals(KINDS.get(0)) && lastVictimHeldScorer);
                 faults.add(f);
-                line("chaos fault=" + kind + " n=" + faults.size() + " at_s=" + f.atMs() / 1000 + " recovery_ms=" + f.recoveryMs());
+                line("chaos fault=" + kind + " n=" + faults.size() + " at_s=" + f.atMs() / 1000 + " recovery_ms=" + f.recoveryMs()
+                        + (kind.equals(KINDS.get(0)) ? " hit_scorer=" + f.hitScorer() : ""));
                 if (kind.equals(KINDS.get(0))) {
                     cluster.ensureTaskManagers(2, Duration.ofMinutes(2));
                 }
@@ -174,7 +191,7 @@ public final class Chaos {
             log("caught up, checking");
             VerifyReport report = RunVerifier.verify(config(), new RunVerifier.Options(true, Duration.ofSeconds(120)));
             report.violations().forEach(v -> line("violation: " + v));
-            Result result = new Result(settings, faults, traffic.clicks(), traffic.requests(), report);
+            Result result = new Result(settings, faults, traffic.clicks(), traffic.requests(), report, scorerTaskManagers);
             line(result.line());
             return result;
         } finally {
@@ -206,11 +223,21 @@ public final class Chaos {
         long now = System.currentTimeMillis();
         switch (kind) {
             case "taskmanager-kill" -> {
-                List<String> tms = cluster.runningTaskManagers();
-                String victim = tms.get(rnd.nextInt(tms.size()));
+                Map<String, List<String>> placement = cluster.subtasksByTaskManager(jobId);
+                List<String> scorers = placement.entrySet().stream()
+                        .filter(e -> e.getValue().stream().anyMatch(t -> t.contains(SCORER_VERTEX)))
+                        .map(Map.Entry::getKey).sorted().toList();
+                // a TaskManager without a scorer would test nothing of the job's state; only when
+                // the REST API does not say where the scorers run (the job is restarting) is any one taken
+                List<String> candidates = scorers.isEmpty() ? cluster.runningTaskManagers() : scorers;
+                String victim = candidates.get(rnd.nextInt(candidates.size()));
+                List<String> held = placement.getOrDefault(victim, List.of());
+                boolean hitScorer = held.stream().anyMatch(t -> t.contains(SCORER_VERTEX));
                 cluster.kill(victim);
                 String fresh = cluster.startTaskManager();
-                log("killed " + victim + " (SIGKILL), started " + fresh);
+                lastVictimHeldScorer = hitScorer;
+                log("killed " + victim + " (SIGKILL) holding " + (held.isEmpty() ? "no subtask" : String.join(", ", held))
+                        + ", started " + fresh);
                 return now;
             }
             case "broker-kill" -> {

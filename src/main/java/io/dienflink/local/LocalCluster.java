@@ -111,6 +111,7 @@ public final class LocalCluster {
             "--add-opens=java.base/java.util.concurrent.atomic=ALL-UNNAMED",
             "--add-opens=java.base/java.util.concurrent.locks=ALL-UNNAMED");
 
+    private static final com.fasterxml.jackson.databind.ObjectMapper JSON = new com.fasterxml.jackson.databind.ObjectMapper();
     private final Path workDir;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
@@ -119,8 +120,21 @@ public final class LocalCluster {
         this.workDir = workDir.toAbsolutePath().normalize();
     }
 
-    /** Settings of {@link #up}. */
-    public record Settings(int taskManagers, int slotsPerTaskManager, int restPort) {
+    /**
+     * Settings of {@link #up}.
+     *
+     * @param flinkConfig more lines of Flink's {@code config.yaml}, written after (and winning over)
+     *     the cluster's own, e.g. for a measurement with another state backend configuration
+     */
+    public record Settings(int taskManagers, int slotsPerTaskManager, int restPort, Map<String, String> flinkConfig) {
+        public Settings {
+            flinkConfig = Map.copyOf(flinkConfig);
+        }
+
+        public Settings(int taskManagers, int slotsPerTaskManager, int restPort) {
+            this(taskManagers, slotsPerTaskManager, restPort, Map.of());
+        }
+
         /** Two TaskManagers of two slots, a free REST port. */
         public static Settings defaults() {
             return new Settings(2, 2, 0);
@@ -239,8 +253,12 @@ public final class LocalCluster {
         c.put("jobmanager.memory.process.size", "1g");
         c.put("taskmanager.numberOfTaskSlots", Integer.toString(settings.slotsPerTaskManager()));
         c.put("parallelism.default", "2");
-        // one task of each kind per TaskManager where possible: losing any TaskManager hits the job
-        c.put("cluster.evenly-spread-out-slots", "true");
+        // Slots spread over the TaskManagers, so that parallelism 2 on 2 TaskManagers puts a scorer
+        // on each and losing any TaskManager hits the job. Flink 2.x removed the option
+        // cluster.evenly-spread-out-slots (ignored without a warning when set: every task then
+        // landed on one TaskManager); its successor is TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE
+        // (FLIP-370), whose SLOTS mode makes the slot manager pick the least used TaskManager.
+        c.put("taskmanager.load-balance.mode", "SLOTS");
         // Fast failure detection. A SIGKILLed TaskManager's RPCs fail at once: after 2 failed
         // heartbeat RPCs (1 s apart) it is declared dead; an unreachable but live one after 8 s.
         // Flink's defaults (10 s interval, 50 s timeout) would leave the job waiting up to a minute.
@@ -262,6 +280,7 @@ public final class LocalCluster {
         // No class-loading settings: the processes run on Flink's runtime only (flinkLib()), so the
         // job jar's classes and libraries load child-first from the job jar, Flink's defaults.
         c.put("env.java.opts.all", "--add-modules=jdk.incubator.vector " + String.join(" ", FLINK_JVM_OPENS));
+        c.putAll(settings.flinkConfig());
         StringBuilder yaml = new StringBuilder("# written by `dien-flink local-cluster up`; rewritten on every up\n");
         c.forEach((k, v) -> yaml.append(k).append(": ").append(quote(v)).append('\n'));
         Files.writeString(confDir().resolve("config.yaml"), yaml.toString(), StandardCharsets.UTF_8);
@@ -515,6 +534,33 @@ public final class LocalCluster {
             Thread.currentThread().interrupt();
             return Optional.empty();
         }
+    }
+
+    /**
+     * Where a job's subtasks run: TaskManager resource id ({@code tm-N}) to the subtasks it holds,
+     * each as {@code "<vertex name> #<subtask>"}, from Flink's REST API ({@code /jobs/:id} and
+     * {@code /jobs/:id/vertices/:vid}). Only subtasks with a TaskManager assigned are listed; empty
+     * if the JobManager does not answer.
+     */
+    public Map<String, List<String>> subtasksByTaskManager(String jobId) throws IOException {
+        Map<String, List<String>> out = new java.util.TreeMap<>();
+        Optional<String> job = get("/jobs/" + jobId);
+        if (job.isEmpty()) {
+            return out;
+        }
+        for (com.fasterxml.jackson.databind.JsonNode v : JSON.readTree(job.get()).path("vertices")) {
+            Optional<String> vertex = get("/jobs/" + jobId + "/vertices/" + v.path("id").asText());
+            if (vertex.isEmpty()) {
+                continue;
+            }
+            for (com.fasterxml.jackson.databind.JsonNode st : JSON.readTree(vertex.get()).path("subtasks")) {
+                String tm = st.path("taskmanager-id").asText("");
+                if (!tm.isEmpty() && !"(unassigned)".equals(tm)) {
+                    out.computeIfAbsent(tm, k -> new ArrayList<>()).add(v.path("name").asText() + " #" + st.path("subtask").asInt());
+                }
+            }
+        }
+        return out;
     }
 
     /**

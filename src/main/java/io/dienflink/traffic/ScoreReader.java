@@ -57,7 +57,16 @@ public final class ScoreReader implements AutoCloseable {
      * @param readCommitted read only committed records, as the scores of an exactly-once job become visible
      */
     public ScoreReader(String bootstrapServers, Topics topics, boolean readCommitted) {
-        this.consumer = KafkaClients.reader(bootstrapServers, new Properties(), "dien-score-reader", true, readCommitted);
+        this(bootstrapServers, new Properties(), topics, true, readCommitted);
+    }
+
+    /**
+     * @param client pass-through Kafka client settings (SASL, SSL, …), as the job takes them
+     * @param fromBeginning read the topics from their start; else only records written from now on
+     * @param readCommitted read only committed records, as the scores of an exactly-once job become visible
+     */
+    public ScoreReader(String bootstrapServers, Properties client, Topics topics, boolean fromBeginning, boolean readCommitted) {
+        this.consumer = KafkaClients.reader(bootstrapServers, client, "dien-score-reader", fromBeginning, readCommitted);
         this.consumer.subscribe(List.of(topics.scores(), topics.deadLetters()));
         this.scoresTopic = topics.scores();
         this.thread = new Thread(this::run, "score-reader");

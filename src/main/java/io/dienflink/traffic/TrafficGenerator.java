@@ -87,6 +87,26 @@ public final class TrafficGenerator implements AutoCloseable {
         return this;
     }
 
+    /**
+     * Sends {@code clicksPerUser} clicks of every user of the world, one user after another in
+     * rounds (user 0, 1, …, then again), as fast as Kafka takes them, on the calling thread; returns
+     * when all were sent and flushed. Fills the job's state with full windows (clicksPerUser at least
+     * the model's T) for measurements at a given number of users, without hours of random traffic.
+     * Event ids ({@code fill-<user>-<k>}) do not collide with those of {@link #start()}'s traffic.
+     * Counted in {@link #clicks()}; not to be mixed with a running {@link #start()}.
+     */
+    public void fill(int clicksPerUser) {
+        for (int k = 0; k < clicksPerUser && running; k++) {
+            for (int u = 0; u < world.users() && running; u++) {
+                SyntheticWorld.Click c = world.click(u);
+                send(topics.clicks(), c.userId(), AvroMessages.encode(new ClickEvent("fill-" + u + "-" + k, c.userId(),
+                        c.itemId(), c.categoryId(), Instant.ofEpochMilli(System.currentTimeMillis()))));
+                clicks.incrementAndGet();
+            }
+        }
+        producer.flush();
+    }
+
     public TrafficGenerator start() {
         thread.start();
         return this;

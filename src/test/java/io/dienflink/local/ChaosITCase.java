@@ -53,6 +53,11 @@ class ChaosITCase {
         for (String kind : Chaos.KINDS) {
             assertThat(r.count(kind)).as(kind + ": " + r.line()).isPositive();
         }
+        assertThat(r.scorerTaskManagers()).as("parallelism 2 runs a scorer on each of the 2 TaskManagers").isEqualTo(2);
+        // every TaskManager kill hit a scorer: the slots spread over both TaskManagers and the
+        // victim is chosen among those that run one
+        assertThat(r.faults().stream().filter(f -> f.kind().equals(Chaos.KINDS.get(0))))
+                .as(r.line()).allMatch(Chaos.Fault::hitScorer);
         // the checker judged the run under the run's guarantee: doubles are violations only under exactly-once
         assertThat(r.report().exactlyOnce()).as(r.line()).isEqualTo(guarantee == DeliveryGuarantee.EXACTLY_ONCE);
         assertThat(r.report().ok()).as(r.line() + r.report().violations()).isTrue();
