@@ -14,7 +14,7 @@ import picocli.CommandLine.Command;
                 TrainCommand.class, GenerateCommand.class, ReadScoresCommand.class, VerifyCommand.class,
                 BundleCommand.class,
                 ModelBenchCommand.class, PlotTimelineCommand.class, LocalClusterCommand.class, FlinkCommand.class,
-                ChaosCommand.class,
+                ChaosCommand.class, ClusterBenchCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -1,0 +1,343 @@
+package io.dienflink.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.dienflink.job.DienJobOptions;
+import io.dienflink.kafka.KafkaClients;
+import io.dienflink.kafka.Topics;
+import io.dienflink.local.FlinkCli;
+import io.dienflink.local.JobJar;
+import io.dienflink.local.LocalCluster;
+import io.dienflink.traffic.ScoreReader;
+import io.dienflink.traffic.SyntheticWorld;
+import io.dienflink.traffic.TrafficGenerator;
+import io.dienflink.verify.CatchUp;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import org.HdrHistogram.Histogram;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code cluster-bench}: the job on the local cluster (JobManager, 2 TaskManagers and the broker as
+ * processes) under the demo's traffic, measured as a platform team would measure its own cluster:
+ * per-second latency, checkpoint phases, changelog materializations and the TaskManagers' CPU time.
+ */
+@Command(name = "cluster-bench", mixinStandardHelpOptions = true,
+        description = {"Starts a local cluster in --work-dir (2 TaskManagers of 2 slots; -D lines added to its config.yaml),",
+                "submits the job jar (parallelism 2), fills every window of --users users (--fill-clicks-per-user),",
+                "waits for the job to apply them, then runs the demo's traffic for --warmup plus --measure and prints one",
+                "`cluster-bench ...` summary line: per-second p50/p99 medians, worst p99, max, checkpoint sync/async",
+                "durations and sizes of the scorer, materializations, and TaskManager CPU per click. Stops the cluster."})
+final class ClusterBenchCommand implements Callable<Integer> {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String SCORER_VERTEX = "DIEN interest state and scoring";
+
+    @CommandLine.Mixin
+    LocalClusterCommand.WorkDir dir = new LocalClusterCommand.WorkDir();
+
+    @Option(names = "--label", defaultValue = "rocksdb", description = "Name of this configuration in the output. Default: ${DEFAULT-VALUE}")
+    String label;
+
+    @Option(names = "-D", paramLabel = "KEY=VALUE", mapFallbackValue = "",
+            description = "A line of the cluster's Flink config.yaml (repeatable), e.g. -D state.changelog.enabled=true.")
+    Map<String, String> flinkConfig = new LinkedHashMap<>();
+
+    @Option(names = "--users", defaultValue = "10000", description = "Synthetic users. Default: ${DEFAULT-VALUE}")
+    int users;
+
+    @Option(names = "--fill-clicks-per-user", defaultValue = "30",
+            description = "Clicks of every user sent before the traffic (the demo bundle's T = 30 fills every window; 0: none). Default: ${DEFAULT-VALUE}")
+    int fillClicksPerUser;
+
+    @Option(names = "--warmup", converter = DurationConverter.class, defaultValue = "60s", description = "Default: ${DEFAULT-VALUE}")
+    Duration warmup;
+
+    @Option(names = "--measure", converter = DurationConverter.class, defaultValue = "5m", description = "Default: ${DEFAULT-VALUE}")
+    Duration measure;
+
+    @Option(names = "--clicks-per-second", defaultValue = "5000", description = "Default: ${DEFAULT-VALUE}")
+    double clicksPerSecond;
+
+    @Option(names = "--requests-per-second", defaultValue = "200", description = "Default: ${DEFAULT-VALUE}")
+    double requestsPerSecond;
+
+    @Option(names = "--candidates", defaultValue = "10", description = "Default: ${DEFAULT-VALUE}")
+    int candidates;
+
+    @Option(names = "--model", defaultValue = "bundles/demo", paramLabel = "DIR", description = "Default: ${DEFAULT-VALUE}")
+    Path model;
+
+    @Option(names = "--job-jar", paramLabel = "JAR",
+            description = "Default: target/dien-flink-job.jar if it exists, else target/dien-flink.jar")
+    Path jobJar;
+
+    @Option(names = "--timeline", paramLabel = "FILE", description = "Write the per-second rows (demo --timeline CSV) to FILE.")
+    Path timeline;
+
+    @CommandLine.Spec
+    CommandLine.Model.CommandSpec spec;
+
+    @Override
+    public Integer call() throws Exception {
+        PrintWriter out = spec.commandLine().getOut();
+        PrintWriter err = spec.commandLine().getErr();
+        Path jar = JobJar.resolve(jobJar);
+        LocalCluster cluster = dir.cluster();
+        Map<String, String> conf = new LinkedHashMap<>();
+        conf.put("web.checkpoints.history", "1000"); // every checkpoint of the run stays readable
+        conf.putAll(flinkConfig);
+        cluster.up(new LocalCluster.Settings(2, 2, 0, conf));
+        String jobId = null;
+        try {
+            String servers = cluster.bootstrapServers();
+            String id = "bench-" + label + "-" + System.currentTimeMillis();
+            Topics topics = Topics.prefixed(id);
+            Properties admin = new Properties();
+            admin.put("bootstrap.servers", servers);
+            KafkaClients.createTopics(admin, 2, topics.all());
+            jobId = submit(cluster, jar, servers, topics, id);
+            note(err, "job " + jobId + " submitted");
+            SyntheticWorld world = new SyntheticWorld(users, 50, 100, 7);
+            try (ScoreReader reader = new ScoreReader(servers, new Properties(), topics, false, false).start()) {
+                TrafficGenerator probe = new TrafficGenerator(servers, topics, world, new TrafficGenerator.Rates(1, 1, 1, 0, 0, 0));
+                try (probe) {
+                    // a probe sent before the job's sources started is skipped (they start at the latest
+                    // offset) or expires (dien.request.max-age): send one every 2 s until one is scored
+                    long deadline = System.nanoTime() + Duration.ofMinutes(3).toNanos();
+                    for (int n = 0; ; n++) {
+                        probe.probe(ScoreReader.PROBE_PREFIX + "start-" + n);
+                        if (reader.awaitProbe(ScoreReader.PROBE_PREFIX + "start-" + n, Duration.ofSeconds(2))) {
+                            break;
+                        }
+                        if (System.nanoTime() > deadline) {
+                            throw new IllegalStateException("the job scored nothing within 3 minutes; see " + cluster.logDir());
+                        }
+                    }
+                    note(err, "scoring; subtasks per TaskManager " + cluster.subtasksByTaskManager(jobId));
+                    long filled = System.nanoTime();
+                    if (fillClicksPerUser > 0) {
+                        probe.fill(fillClicksPerUser);
+                        if (!CatchUp.await(servers, topics, id, Duration.ofMinutes(30))) {
+                            throw new IllegalStateException("the job did not apply the fill within 30 minutes");
+                        }
+                    }
+                    note(err, String.format(Locale.ROOT, "filled %d users × %d clicks in %.1f s", users, fillClicksPerUser,
+                            (System.nanoTime() - filled) / 1e9));
+                }
+                Summary s = measure(cluster, jobId, servers, topics, world, reader, err);
+                out.println(s.line(label, users));
+                out.flush();
+            }
+            return 0;
+        } finally {
+            if (jobId != null) {
+                FlinkCli.run(cluster, List.of("cancel", jobId), new PrintWriter(new StringWriter()));
+            }
+            cluster.down();
+        }
+    }
+
+    private String submit(LocalCluster cluster, Path jar, String servers, Topics topics, String id) throws Exception {
+        List<String> args = new ArrayList<>(List.of("run", "-d", jar.toString(), "run", "--bootstrap-servers", servers,
+                "--model", model.toAbsolutePath().toString()));
+        Map<String, String> s = new LinkedHashMap<>();
+        s.put(DienJobOptions.CLICKS_TOPIC.key(), topics.clicks());
+        s.put(DienJobOptions.REQUESTS_TOPIC.key(), topics.requests());
+        s.put(DienJobOptions.SCORES_TOPIC.key(), topics.scores());
+        s.put(DienJobOptions.DEAD_LETTER_TOPIC.key(), topics.deadLetters());
+        s.put(DienJobOptions.GROUP_ID.key(), id);
+        s.put(DienJobOptions.TRANSACTIONAL_ID_PREFIX.key(), id);
+        s.put(DienJobOptions.PARALLELISM.key(), "2");
+        s.forEach((k, v) -> args.add("-D" + k + "=" + v));
+        FlinkCli.Result r = FlinkCli.run(cluster, args, new PrintWriter(new StringWriter()));
+        if (r.exit() != 0) {
+            throw new IllegalStateException("flink run failed (exit " + r.exit() + "):\n" + r.out());
+        }
+        return r.jobId();
+    }
+
+    private Summary measure(LocalCluster cluster, String jobId, String servers, Topics topics, SyntheticWorld world,
+                            ScoreReader reader, PrintWriter err) throws Exception {
+        Timeline rows = new Timeline(Long.MAX_VALUE);
+        TrafficGenerator traffic = new TrafficGenerator(servers, topics, world, new TrafficGenerator.Rates(clicksPerSecond,
+                requestsPerSecond, candidates, 0.001, Long.MAX_VALUE, Long.MAX_VALUE));
+        String scorer = scorerVertex(cluster, jobId);
+        long windowStartMs = 0;
+        long cpuStart = 0;
+        long clicksStart = 0;
+        long requestsStart = 0;
+        long materializationsStart = 0;
+        long lastCheckpoints = checkpointCount(cluster, jobId);
+        long lastScores = reader.scores();
+        try (traffic) {
+            traffic.start();
+            long start = System.nanoTime();
+            long total = warmup.toSeconds() + measure.toSeconds();
+            for (long second = 1; second <= total; second++) {
+                long wait = start + second * 1_000_000_000L - System.nanoTime();
+                if (wait > 0) {
+                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+                }
+                if (second == warmup.toSeconds() + 1 || (warmup.isZero() && second == 1)) {
+                    windowStartMs = System.currentTimeMillis();
+                    cpuStart = taskManagerCpuNanos(cluster);
+                    clicksStart = traffic.clicks();
+                    requestsStart = traffic.requests();
+                    materializationsStart = materializations(cluster, jobId, scorer);
+                }
+                Histogram h = reader.interval();
+                long scores = reader.scores();
+                long checkpoints = checkpointCount(cluster, jobId);
+                boolean checkpointing = checkpoints != lastCheckpoints;
+                lastCheckpoints = checkpoints;
+                rows.add(second, scores - lastScores, scores - lastScores, h, checkpointing,
+                        second <= warmup.toSeconds() ? "warmup" : "run", -1);
+                lastScores = scores;
+                if (second % 10 == 0) {
+                    Timeline.Row r = rows.rows().get(rows.rows().size() - 1);
+                    note(err, String.format(Locale.ROOT, "%s s=%d scores/s=%d p99_ms=%d max_ms=%d", label, second, r.scores(),
+                            r.p99(), r.max()));
+                }
+            }
+            long cpuEnd = taskManagerCpuNanos(cluster);
+            long clicks = traffic.clicks() - clicksStart;
+            long requests = traffic.requests() - requestsStart;
+            long windowEndMs = System.currentTimeMillis();
+            if (timeline != null) {
+                rows.write(timeline);
+            }
+            return new Summary(rows.rows().stream().filter(r -> r.phase().equals("run")).toList(), clicks, requests,
+                    (windowEndMs - windowStartMs) / 1000.0, cpuEnd - cpuStart,
+                    checkpoints(cluster, jobId, scorer, windowStartMs, windowEndMs),
+                    materializations(cluster, jobId, scorer) - materializationsStart);
+        }
+    }
+
+    /** The TaskManager processes' CPU time (user + system), summed. */
+    private static long taskManagerCpuNanos(LocalCluster cluster) throws Exception {
+        long sum = 0;
+        for (String tm : cluster.runningTaskManagers()) {
+            var pid = cluster.pid(tm);
+            if (pid.isPresent()) {
+                sum += ProcessHandle.of(pid.getAsLong()).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
+            }
+        }
+        return sum;
+    }
+
+    private static JsonNode rest(LocalCluster cluster, String path) throws Exception {
+        return JSON.readTree(cluster.get(path).orElseThrow(() -> new IllegalStateException("REST " + path + " did not answer")));
+    }
+
+    private static String scorerVertex(LocalCluster cluster, String jobId) throws Exception {
+        for (JsonNode v : rest(cluster, "/jobs/" + jobId).path("vertices")) {
+            if (v.path("name").asText().contains(SCORER_VERTEX)) {
+                return v.path("id").asText();
+            }
+        }
+        throw new IllegalStateException("no vertex named like '" + SCORER_VERTEX + "' in job " + jobId);
+    }
+
+    private static long checkpointCount(LocalCluster cluster, String jobId) throws Exception {
+        return cluster.get("/jobs/" + jobId + "/checkpoints").map(b -> {
+            try {
+                return JSON.readTree(b).path("counts").path("total").asLong();
+            } catch (Exception e) {
+                return -1L;
+            }
+        }).orElse(-1L);
+    }
+
+    /** Completed changelog materializations of the scorer's subtasks, summed (0 without the changelog). */
+    private static long materializations(LocalCluster cluster, String jobId, String scorer) throws Exception {
+        List<String> ids = new ArrayList<>();
+        for (JsonNode m : rest(cluster, "/jobs/" + jobId + "/vertices/" + scorer + "/metrics")) {
+            if (m.path("id").asText().endsWith("ChangelogMaterialization.completedMaterialization")) {
+                ids.add(m.path("id").asText());
+            }
+        }
+        if (ids.isEmpty()) {
+            return 0;
+        }
+        long sum = 0;
+        for (JsonNode m : rest(cluster, "/jobs/" + jobId + "/vertices/" + scorer + "/metrics?get=" + String.join(",", ids))) {
+            sum += (long) Double.parseDouble(m.path("value").asText("0"));
+        }
+        return sum;
+    }
+
+    /** One completed checkpoint: the scorer's slowest subtask's sync and async ms, and the checkpoint's bytes. */
+    record Checkpoint(long syncMs, long asyncMs, long endToEndMs, long checkpointedBytes, long stateBytes) {}
+
+    private static List<Checkpoint> checkpoints(LocalCluster cluster, String jobId, String scorer, long fromMs, long toMs)
+            throws Exception {
+        List<Checkpoint> out = new ArrayList<>();
+        for (JsonNode h : rest(cluster, "/jobs/" + jobId + "/checkpoints").path("history")) {
+            long at = h.path("trigger_timestamp").asLong();
+            if (!"COMPLETED".equals(h.path("status").asText()) || at < fromMs || at > toMs) {
+                continue;
+            }
+            long sync = 0;
+            long async = 0;
+            for (JsonNode st : rest(cluster, "/jobs/" + jobId + "/checkpoints/details/" + h.path("id").asLong()
+                    + "/subtasks/" + scorer).path("subtasks")) {
+                sync = Math.max(sync, st.path("checkpoint").path("sync").asLong());
+                async = Math.max(async, st.path("checkpoint").path("async").asLong());
+            }
+            out.add(new Checkpoint(sync, async, h.path("end_to_end_duration").asLong(), h.path("checkpointed_size").asLong(),
+                    h.path("state_size").asLong()));
+        }
+        return out;
+    }
+
+    private record Summary(List<Timeline.Row> rows, long clicks, long requests, double seconds, long cpuNanos,
+                           List<Checkpoint> checkpoints, long materializations) {
+        String line(String label, int users) {
+            List<Timeline.Row> scored = rows.stream().filter(r -> r.scores() > 0).toList();
+            return String.format(Locale.ROOT, "cluster-bench config=%s users=%d seconds=%.0f clicks_per_s=%.0f "
+                            + "requests_per_s=%.0f p50_ms_median=%d p99_ms_median=%d p99_ms_worst=%d max_ms=%d "
+                            + "seconds_p99_over_30ms=%d checkpoints=%d sync_ms_median=%d sync_ms_max=%d async_ms_median=%d "
+                            + "async_ms_max=%d checkpointed_mb_median=%.1f state_mb_last=%.1f materializations=%d "
+                            + "tm_cpu_cores=%.2f tm_cpu_us_per_click=%.1f",
+                    label, users, seconds, clicks / seconds, requests / seconds,
+                    median(scored.stream().map(Timeline.Row::p50).toList()), median(scored.stream().map(Timeline.Row::p99).toList()),
+                    scored.stream().mapToLong(Timeline.Row::p99).max().orElse(-1),
+                    scored.stream().mapToLong(Timeline.Row::max).max().orElse(-1),
+                    scored.stream().filter(r -> r.p99() > 30).count(), checkpoints.size(),
+                    median(checkpoints.stream().map(Checkpoint::syncMs).toList()),
+                    checkpoints.stream().mapToLong(Checkpoint::syncMs).max().orElse(-1),
+                    median(checkpoints.stream().map(Checkpoint::asyncMs).toList()),
+                    checkpoints.stream().mapToLong(Checkpoint::asyncMs).max().orElse(-1),
+                    median(checkpoints.stream().map(Checkpoint::checkpointedBytes).toList()) / 1e6,
+                    checkpoints.isEmpty() ? -1 : checkpoints.get(0).stateBytes() / 1e6, materializations,
+                    cpuNanos / 1e9 / seconds, clicks == 0 ? -1 : cpuNanos / 1e3 / clicks);
+        }
+    }
+
+    private static long median(List<Long> values) {
+        if (values.isEmpty()) {
+            return -1;
+        }
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get((sorted.size() - 1) / 2);
+    }
+
+    private static void note(PrintWriter err, String text) {
+        err.println("cluster-bench: " + text);
+        err.flush();
+    }
+}
