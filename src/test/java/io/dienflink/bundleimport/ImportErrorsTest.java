@@ -40,9 +40,9 @@ class ImportErrorsTest {
     @Test
     void missingVariableIsNamedWithItsExpectedShape() throws Exception {
         Map<String, NpyArray> a = tf();
-        a.remove("gru1/candidate/kernel");
-        assertEquals("missing variable gru1/candidate/kernel (or gru1/gru_cell/candidate/kernel), expected shape [D+H, H] = [12, 6]",
-                importTf(a).getMessage());
+        String name = TfOfficialImportTest.Names.candidateKernel(TfOfficialImportTest.Names.GRU1);
+        a.remove(name);
+        assertEquals("missing variable " + name + ", expected shape [D+H, H] = [12, 6]", importTf(a).getMessage());
     }
 
     @Test
@@ -56,15 +56,29 @@ class ImportErrorsTest {
     @Test
     void wrongShapeIsNamedWithTheExpectedShape() throws Exception {
         Map<String, NpyArray> a = tf();
-        a.put("f1/kernel", NpyArray.ofFloats(new int[] {X + 1, 7}, new float[(X + 1) * 7]));
+        a.put(TfOfficialImportTest.Names.kernel(TfOfficialImportTest.Names.F1), NpyArray.ofFloats(new int[] {X + 1, 7}, new float[(X + 1) * 7]));
         assertEquals("variable f1/kernel has shape [28, 7], expected [E+3*D+H, F1] = [27, 7]", importTf(a).getMessage());
     }
 
     @Test
     void aVariableOfAnotherArchitectureIsRejectedWithTheReason() throws Exception {
         Map<String, NpyArray> a = tf();
-        a.put("prelu1/prelu_prelu1", NpyArray.ofFloats(new int[] {7}, new float[7]));
-        assertTrue(importTf(a).getMessage().startsWith("variable prelu1/prelu_prelu1 [7]: PReLU head (build_fcn_net with use_dice=False)"));
+        // model.py:66 prelu(dnn1, 'prelu1') (Model_DNN, Model_PNN): utils.py:148 variable_scope('prelu1'),
+        // utils.py:149 get_variable("prelu_" + scope).
+        String prelu1 = "prelu1" + "/" + "prelu_" + "prelu1";
+        a.put(prelu1, NpyArray.ofFloats(new int[] {7}, new float[7]));
+        assertTrue(importTf(a).getMessage().startsWith("variable " + prelu1 + " [7]: PReLU head (build_fcn_net with use_dice=False)"));
+    }
+
+    @Test
+    void anOfficialModelWithAPlainSecondGruIsRejectedWithTheReason() throws Exception {
+        // Model_DIN_V2_Gru_att_Gru: model.py:200-202 dynamic_rnn(GRUCell(HIDDEN_SIZE), ..., scope="gru2"), so the
+        // second GRU's variables get TF's GRUCell layer scope as gru1's do.
+        String plainGru2 = "gru2" + "/" + "gru_cell";
+        Map<String, NpyArray> a = new java.util.LinkedHashMap<>();
+        tf().forEach((name, array) -> a.put(name.replaceFirst("^" + TfOfficialImportTest.Names.GRU2 + "/", plainGru2 + "/"), array));
+        String message = importTf(a).getMessage();
+        assertTrue(message.startsWith("variable " + plainGru2 + "/") && message.contains(": a plain GRUCell as the second GRU"), message);
     }
 
     @Test
