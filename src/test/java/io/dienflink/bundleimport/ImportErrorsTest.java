@@ -85,12 +85,15 @@ class ImportErrorsTest {
     void deepCtrTorchWithAPlainGruEvolverIsRejected() throws Exception {
         Map<String, double[]> w = DeepCtrTorchImportTest.weights(1, "user", "item_id", "cate_id", false);
         Map<String, NpyArray> a = DeepCtrTorchImportTest.npz(w, false);
-        a.put("interest_evolution.interest_evolution.weight_ih_l0", NpyArray.ofFloats(new int[] {24, 8}, new float[24 * 8]));
+        // gru_type 'GRU' or 'AIGRU': dien.py:299/306 self.interest_evolution = nn.GRU(...) inside InterestEvolving
+        // (dien.py:65 self.interest_evolution), one layer, so its parameters end in _l0.
+        String gruEvolver = "interest_evolution" + "." + "interest_evolution" + "." + "weight_ih_l0";
+        a.put(gruEvolver, NpyArray.ofFloats(new int[] {24, 8}, new float[24 * 8]));
         Fixtures.writeNpz(dir.resolve("w.npz"), a);
         JsonNode mapping = BundleImporter.loadMapping("deepctr-torch", Map.of());
         ImportException e = assertThrows(ImportException.class,
                 () -> BundleImporter.run(mapping, SourceWeights.read(dir.resolve("w.npz")), Map.of(), 100, "t"));
-        assertTrue(e.getMessage().startsWith("variable interest_evolution.interest_evolution.weight_ih_l0 [24, 8]: an nn.GRU evolver"),
+        assertTrue(e.getMessage().startsWith("variable " + gruEvolver + " [24, 8]: an nn.GRU evolver"),
                 e.getMessage());
     }
 
