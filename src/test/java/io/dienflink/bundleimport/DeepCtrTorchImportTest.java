@@ -18,6 +18,7 @@ import io.dienflink.model.Semantics;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,104 +51,183 @@ class DeepCtrTorchImportTest {
 
     record Example(long user, long item, long cat, long[] histItems, long[] histCats) {}
 
+    /**
+     * DeepCTR-Torch's state_dict keys, each the dotted path of the attribute names the source assigns
+     * its modules (github shenweichen/DeepCTR-Torch at f6854257b1fc29caab655ce72c6b5528b7432574,
+     * deepctr_torch/, file:line next to each piece) followed by PyTorch's own parameter names; the
+     * embedding keys hold the user's feature names. Deliberately not read from the preset.
+     */
+    static final class Names {
+        private Names() {}
+
+        // basemodel.py:115 self.embedding_dict = create_embedding_matrix(...): inputs.py:167-168 builds an
+        // nn.ModuleDict keyed by feat.embedding_name, the feature's own name unless given (inputs.py:27-28);
+        // the history features name the item and category tables (examples/run_dien.py:16-18).
+        // nn.Embedding's parameter is "weight".
+        static String embedding(String featureName) {
+            return "embedding_dict" + "." + featureName + "." + "weight";
+        }
+
+        // dien.py:63 self.interest_extractor = InterestExtractor(...); dien.py:185 self.gru = nn.GRU(...), one
+        // layer: nn.GRU names its parameters weight_ih_l0, weight_hh_l0, bias_ih_l0, bias_hh_l0.
+        static final String EXTRACTOR_GRU = "interest_extractor" + "." + "gru" + ".";
+
+        // dien.py:187 self.auxiliary_net = DNN(input_size * 2, [100, 50, 1], 'sigmoid') (use_negsampling);
+        // core.py:104 self.linears, nn.Linear ("weight", "bias"); sigmoid layers have no parameters.
+        static String auxLinear(int i) {
+            return "interest_extractor" + "." + "auxiliary_net" + "." + "linears" + "." + i + ".";
+        }
+
+        // dien.py:65 self.interest_evolution = InterestEvolving(...); dien.py:308 self.attention =
+        // AttentionSequencePoolingLayer(...); sequence.py:102 self.local_att = LocalActivationUnit(...).
+        static final String LOCAL_ATT = "interest_evolution" + "." + "attention" + "." + "local_att" + ".";
+
+        // core.py:41 self.dnn = DNN(...), core.py:104 self.linears.
+        static String attLinear(int i) {
+            return LOCAL_ATT + "dnn" + "." + "linears" + "." + i + ".";
+        }
+
+        // core.py:49 self.dense = nn.Linear(hidden_units[-1], 1).
+        static final String ATT_DENSE = LOCAL_ATT + "dense" + ".";
+
+        // dien.py:313 self.interest_evolution = DynamicGRU(...) inside InterestEvolving (itself
+        // interest_evolution, dien.py:65); sequence.py:294 self.rnn = AUGRUCell(...), whose parameters are
+        // weight_ih, weight_hh, bias_ih, bias_hh (sequence.py:251-262).
+        static final String EVOLVER_CELL = "interest_evolution" + "." + "interest_evolution" + "." + "rnn" + ".";
+
+        // dien.py:75 self.dnn = DNN(...); core.py:104 self.linears.
+        static String dnnLinear(int i) {
+            return "dnn" + "." + "linears" + "." + i + ".";
+        }
+
+        // core.py:108 self.bn, nn.BatchNorm1d (use_bn): weight, bias, running_mean, running_var and the
+        // buffer num_batches_tracked.
+        static String dnnBn(int i) {
+            return "dnn" + "." + "bn" + "." + i + ".";
+        }
+
+        // core.py:111 self.activation_layers; activation.py:78 nn.PReLU(), one parameter "weight".
+        static String dnnActivation(int i) {
+            return "dnn" + "." + "activation_layers" + "." + i + ".";
+        }
+
+        // dien.py:77 self.linear = nn.Linear(dnn_hidden_units[-1], 1, bias=False).
+        static final String LINEAR_WEIGHT = "linear" + "." + "weight";
+        // basemodel.py:129 self.out = PredictionLayer(task); core.py:152 self.bias = nn.Parameter(...).
+        static final String OUT_BIAS = "out" + "." + "bias";
+    }
+
     static Map<String, double[]> weights(long seed, String user, String item, String cat, boolean prelu) {
         return weights(seed, user, item, cat, prelu, false);
     }
 
+    /** A DIEN state_dict (gru_type AUGRU, use_negsampling) for the feature names user, item, cat. */
     static Map<String, double[]> weights(long seed, String user, String item, String cat, boolean prelu, boolean bn) {
         SplittableRandom rnd = new SplittableRandom(seed);
+        Map<String, int[]> s = shapes();
         Map<String, double[]> w = new LinkedHashMap<>();
-        w.put("embedding_dict." + user + ".weight", random(rnd, 0.5, USERS, E));
-        w.put("embedding_dict." + item + ".weight", random(rnd, 0.5, ITEMS, E));
-        w.put("embedding_dict." + cat + ".weight", random(rnd, 0.5, CATS, E));
-        w.put("interest_extractor.gru.weight_ih_l0", random(rnd, 0.5, 3 * H, D));
-        w.put("interest_extractor.gru.weight_hh_l0", random(rnd, 0.5, 3 * H, H));
-        w.put("interest_extractor.gru.bias_ih_l0", random(rnd, 0.3, 3 * H));
-        w.put("interest_extractor.gru.bias_hh_l0", random(rnd, 0.3, 3 * H));
-        w.put("interest_extractor.auxiliary_net.linears.0.weight", random(rnd, 0.1, 100, 2 * D));
-        w.put("interest_extractor.auxiliary_net.linears.0.bias", random(rnd, 0.1, 100));
-        w.put("interest_evolution.attention.local_att.dnn.linears.0.weight", random(rnd, 0.5, A1, 4 * D));
-        w.put("interest_evolution.attention.local_att.dnn.linears.0.bias", random(rnd, 0.3, A1));
-        w.put("interest_evolution.attention.local_att.dnn.linears.1.weight", random(rnd, 0.5, A2, A1));
-        w.put("interest_evolution.attention.local_att.dnn.linears.1.bias", random(rnd, 0.3, A2));
-        w.put("interest_evolution.attention.local_att.dense.weight", random(rnd, 1.0, 1, A2));
-        w.put("interest_evolution.attention.local_att.dense.bias", random(rnd, 0.3, 1));
-        w.put("interest_evolution.interest_evolution.rnn.weight_ih", random(rnd, 0.5, 3 * H, H));
-        w.put("interest_evolution.interest_evolution.rnn.weight_hh", random(rnd, 0.5, 3 * H, H));
+        w.put(Names.embedding(user), random(rnd, 0.5, USERS, E));
+        w.put(Names.embedding(item), random(rnd, 0.5, ITEMS, E));
+        w.put(Names.embedding(cat), random(rnd, 0.5, CATS, E));
+        for (String p : List.of("weight_ih_l0", "weight_hh_l0")) {
+            w.put(Names.EXTRACTOR_GRU + p, random(rnd, 0.5, s.get(Names.EXTRACTOR_GRU + p)));
+        }
+        for (String p : List.of("bias_ih_l0", "bias_hh_l0")) {
+            w.put(Names.EXTRACTOR_GRU + p, random(rnd, 0.3, s.get(Names.EXTRACTOR_GRU + p)));
+        }
+        for (int i = 0; i < 3; i++) {
+            for (String p : List.of("weight", "bias")) {
+                w.put(Names.auxLinear(i) + p, random(rnd, 0.1, s.get(Names.auxLinear(i) + p)));
+            }
+        }
+        for (int i = 0; i < 2; i++) {
+            w.put(Names.attLinear(i) + "weight", random(rnd, 0.5, s.get(Names.attLinear(i) + "weight")));
+            w.put(Names.attLinear(i) + "bias", random(rnd, 0.3, s.get(Names.attLinear(i) + "bias")));
+        }
+        w.put(Names.ATT_DENSE + "weight", random(rnd, 1.0, s.get(Names.ATT_DENSE + "weight")));
+        w.put(Names.ATT_DENSE + "bias", random(rnd, 0.3, s.get(Names.ATT_DENSE + "bias")));
+        w.put(Names.EVOLVER_CELL + "weight_ih", random(rnd, 0.5, s.get(Names.EVOLVER_CELL + "weight_ih")));
+        w.put(Names.EVOLVER_CELL + "weight_hh", random(rnd, 0.5, s.get(Names.EVOLVER_CELL + "weight_hh")));
         // In the source both names hold the one bias_hh Parameter (sequence.py line 262); distinct
         // values here also check that each maps to its own side of the cell.
-        w.put("interest_evolution.interest_evolution.rnn.bias_ih", random(rnd, 0.3, 3 * H));
-        w.put("interest_evolution.interest_evolution.rnn.bias_hh", random(rnd, 0.3, 3 * H));
-        w.put("dnn.linears.0.weight", random(rnd, 0.5, F1, H + 3 * E));
-        w.put("dnn.linears.0.bias", random(rnd, 0.3, F1));
-        w.put("dnn.linears.1.weight", random(rnd, 0.5, F2, F1));
-        w.put("dnn.linears.1.bias", random(rnd, 0.3, F2));
+        w.put(Names.EVOLVER_CELL + "bias_ih", random(rnd, 0.3, s.get(Names.EVOLVER_CELL + "bias_ih")));
+        w.put(Names.EVOLVER_CELL + "bias_hh", random(rnd, 0.3, s.get(Names.EVOLVER_CELL + "bias_hh")));
+        for (int i = 0; i < 2; i++) {
+            w.put(Names.dnnLinear(i) + "weight", random(rnd, 0.5, s.get(Names.dnnLinear(i) + "weight")));
+            w.put(Names.dnnLinear(i) + "bias", random(rnd, 0.3, s.get(Names.dnnLinear(i) + "bias")));
+        }
         if (prelu) {
-            w.put("dnn.activation_layers.0.weight", random(rnd, 0.5, 1));
-            w.put("dnn.activation_layers.1.weight", random(rnd, 0.5, 1));
+            for (int i = 0; i < 2; i++) {
+                w.put(Names.dnnActivation(i) + "weight", random(rnd, 0.5, s.get(Names.dnnActivation(i) + "weight")));
+            }
         }
         if (bn) {
             for (int i = 0; i < 2; i++) {
                 int n = i == 0 ? F1 : F2;
-                w.put("dnn.bn." + i + ".weight", random(rnd, 0.5, n));
-                w.put("dnn.bn." + i + ".bias", random(rnd, 0.3, n));
-                w.put("dnn.bn." + i + ".running_mean", random(rnd, 0.3, n));
+                w.put(Names.dnnBn(i) + "weight", random(rnd, 0.5, n));
+                w.put(Names.dnnBn(i) + "bias", random(rnd, 0.3, n));
+                w.put(Names.dnnBn(i) + "running_mean", random(rnd, 0.3, n));
                 double[] var = random(rnd, 0.5, n);
                 for (int j = 0; j < n; j++) {
                     var[j] = (float) (1 + var[j]);
                 }
-                w.put("dnn.bn." + i + ".running_var", var);
+                w.put(Names.dnnBn(i) + "running_var", var);
             }
         }
-        w.put("linear.weight", random(rnd, 1.0, 1, F2));
-        w.put("out.bias", random(rnd, 0.3, 1));
+        w.put(Names.LINEAR_WEIGHT, random(rnd, 1.0, s.get(Names.LINEAR_WEIGHT)));
+        w.put(Names.OUT_BIAS, random(rnd, 0.3, s.get(Names.OUT_BIAS)));
         return w;
     }
 
-    static int[] shapeOf(String name) {
-        if (name.startsWith("dnn.bn.")) {
-            return new int[] {name.startsWith("dnn.bn.0.") ? F1 : F2};
+    /** The shapes the source gives its parameters ({@code [out, in]} for nn.Linear), the embeddings' aside. */
+    static Map<String, int[]> shapes() {
+        Map<String, int[]> s = new HashMap<>();
+        // dien.py:185 nn.GRU(input_size=input_size, hidden_size=input_size): rows (r, z, n).
+        s.put(Names.EXTRACTOR_GRU + "weight_ih_l0", new int[] {3 * H, D});
+        s.put(Names.EXTRACTOR_GRU + "weight_hh_l0", new int[] {3 * H, H});
+        s.put(Names.EXTRACTOR_GRU + "bias_ih_l0", new int[] {3 * H});
+        s.put(Names.EXTRACTOR_GRU + "bias_hh_l0", new int[] {3 * H});
+        int[] aux = {2 * D, 100, 50, 1}; // dien.py:187
+        for (int i = 0; i < 3; i++) {
+            s.put(Names.auxLinear(i) + "weight", new int[] {aux[i + 1], aux[i]});
+            s.put(Names.auxLinear(i) + "bias", new int[] {aux[i + 1]});
         }
-        return switch (name.replaceAll("embedding_dict\\.[^.]+", "embedding_dict.X")) {
-            case "embedding_dict.X.weight" -> null;
-            case "interest_extractor.gru.weight_ih_l0" -> new int[] {3 * H, D};
-            case "interest_extractor.gru.weight_hh_l0", "interest_evolution.interest_evolution.rnn.weight_ih",
-                    "interest_evolution.interest_evolution.rnn.weight_hh" -> new int[] {3 * H, H};
-            case "interest_extractor.gru.bias_ih_l0", "interest_extractor.gru.bias_hh_l0",
-                    "interest_evolution.interest_evolution.rnn.bias_ih", "interest_evolution.interest_evolution.rnn.bias_hh" ->
-                    new int[] {3 * H};
-            case "interest_extractor.auxiliary_net.linears.0.weight" -> new int[] {100, 2 * D};
-            case "interest_extractor.auxiliary_net.linears.0.bias" -> new int[] {100};
-            case "interest_evolution.attention.local_att.dnn.linears.0.weight" -> new int[] {A1, 4 * D};
-            case "interest_evolution.attention.local_att.dnn.linears.0.bias" -> new int[] {A1};
-            case "interest_evolution.attention.local_att.dnn.linears.1.weight" -> new int[] {A2, A1};
-            case "interest_evolution.attention.local_att.dnn.linears.1.bias" -> new int[] {A2};
-            case "interest_evolution.attention.local_att.dense.weight" -> new int[] {1, A2};
-            case "interest_evolution.attention.local_att.dense.bias", "out.bias", "dnn.activation_layers.0.weight",
-                    "dnn.activation_layers.1.weight" -> new int[] {1};
-            case "dnn.linears.0.weight" -> new int[] {F1, H + 3 * E};
-            case "dnn.linears.0.bias" -> new int[] {F1};
-            case "dnn.linears.1.weight" -> new int[] {F2, F1};
-            case "dnn.linears.1.bias" -> new int[] {F2};
-            case "linear.weight" -> new int[] {1, F2};
-            default -> throw new IllegalArgumentException(name);
-        };
+        int[] att = {4 * D, A1, A2}; // core.py:41 DNN(inputs_dim=4 * embedding_dim, ...)
+        for (int i = 0; i < 2; i++) {
+            s.put(Names.attLinear(i) + "weight", new int[] {att[i + 1], att[i]});
+            s.put(Names.attLinear(i) + "bias", new int[] {att[i + 1]});
+        }
+        s.put(Names.ATT_DENSE + "weight", new int[] {1, A2});
+        s.put(Names.ATT_DENSE + "bias", new int[] {1});
+        s.put(Names.EVOLVER_CELL + "weight_ih", new int[] {3 * H, H});
+        s.put(Names.EVOLVER_CELL + "weight_hh", new int[] {3 * H, H});
+        s.put(Names.EVOLVER_CELL + "bias_ih", new int[] {3 * H});
+        s.put(Names.EVOLVER_CELL + "bias_hh", new int[] {3 * H});
+        int[] dnn = {H + 3 * E, F1, F2}; // dien.py:74 _compute_dnn_dim() + input_size
+        for (int i = 0; i < 2; i++) {
+            s.put(Names.dnnLinear(i) + "weight", new int[] {dnn[i + 1], dnn[i]});
+            s.put(Names.dnnLinear(i) + "bias", new int[] {dnn[i + 1]});
+            s.put(Names.dnnActivation(i) + "weight", new int[] {1});
+            for (String p : List.of("weight", "bias", "running_mean", "running_var")) {
+                s.put(Names.dnnBn(i) + p, new int[] {dnn[i + 1]});
+            }
+        }
+        s.put(Names.LINEAR_WEIGHT, new int[] {1, F2});
+        s.put(Names.OUT_BIAS, new int[] {1});
+        return s;
     }
 
     /** numpy.savez of a state_dict: float32, or float64 when the export went through a float64 array. */
     static Map<String, NpyArray> npz(Map<String, double[]> w, boolean float64) {
+        Map<String, int[]> shapes = shapes();
         Map<String, NpyArray> out = new LinkedHashMap<>();
-        w.forEach((name, v) -> {
-            int[] shape = shapeOf(name);
-            if (shape == null) {
-                shape = new int[] {v.length / E, E};
+        // An embedding table is [rows, E]; its key holds the user's feature name.
+        w.forEach((name, v) -> out.put(name, Fixtures.array(v, float64, shapes.getOrDefault(name, new int[] {v.length / E, E}))));
+        for (int i = 0; i < 2; i++) {
+            if (w.containsKey(Names.dnnBn(i) + "weight")) {
+                // BatchNorm1d's int64 step counter, a 0-d array in the state_dict.
+                out.put(Names.dnnBn(i) + "num_batches_tracked", NpyArray.ofLongs(new int[0], new long[] {1234}));
             }
-            out.put(name, Fixtures.array(v, float64, shape));
-        });
-        if (w.containsKey("dnn.bn.0.weight")) {
-            // BatchNorm1d's int64 step counter, a 0-d array in the state_dict.
-            out.put("dnn.bn.0.num_batches_tracked", NpyArray.ofLongs(new int[0], new long[] {1234}));
-            out.put("dnn.bn.1.num_batches_tracked", NpyArray.ofLongs(new int[0], new long[] {1234}));
         }
         return out;
     }
@@ -155,9 +235,9 @@ class DeepCtrTorchImportTest {
     /** DIEN.forward for one example (gru_type AUGRU, att_weight_normalization True). */
     static double reference(Map<String, double[]> w, String user, String item, String cat, String attAct, boolean prelu,
                             Example ex) {
-        double[] userEmb = row(w.get("embedding_dict." + user + ".weight"), (int) rowOf(ex.user(), 1000, USERS, 0), E);
-        double[] itemTable = w.get("embedding_dict." + item + ".weight");
-        double[] catTable = w.get("embedding_dict." + cat + ".weight");
+        double[] userEmb = row(w.get(Names.embedding(user)), (int) rowOf(ex.user(), 1000, USERS, 0), E);
+        double[] itemTable = w.get(Names.embedding(item));
+        double[] catTable = w.get(Names.embedding(cat));
         double[] query = concat(row(itemTable, rowOf(ex.item(), 5000, ITEMS, 1), E), row(catTable, rowOf(ex.cat(), 70, CATS, 1), E));
         int n = ex.histItems().length;
         double[][] interests = new double[n][];
@@ -165,8 +245,8 @@ class DeepCtrTorchImportTest {
         for (int t = 0; t < n; t++) {
             double[] x = concat(row(itemTable, rowOf(ex.histItems()[t], 5000, ITEMS, 1), E),
                     row(catTable, rowOf(ex.histCats()[t], 70, CATS, 1), E));
-            double[] gi = linear(w.get("interest_extractor.gru.weight_ih_l0"), x, w.get("interest_extractor.gru.bias_ih_l0"), 3 * H);
-            double[] gh = linear(w.get("interest_extractor.gru.weight_hh_l0"), h, w.get("interest_extractor.gru.bias_hh_l0"), 3 * H);
+            double[] gi = linear(w.get(Names.EXTRACTOR_GRU + "weight_ih_l0"), x, w.get(Names.EXTRACTOR_GRU + "bias_ih_l0"), 3 * H);
+            double[] gh = linear(w.get(Names.EXTRACTOR_GRU + "weight_hh_l0"), h, w.get(Names.EXTRACTOR_GRU + "bias_hh_l0"), 3 * H);
             double[] next = new double[H];
             for (int i = 0; i < H; i++) {
                 double r = sigmoid(gi[i] + gh[i]);
@@ -177,7 +257,6 @@ class DeepCtrTorchImportTest {
             h = next;
             interests[t] = h;
         }
-        String att = "interest_evolution.attention.local_att.";
         double[] scores = new double[n];
         for (int t = 0; t < n; t++) {
             double[] k = interests[t];
@@ -188,16 +267,15 @@ class DeepCtrTorchImportTest {
                 in[2 * D + i] = query[i] - k[i];
                 in[3 * D + i] = query[i] * k[i];
             }
-            double[] l1 = act(linear(w.get(att + "dnn.linears.0.weight"), in, w.get(att + "dnn.linears.0.bias"), A1), attAct);
-            double[] l2 = act(linear(w.get(att + "dnn.linears.1.weight"), l1, w.get(att + "dnn.linears.1.bias"), A2), attAct);
-            scores[t] = linear(w.get(att + "dense.weight"), l2, w.get(att + "dense.bias"), 1)[0];
+            double[] l1 = act(linear(w.get(Names.attLinear(0) + "weight"), in, w.get(Names.attLinear(0) + "bias"), A1), attAct);
+            double[] l2 = act(linear(w.get(Names.attLinear(1) + "weight"), l1, w.get(Names.attLinear(1) + "bias"), A2), attAct);
+            scores[t] = linear(w.get(Names.ATT_DENSE + "weight"), l2, w.get(Names.ATT_DENSE + "bias"), 1)[0];
         }
         double[] a = Fixtures.softmax(scores);
-        String evo = "interest_evolution.interest_evolution.rnn.";
         double[] hx = new double[H];
         for (int t = 0; t < n; t++) {
-            double[] gi = linear(w.get(evo + "weight_ih"), interests[t], w.get(evo + "bias_ih"), 3 * H);
-            double[] gh = linear(w.get(evo + "weight_hh"), hx, w.get(evo + "bias_hh"), 3 * H);
+            double[] gi = linear(w.get(Names.EVOLVER_CELL + "weight_ih"), interests[t], w.get(Names.EVOLVER_CELL + "bias_ih"), 3 * H);
+            double[] gh = linear(w.get(Names.EVOLVER_CELL + "weight_hh"), hx, w.get(Names.EVOLVER_CELL + "bias_hh"), 3 * H);
             double[] next = new double[H];
             for (int i = 0; i < H; i++) {
                 double r = sigmoid(gi[i] + gh[i]);
@@ -208,17 +286,17 @@ class DeepCtrTorchImportTest {
             hx = next;
         }
         double[] x = concat(hx, userEmb, query);
-        double[] d1 = bn(w, 0, linear(w.get("dnn.linears.0.weight"), x, w.get("dnn.linears.0.bias"), F1));
-        d1 = prelu ? prelu(d1, w.get("dnn.activation_layers.0.weight")[0]) : act(d1, "relu");
-        double[] d2 = bn(w, 1, linear(w.get("dnn.linears.1.weight"), d1, w.get("dnn.linears.1.bias"), F2));
-        d2 = prelu ? prelu(d2, w.get("dnn.activation_layers.1.weight")[0]) : act(d2, "relu");
-        double logit = linear(w.get("linear.weight"), d2, null, 1)[0] + w.get("out.bias")[0];
+        double[] d1 = bn(w, 0, linear(w.get(Names.dnnLinear(0) + "weight"), x, w.get(Names.dnnLinear(0) + "bias"), F1));
+        d1 = prelu ? prelu(d1, w.get(Names.dnnActivation(0) + "weight")[0]) : act(d1, "relu");
+        double[] d2 = bn(w, 1, linear(w.get(Names.dnnLinear(1) + "weight"), d1, w.get(Names.dnnLinear(1) + "bias"), F2));
+        d2 = prelu ? prelu(d2, w.get(Names.dnnActivation(1) + "weight")[0]) : act(d2, "relu");
+        double logit = linear(w.get(Names.LINEAR_WEIGHT), d2, null, 1)[0] + w.get(Names.OUT_BIAS)[0];
         return sigmoid(logit);
     }
 
     /** DNN.forward with use_bn (core.py lines 127-128): BatchNorm1d in eval mode, epsilon 1e-5. */
     static double[] bn(Map<String, double[]> w, int layer, double[] v) {
-        String p = "dnn.bn." + layer + ".";
+        String p = Names.dnnBn(layer);
         if (!w.containsKey(p + "weight")) {
             return v;
         }
@@ -294,7 +372,7 @@ class DeepCtrTorchImportTest {
                 "--param", "user=" + user, "--param", "item=" + item, "--param", "category=" + cat,
                 "--param", "att_activation=" + attAct, "--param", "dnn_activation=" + dnnAct, "--param", "use_bn=" + useBn, "--max-history", "5");
         assertEquals(0, run.exit(), run.err());
-        assertTrue(run.out().contains("skipped  interest_extractor.auxiliary_net.linears.0.weight"), run.out());
+        assertTrue(run.out().contains("skipped  " + Names.auxLinear(2) + "weight"), run.out());
 
         ModelBundle bundle = ModelBundle.load(dir.resolve("bundle"));
         assertEquals("after", bundle.config().extractorReset().json());
@@ -323,16 +401,45 @@ class DeepCtrTorchImportTest {
         }
     }
 
+    /** The preset reads every parameter of the model and skips exactly the auxiliary network (use_negsampling). */
+    @ParameterizedTest
+    @CsvSource({"false,false", "true,false", "false,true"})
+    void thePresetReadsEveryModelParameterAndSkipsTheAuxiliaryNetwork(boolean prelu, boolean useBn) throws Exception {
+        Map<String, double[]> w = weights(9, "user", "item_id", "cate_id", prelu, useBn);
+        Map<String, NpyArray> stateDict = npz(w, false);
+        Fixtures.writeNpz(dir.resolve("state_dict.npz"), stateDict);
+        com.fasterxml.jackson.databind.JsonNode mapping = BundleImporter.loadMapping("deepctr-torch",
+                Map.of("dnn_activation", prelu ? "prelu" : "relu", "use_bn", String.valueOf(useBn)));
+        writeVocab(dir.resolve("user.json"), 1000, USERS, 0);
+        writeVocab(dir.resolve("item.json"), 5000, ITEMS, 1);
+        writeVocab(dir.resolve("cat.json"), 70, CATS, 1);
+        Map<String, Vocabulary> v = Map.of("user", Vocabulary.read(dir.resolve("user.json")),
+                "item", Vocabulary.read(dir.resolve("item.json")), "category", Vocabulary.read(dir.resolve("cat.json")));
+        BundleImporter.Result r = BundleImporter.run(mapping, SourceWeights.read(dir.resolve("state_dict.npz")), v, 5, "t");
+        java.util.Set<String> skipped = new java.util.TreeSet<>();
+        for (int i = 0; i < 3; i++) {
+            skipped.add(Names.auxLinear(i) + "weight");
+            skipped.add(Names.auxLinear(i) + "bias");
+        }
+        for (int i = 0; useBn && i < 2; i++) {
+            skipped.add(Names.dnnBn(i) + "num_batches_tracked");
+        }
+        java.util.Set<String> used = new java.util.TreeSet<>(stateDict.keySet());
+        used.removeAll(skipped);
+        assertEquals(used, new java.util.TreeSet<>(r.used()));
+        assertEquals(skipped, new java.util.TreeSet<>(r.skipped().keySet()));
+    }
+
     /** InterestEvolving.forward, dien.py lines 344-350: an empty history gives a zero interest. */
     static double emptyHistory(Map<String, double[]> w, String user, String item, String cat, boolean prelu, Example ex) {
-        double[] userEmb = row(w.get("embedding_dict." + user + ".weight"), rowOf(ex.user(), 1000, USERS, 0), E);
-        double[] query = concat(row(w.get("embedding_dict." + item + ".weight"), rowOf(ex.item(), 5000, ITEMS, 1), E),
-                row(w.get("embedding_dict." + cat + ".weight"), rowOf(ex.cat(), 70, CATS, 1), E));
+        double[] userEmb = row(w.get(Names.embedding(user)), rowOf(ex.user(), 1000, USERS, 0), E);
+        double[] query = concat(row(w.get(Names.embedding(item)), rowOf(ex.item(), 5000, ITEMS, 1), E),
+                row(w.get(Names.embedding(cat)), rowOf(ex.cat(), 70, CATS, 1), E));
         double[] x = concat(new double[H], userEmb, query);
-        double[] d1 = bn(w, 0, linear(w.get("dnn.linears.0.weight"), x, w.get("dnn.linears.0.bias"), F1));
-        d1 = prelu ? prelu(d1, w.get("dnn.activation_layers.0.weight")[0]) : act(d1, "relu");
-        double[] d2 = bn(w, 1, linear(w.get("dnn.linears.1.weight"), d1, w.get("dnn.linears.1.bias"), F2));
-        d2 = prelu ? prelu(d2, w.get("dnn.activation_layers.1.weight")[0]) : act(d2, "relu");
-        return sigmoid(linear(w.get("linear.weight"), d2, null, 1)[0] + w.get("out.bias")[0]);
+        double[] d1 = bn(w, 0, linear(w.get(Names.dnnLinear(0) + "weight"), x, w.get(Names.dnnLinear(0) + "bias"), F1));
+        d1 = prelu ? prelu(d1, w.get(Names.dnnActivation(0) + "weight")[0]) : act(d1, "relu");
+        double[] d2 = bn(w, 1, linear(w.get(Names.dnnLinear(1) + "weight"), d1, w.get(Names.dnnLinear(1) + "bias"), F2));
+        d2 = prelu ? prelu(d2, w.get(Names.dnnActivation(1) + "weight")[0]) : act(d2, "relu");
+        return sigmoid(linear(w.get(Names.LINEAR_WEIGHT), d2, null, 1)[0] + w.get(Names.OUT_BIAS)[0]);
     }
 }

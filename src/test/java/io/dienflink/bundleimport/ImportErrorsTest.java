@@ -40,9 +40,9 @@ class ImportErrorsTest {
     @Test
     void missingVariableIsNamedWithItsExpectedShape() throws Exception {
         Map<String, NpyArray> a = tf();
-        a.remove("gru1/candidate/kernel");
-        assertEquals("missing variable gru1/candidate/kernel (or gru1/gru_cell/candidate/kernel), expected shape [D+H, H] = [12, 6]",
-                importTf(a).getMessage());
+        String name = TfOfficialImportTest.Names.candidateKernel(TfOfficialImportTest.Names.GRU1);
+        a.remove(name);
+        assertEquals("missing variable " + name + ", expected shape [D+H, H] = [12, 6]", importTf(a).getMessage());
     }
 
     @Test
@@ -56,27 +56,44 @@ class ImportErrorsTest {
     @Test
     void wrongShapeIsNamedWithTheExpectedShape() throws Exception {
         Map<String, NpyArray> a = tf();
-        a.put("f1/kernel", NpyArray.ofFloats(new int[] {X + 1, 7}, new float[(X + 1) * 7]));
+        a.put(TfOfficialImportTest.Names.kernel(TfOfficialImportTest.Names.F1), NpyArray.ofFloats(new int[] {X + 1, 7}, new float[(X + 1) * 7]));
         assertEquals("variable f1/kernel has shape [28, 7], expected [E+3*D+H, F1] = [27, 7]", importTf(a).getMessage());
     }
 
     @Test
     void aVariableOfAnotherArchitectureIsRejectedWithTheReason() throws Exception {
         Map<String, NpyArray> a = tf();
-        a.put("prelu1/prelu_prelu1", NpyArray.ofFloats(new int[] {7}, new float[7]));
-        assertTrue(importTf(a).getMessage().startsWith("variable prelu1/prelu_prelu1 [7]: PReLU head (build_fcn_net with use_dice=False)"));
+        // model.py:66 prelu(dnn1, 'prelu1') (Model_DNN, Model_PNN): utils.py:148 variable_scope('prelu1'),
+        // utils.py:149 get_variable("prelu_" + scope).
+        String prelu1 = "prelu1" + "/" + "prelu_" + "prelu1";
+        a.put(prelu1, NpyArray.ofFloats(new int[] {7}, new float[7]));
+        assertTrue(importTf(a).getMessage().startsWith("variable " + prelu1 + " [7]: PReLU head (build_fcn_net with use_dice=False)"));
+    }
+
+    @Test
+    void anOfficialModelWithAPlainSecondGruIsRejectedWithTheReason() throws Exception {
+        // Model_DIN_V2_Gru_att_Gru: model.py:200-202 dynamic_rnn(GRUCell(HIDDEN_SIZE), ..., scope="gru2"), so the
+        // second GRU's variables get TF's GRUCell layer scope as gru1's do.
+        String plainGru2 = "gru2" + "/" + "gru_cell";
+        Map<String, NpyArray> a = new java.util.LinkedHashMap<>();
+        tf().forEach((name, array) -> a.put(name.replaceFirst("^" + TfOfficialImportTest.Names.GRU2 + "/", plainGru2 + "/"), array));
+        String message = importTf(a).getMessage();
+        assertTrue(message.startsWith("variable " + plainGru2 + "/") && message.contains(": a plain GRUCell as the second GRU"), message);
     }
 
     @Test
     void deepCtrTorchWithAPlainGruEvolverIsRejected() throws Exception {
         Map<String, double[]> w = DeepCtrTorchImportTest.weights(1, "user", "item_id", "cate_id", false);
         Map<String, NpyArray> a = DeepCtrTorchImportTest.npz(w, false);
-        a.put("interest_evolution.interest_evolution.weight_ih_l0", NpyArray.ofFloats(new int[] {24, 8}, new float[24 * 8]));
+        // gru_type 'GRU' or 'AIGRU': dien.py:299/306 self.interest_evolution = nn.GRU(...) inside InterestEvolving
+        // (dien.py:65 self.interest_evolution), one layer, so its parameters end in _l0.
+        String gruEvolver = "interest_evolution" + "." + "interest_evolution" + "." + "weight_ih_l0";
+        a.put(gruEvolver, NpyArray.ofFloats(new int[] {24, 8}, new float[24 * 8]));
         Fixtures.writeNpz(dir.resolve("w.npz"), a);
         JsonNode mapping = BundleImporter.loadMapping("deepctr-torch", Map.of());
         ImportException e = assertThrows(ImportException.class,
                 () -> BundleImporter.run(mapping, SourceWeights.read(dir.resolve("w.npz")), Map.of(), 100, "t"));
-        assertTrue(e.getMessage().startsWith("variable interest_evolution.interest_evolution.weight_ih_l0 [24, 8]: an nn.GRU evolver"),
+        assertTrue(e.getMessage().startsWith("variable " + gruEvolver + " [24, 8]: an nn.GRU evolver"),
                 e.getMessage());
     }
 

@@ -23,7 +23,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SplittableRandom;
+import java.util.TreeSet;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.slf4j.Logger;
@@ -54,99 +56,235 @@ class TfOfficialImportTest {
 
     record Example(String user, String item, String cat, List<String> histItems, List<String> histCats) {}
 
-    /** The source's variables by their checkpoint names. */
+    /**
+     * The official code's checkpoint variable names, each assembled from the string pieces the source
+     * itself concatenates (github mouna99/dien at 1f314d16aa1700ee02777e6163fb8ca94e3d2810, script/,
+     * file:line next to each piece) under TensorFlow 1.4's scoping rules. Deliberately not read from
+     * the preset: a misread name in the preset then fails the import instead of agreeing with itself.
+     */
+    static final class Names {
+        private Names() {}
+
+        // model.py:351 auxiliary_loss(..., stag="gru"), handed on to auxiliary_net at model.py:95-96.
+        static final String AUX_STAG = "gru";
+        // model.py:357 din_fcn_attention(..., stag='1_1') in Model_DIN_V2_Gru_Vec_attGru_Neg.
+        static final String ATT_STAG = "1_1";
+
+        // tf.get_variable under tf.name_scope('Embedding_layer') (model.py:28): a name scope does not
+        // prefix variables, only a variable scope does.
+        static final String UID_EMBEDDING = "uid_embedding_var"; // model.py:29
+        static final String MID_EMBEDDING = "mid_embedding_var"; // model.py:33
+        static final String CAT_EMBEDDING = "cat_embedding_var"; // model.py:40
+
+        // model.py:344-346 dynamic_rnn(GRUCell(HIDDEN_SIZE), ..., scope="gru1"), rnn.py:578
+        // variable_scope(scope). TF's GRUCell is called through RNNCell.__call__ (rnn.py:754), i.e.
+        // Layer.__call__, which opens variable_scope(None, default_name=<snake_case class name>) =
+        // "gru_cell" (TF rnn_cell_impl.py RNNCell.__call__, layers/base.py Layer._set_scope).
+        static final String GRU1 = "gru1" + "/" + "gru_cell";
+        // model.py:361-364 dynamic_rnn(VecAttGRUCell(HIDDEN_SIZE), ..., scope="gru2"); rnn.py:752 calls
+        // cell(input_t, state, att_score), and utils.py:113-114 VecAttGRUCell.__call__ goes straight to
+        // self.call: no layer scope between "gru2" and the cell's own scopes.
+        static final String GRU2 = "gru2";
+        // utils.py:121 variable_scope("gates") and utils.py:134 variable_scope("candidate") in
+        // VecAttGRUCell, as in TF's GRUCell.call which it copies; _Linear (imported at utils.py:3) creates
+        // "kernel" and "bias" in the current scope (TF rnn_cell_impl.py _WEIGHTS_VARIABLE_NAME,
+        // _BIAS_VARIABLE_NAME).
+        static String gatesKernel(String cell) {
+            return cell + "/" + "gates" + "/" + "kernel";
+        }
+
+        static String gatesBias(String cell) {
+            return cell + "/" + "gates" + "/" + "bias";
+        }
+
+        static String candidateKernel(String cell) {
+            return cell + "/" + "candidate" + "/" + "kernel";
+        }
+
+        static String candidateBias(String cell) {
+            return cell + "/" + "candidate" + "/" + "bias";
+        }
+
+        // tf.layers.dense(name=N) creates N/kernel and N/bias (TF layers/core.py Dense.build).
+        static String kernel(String dense) {
+            return dense + "/" + "kernel";
+        }
+
+        static String bias(String dense) {
+            return dense + "/" + "bias";
+        }
+
+        // utils.py:297 tf.layers.dense(query, facts_size, activation=None, name='f1' + stag): no separator.
+        static final String QUERY = "f1" + ATT_STAG;
+        // utils.py:298 prelu(query) leaves scope='' (utils.py:146). utils.py:148
+        // variable_scope(name_or_scope='', default_name="prelu"): TF uses a name_or_scope that is not None
+        // as is (default_name only replaces None), and '' re-enters the current, root, scope; utils.py:149
+        // get_variable("prelu_" + scope).
+        static final String PRELU = "prelu_" + "";
+        static final String ATT1 = "f1_att" + ATT_STAG; // utils.py:302
+        static final String ATT2 = "f2_att" + ATT_STAG; // utils.py:303
+        static final String ATT3 = "f3_att" + ATT_STAG; // utils.py:304
+
+        // model.py:61 tf.layers.batch_normalization(inputs=inp, name='bn1'); BatchNormalization.build
+        // creates gamma, beta, moving_mean, moving_variance (TF layers/normalization.py).
+        static final String BN = "bn1";
+        static final String F1 = "f1"; // model.py:62 tf.layers.dense(bn1, 200, name='f1')
+        static final String DICE1 = "dice_1"; // model.py:64 dice(dnn1, name='dice_1')
+        static final String F2 = "f2"; // model.py:68
+        static final String DICE2 = "dice_2"; // model.py:70
+        static final String F3 = "f3"; // model.py:73
+
+        static String bn(String layer, String variable) {
+            return layer + "/" + variable;
+        }
+
+        // Dice.py:4 variable_scope(name, reuse=AUTO_REUSE), Dice.py:5 get_variable('alpha' + name).
+        static String diceAlpha(String name) {
+            return name + "/" + "alpha" + name;
+        }
+
+        // model.py:103-108 auxiliary_net: 'bn1' + stag, 'f1' + stag, 'f2' + stag, 'f3' + stag (reuse=AUTO_REUSE:
+        // both calls share one set).
+        static final String AUX_BN = "bn1" + AUX_STAG;
+        static final String AUX_F1 = "f1" + AUX_STAG;
+        static final String AUX_F2 = "f2" + AUX_STAG;
+        static final String AUX_F3 = "f3" + AUX_STAG;
+
+        // model.py:83 tf.train.AdamOptimizer(...).minimize inside tf.name_scope('Metrics') (model.py:76):
+        // TF's Adam gives each trainable variable the slots <variable>/Adam and <variable>/Adam_1
+        // (training/slot_creator.py, a unique default_name per slot) and keeps beta1_power, beta2_power
+        // as plain variables, which the current name scope prefixes.
+        static String adamSlot(String variable, int i) {
+            return variable + "/" + "Adam" + (i == 0 ? "" : "_" + i);
+        }
+
+        static final String BETA1_POWER = "Metrics" + "/" + "beta1_power";
+        static final String BETA2_POWER = "Metrics" + "/" + "beta2_power";
+    }
+
+    /** The model's variables (everything but the auxiliary network and the optimiser's), by their checkpoint names. */
     static Map<String, double[]> weights(long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
         Map<String, double[]> w = new LinkedHashMap<>();
-        w.put("uid_embedding_var", random(rnd, 0.5, USERS, E));
-        w.put("mid_embedding_var", random(rnd, 0.5, ITEMS, E));
-        w.put("cat_embedding_var", random(rnd, 0.5, CATS, E));
-        w.put("gru1/gates/kernel", random(rnd, 0.5, D + H, 2 * H));
-        w.put("gru1/gates/bias", random(rnd, 0.5, 2 * H));
-        w.put("gru1/candidate/kernel", random(rnd, 0.5, D + H, H));
-        w.put("gru1/candidate/bias", random(rnd, 0.5, H));
-        w.put("f1_1_1/kernel", random(rnd, 0.5, D, H));
-        w.put("f1_1_1/bias", random(rnd, 0.2, H));
-        w.put("prelu_", random(rnd, 0.3, H));
-        w.put("f1_att1_1/kernel", random(rnd, 0.5, 4 * H, A1));
-        w.put("f1_att1_1/bias", random(rnd, 0.2, A1));
-        w.put("f2_att1_1/kernel", random(rnd, 0.5, A1, A2));
-        w.put("f2_att1_1/bias", random(rnd, 0.2, A2));
-        w.put("f3_att1_1/kernel", random(rnd, 1.0, A2, 1));
-        w.put("f3_att1_1/bias", random(rnd, 0.2, 1));
-        w.put("gru2/gates/kernel", random(rnd, 0.5, 2 * H, 2 * H));
-        w.put("gru2/gates/bias", random(rnd, 0.5, 2 * H));
-        w.put("gru2/candidate/kernel", random(rnd, 0.5, 2 * H, H));
-        w.put("gru2/candidate/bias", random(rnd, 0.5, H));
-        w.put("bn1/gamma", random(rnd, 0.3, X));
-        w.put("bn1/beta", random(rnd, 0.3, X));
-        w.put("bn1/moving_mean", random(rnd, 0.3, X));
+        w.put(Names.UID_EMBEDDING, random(rnd, 0.5, USERS, E));
+        w.put(Names.MID_EMBEDDING, random(rnd, 0.5, ITEMS, E));
+        w.put(Names.CAT_EMBEDDING, random(rnd, 0.5, CATS, E));
+        w.put(Names.gatesKernel(Names.GRU1), random(rnd, 0.5, D + H, 2 * H));
+        w.put(Names.gatesBias(Names.GRU1), random(rnd, 0.5, 2 * H));
+        w.put(Names.candidateKernel(Names.GRU1), random(rnd, 0.5, D + H, H));
+        w.put(Names.candidateBias(Names.GRU1), random(rnd, 0.5, H));
+        w.put(Names.kernel(Names.QUERY), random(rnd, 0.5, D, H));
+        w.put(Names.bias(Names.QUERY), random(rnd, 0.2, H));
+        w.put(Names.PRELU, random(rnd, 0.3, H));
+        w.put(Names.kernel(Names.ATT1), random(rnd, 0.5, 4 * H, A1));
+        w.put(Names.bias(Names.ATT1), random(rnd, 0.2, A1));
+        w.put(Names.kernel(Names.ATT2), random(rnd, 0.5, A1, A2));
+        w.put(Names.bias(Names.ATT2), random(rnd, 0.2, A2));
+        w.put(Names.kernel(Names.ATT3), random(rnd, 1.0, A2, 1));
+        w.put(Names.bias(Names.ATT3), random(rnd, 0.2, 1));
+        w.put(Names.gatesKernel(Names.GRU2), random(rnd, 0.5, 2 * H, 2 * H));
+        w.put(Names.gatesBias(Names.GRU2), random(rnd, 0.5, 2 * H));
+        w.put(Names.candidateKernel(Names.GRU2), random(rnd, 0.5, 2 * H, H));
+        w.put(Names.candidateBias(Names.GRU2), random(rnd, 0.5, H));
+        w.put(Names.bn(Names.BN, "gamma"), random(rnd, 0.3, X));
+        w.put(Names.bn(Names.BN, "beta"), random(rnd, 0.3, X));
+        w.put(Names.bn(Names.BN, "moving_mean"), random(rnd, 0.3, X));
         double[] mv = random(rnd, 0.5, X);
         for (int i = 0; i < X; i++) {
             mv[i] = (float) (1.0 + mv[i]);
         }
-        w.put("bn1/moving_variance", mv);
-        w.put("f1/kernel", random(rnd, 0.5, X, F1));
-        w.put("f1/bias", random(rnd, 0.2, F1));
-        w.put("dice_1/alphadice_1", random(rnd, 0.5, F1));
-        w.put("f2/kernel", random(rnd, 0.5, F1, F2));
-        w.put("f2/bias", random(rnd, 0.2, F2));
-        w.put("dice_2/alphadice_2", random(rnd, 0.5, F2));
-        w.put("f3/kernel", random(rnd, 0.8, F2, 2));
-        w.put("f3/bias", random(rnd, 0.2, 2));
+        w.put(Names.bn(Names.BN, "moving_variance"), mv);
+        w.put(Names.kernel(Names.F1), random(rnd, 0.5, X, F1));
+        w.put(Names.bias(Names.F1), random(rnd, 0.2, F1));
+        w.put(Names.diceAlpha(Names.DICE1), random(rnd, 0.5, F1));
+        w.put(Names.kernel(Names.F2), random(rnd, 0.5, F1, F2));
+        w.put(Names.bias(Names.F2), random(rnd, 0.2, F2));
+        w.put(Names.diceAlpha(Names.DICE2), random(rnd, 0.5, F2));
+        w.put(Names.kernel(Names.F3), random(rnd, 0.8, F2, 2));
+        w.put(Names.bias(Names.F3), random(rnd, 0.2, 2));
         return w;
     }
 
+    /** The shapes the source gives its variables, including the auxiliary network's. */
     static Map<String, int[]> shapes() {
         Map<String, int[]> s = new HashMap<>();
-        s.put("uid_embedding_var", new int[] {USERS, E});
-        s.put("mid_embedding_var", new int[] {ITEMS, E});
-        s.put("cat_embedding_var", new int[] {CATS, E});
-        s.put("gru1/gates/kernel", new int[] {D + H, 2 * H});
-        s.put("gru1/gates/bias", new int[] {2 * H});
-        s.put("gru1/candidate/kernel", new int[] {D + H, H});
-        s.put("gru1/candidate/bias", new int[] {H});
-        s.put("f1_1_1/kernel", new int[] {D, H});
-        s.put("f1_1_1/bias", new int[] {H});
-        s.put("prelu_", new int[] {H});
-        s.put("f1_att1_1/kernel", new int[] {4 * H, A1});
-        s.put("f1_att1_1/bias", new int[] {A1});
-        s.put("f2_att1_1/kernel", new int[] {A1, A2});
-        s.put("f2_att1_1/bias", new int[] {A2});
-        s.put("f3_att1_1/kernel", new int[] {A2, 1});
-        s.put("f3_att1_1/bias", new int[] {1});
-        s.put("gru2/gates/kernel", new int[] {2 * H, 2 * H});
-        s.put("gru2/gates/bias", new int[] {2 * H});
-        s.put("gru2/candidate/kernel", new int[] {2 * H, H});
-        s.put("gru2/candidate/bias", new int[] {H});
+        s.put(Names.UID_EMBEDDING, new int[] {USERS, E});
+        s.put(Names.MID_EMBEDDING, new int[] {ITEMS, E});
+        s.put(Names.CAT_EMBEDDING, new int[] {CATS, E});
+        // _Linear([inputs, state], ...): input rows, then state rows (TF GRUCell.call; VecAttGRUCell
+        // the same at utils.py:122-123, 135-136).
+        s.put(Names.gatesKernel(Names.GRU1), new int[] {D + H, 2 * H});
+        s.put(Names.gatesBias(Names.GRU1), new int[] {2 * H});
+        s.put(Names.candidateKernel(Names.GRU1), new int[] {D + H, H});
+        s.put(Names.candidateBias(Names.GRU1), new int[] {H});
+        s.put(Names.kernel(Names.QUERY), new int[] {D, H});
+        s.put(Names.bias(Names.QUERY), new int[] {H});
+        s.put(Names.PRELU, new int[] {H});
+        s.put(Names.kernel(Names.ATT1), new int[] {4 * H, A1});
+        s.put(Names.bias(Names.ATT1), new int[] {A1});
+        s.put(Names.kernel(Names.ATT2), new int[] {A1, A2});
+        s.put(Names.bias(Names.ATT2), new int[] {A2});
+        s.put(Names.kernel(Names.ATT3), new int[] {A2, 1});
+        s.put(Names.bias(Names.ATT3), new int[] {1});
+        s.put(Names.gatesKernel(Names.GRU2), new int[] {2 * H, 2 * H});
+        s.put(Names.gatesBias(Names.GRU2), new int[] {2 * H});
+        s.put(Names.candidateKernel(Names.GRU2), new int[] {2 * H, H});
+        s.put(Names.candidateBias(Names.GRU2), new int[] {H});
         for (String b : List.of("gamma", "beta", "moving_mean", "moving_variance")) {
-            s.put("bn1/" + b, new int[] {X});
+            s.put(Names.bn(Names.BN, b), new int[] {X});
+            // model.py:93 the auxiliary input is [h_states ; click_seq]: H + D wide.
+            s.put(Names.bn(Names.AUX_BN, b), new int[] {H + D});
         }
-        s.put("f1/kernel", new int[] {X, F1});
-        s.put("f1/bias", new int[] {F1});
-        s.put("dice_1/alphadice_1", new int[] {F1});
-        s.put("f2/kernel", new int[] {F1, F2});
-        s.put("f2/bias", new int[] {F2});
-        s.put("dice_2/alphadice_2", new int[] {F2});
-        s.put("f3/kernel", new int[] {F2, 2});
-        s.put("f3/bias", new int[] {2});
+        s.put(Names.kernel(Names.F1), new int[] {X, F1});
+        s.put(Names.bias(Names.F1), new int[] {F1});
+        s.put(Names.diceAlpha(Names.DICE1), new int[] {F1});
+        s.put(Names.kernel(Names.F2), new int[] {F1, F2});
+        s.put(Names.bias(Names.F2), new int[] {F2});
+        s.put(Names.diceAlpha(Names.DICE2), new int[] {F2});
+        s.put(Names.kernel(Names.F3), new int[] {F2, 2});
+        s.put(Names.bias(Names.F3), new int[] {2});
+        s.put(Names.kernel(Names.AUX_F1), new int[] {H + D, 100}); // model.py:104
+        s.put(Names.bias(Names.AUX_F1), new int[] {100});
+        s.put(Names.kernel(Names.AUX_F2), new int[] {100, 50}); // model.py:106
+        s.put(Names.bias(Names.AUX_F2), new int[] {50});
+        s.put(Names.kernel(Names.AUX_F3), new int[] {50, 2}); // model.py:108
+        s.put(Names.bias(Names.AUX_F3), new int[] {2});
         return s;
     }
 
-    /** The npz a checkpoint export writes: the model's variables, Adam slots, beta powers and the auxiliary net. */
+    /**
+     * The npz a checkpoint export writes (README's {@code tf.train.list_variables} lines): every variable
+     * Saver() stores for this model — the model's, the auxiliary network's, two Adam slots per trainable
+     * variable and the beta powers.
+     */
     static Map<String, NpyArray> npz(Map<String, double[]> w) {
         Map<String, int[]> shapes = shapes();
         Map<String, NpyArray> out = new LinkedHashMap<>();
         w.forEach((name, v) -> out.put(name, Fixtures.array(v, name.endsWith("_embedding_var"), shapes.get(name))));
         SplittableRandom rnd = new SplittableRandom(99);
-        out.put("uid_embedding_var/Adam", Fixtures.array(random(rnd, 0.1, USERS, E), false, USERS, E));
-        out.put("uid_embedding_var/Adam_1", Fixtures.array(random(rnd, 0.1, USERS, E), false, USERS, E));
-        out.put("gru1/gates/kernel/Adam", Fixtures.array(random(rnd, 0.1, D + H, 2 * H), false, D + H, 2 * H));
-        out.put("Metrics/beta1_power", Fixtures.array(new double[] {0.9}, false));
-        out.put("Metrics/beta2_power", Fixtures.array(new double[] {0.999}, false));
-        out.put("bn1gru/gamma", Fixtures.array(random(rnd, 0.1, 2 * H), false, 2 * H));
-        out.put("f1gru/kernel", Fixtures.array(random(rnd, 0.1, 2 * H, 100), false, 2 * H, 100));
-        out.put("f3gru/bias", Fixtures.array(random(rnd, 0.1, 2), false, 2));
+        List<String> aux = new ArrayList<>();
+        for (String b : List.of("gamma", "beta", "moving_mean", "moving_variance")) {
+            aux.add(Names.bn(Names.AUX_BN, b));
+        }
+        for (String f : List.of(Names.AUX_F1, Names.AUX_F2, Names.AUX_F3)) {
+            aux.add(Names.kernel(f));
+            aux.add(Names.bias(f));
+        }
+        for (String name : aux) {
+            int[] shape = shapes.get(name);
+            out.put(name, Fixtures.array(random(rnd, 0.1, shape), false, shape));
+        }
+        List<String> trainable = new ArrayList<>(out.keySet());
+        // BatchNormalization's moving statistics are not trainable: Adam gives them no slots.
+        trainable.removeIf(n -> n.endsWith("/moving_mean") || n.endsWith("/moving_variance"));
+        for (String name : trainable) {
+            int[] shape = shapes.get(name);
+            for (int i = 0; i < 2; i++) {
+                out.put(Names.adamSlot(name, i), Fixtures.array(random(rnd, 0.1, shape), false, shape));
+            }
+        }
+        out.put(Names.BETA1_POWER, Fixtures.array(new double[] {0.9}, false));
+        out.put(Names.BETA2_POWER, Fixtures.array(new double[] {0.999}, false));
         return out;
     }
 
@@ -173,13 +311,13 @@ class TfOfficialImportTest {
 
         /** data_iterator.py lines 149-160: an unknown id uses row 0. */
         double[] itemEb(String m, String c) {
-            return concat(row(w.get("mid_embedding_var"), mid.getOrDefault(m, 0), E),
-                    row(w.get("cat_embedding_var"), cat.getOrDefault(c, 0), E));
+            return concat(row(w.get(Names.MID_EMBEDDING), mid.getOrDefault(m, 0), E),
+                    row(w.get(Names.CAT_EMBEDDING), cat.getOrDefault(c, 0), E));
         }
 
         /** TF1 GRUCell, or utils.py VecAttGRUCell when {@code a} is given. */
-        double[] cell(String scope, double[] x, double[] h, Double a) {
-            double[] g = affine(concat(x, h), w.get(scope + "/gates/kernel"), w.get(scope + "/gates/bias"), 2 * H);
+        double[] cell(String cell, double[] x, double[] h, Double a) {
+            double[] g = affine(concat(x, h), w.get(Names.gatesKernel(cell)), w.get(Names.gatesBias(cell)), 2 * H);
             double[] r = new double[H];
             double[] u = new double[H];
             for (int i = 0; i < H; i++) {
@@ -190,7 +328,7 @@ class TfOfficialImportTest {
             for (int i = 0; i < H; i++) {
                 rh[i] = r[i] * h[i];
             }
-            double[] c = affine(concat(x, rh), w.get(scope + "/candidate/kernel"), w.get(scope + "/candidate/bias"), H);
+            double[] c = affine(concat(x, rh), w.get(Names.candidateKernel(cell)), w.get(Names.candidateBias(cell)), H);
             double[] out = new double[H];
             for (int i = 0; i < H; i++) {
                 double ui = a == null ? u[i] : (1.0 - a) * u[i];
@@ -211,11 +349,11 @@ class TfOfficialImportTest {
                 for (int i = 0; i < D; i++) {
                     sum[i] += e[i];
                 }
-                h = cell("gru1", e, h, null);
+                h = cell(Names.GRU1, e, h, null);
                 states[t] = h;
             }
-            double[] q = affine(itemEb, w.get("f1_1_1/kernel"), w.get("f1_1_1/bias"), H);
-            double[] alpha = w.get("prelu_");
+            double[] q = affine(itemEb, w.get(Names.kernel(Names.QUERY)), w.get(Names.bias(Names.QUERY)), H);
+            double[] alpha = w.get(Names.PRELU);
             for (int i = 0; i < H; i++) {
                 q[i] = Math.max(0, q[i]) + alpha[i] * Math.min(0, q[i]);
             }
@@ -229,35 +367,35 @@ class TfOfficialImportTest {
                     din[2 * H + i] = q[i] - f[i];
                     din[3 * H + i] = q[i] * f[i];
                 }
-                double[] l1 = affine(din, w.get("f1_att1_1/kernel"), w.get("f1_att1_1/bias"), A1);
+                double[] l1 = affine(din, w.get(Names.kernel(Names.ATT1)), w.get(Names.bias(Names.ATT1)), A1);
                 for (int i = 0; i < A1; i++) {
                     l1[i] = sigmoid(l1[i]);
                 }
-                double[] l2 = affine(l1, w.get("f2_att1_1/kernel"), w.get("f2_att1_1/bias"), A2);
+                double[] l2 = affine(l1, w.get(Names.kernel(Names.ATT2)), w.get(Names.bias(Names.ATT2)), A2);
                 for (int i = 0; i < A2; i++) {
                     l2[i] = sigmoid(l2[i]);
                 }
-                scores[t] = affine(l2, w.get("f3_att1_1/kernel"), w.get("f3_att1_1/bias"), 1)[0];
+                scores[t] = affine(l2, w.get(Names.kernel(Names.ATT3)), w.get(Names.bias(Names.ATT3)), 1)[0];
             }
             double[] a = Fixtures.softmax(scores);
             double[] h2 = new double[H];
             for (int t = 0; t < n; t++) {
-                h2 = cell("gru2", states[t], h2, a[t]);
+                h2 = cell(Names.GRU2, states[t], h2, a[t]);
             }
             double[] prod = new double[D];
             for (int i = 0; i < D; i++) {
                 prod[i] = itemEb[i] * sum[i];
             }
-            double[] inp = concat(row(w.get("uid_embedding_var"), uid.getOrDefault(ex.user(), 0), E), itemEb, sum, prod, h2);
+            double[] inp = concat(row(w.get(Names.UID_EMBEDDING), uid.getOrDefault(ex.user(), 0), E), itemEb, sum, prod, h2);
             // tf.layers.batch_normalization without training=True uses the moving statistics (epsilon 1e-3).
-            double[] g = w.get("bn1/gamma");
-            double[] b = w.get("bn1/beta");
-            double[] m = w.get("bn1/moving_mean");
-            double[] v = w.get("bn1/moving_variance");
+            double[] g = w.get(Names.bn(Names.BN, "gamma"));
+            double[] b = w.get(Names.bn(Names.BN, "beta"));
+            double[] m = w.get(Names.bn(Names.BN, "moving_mean"));
+            double[] v = w.get(Names.bn(Names.BN, "moving_variance"));
             for (int i = 0; i < X; i++) {
                 inp[i] = (inp[i] - m[i]) / Math.sqrt(v[i] + 1e-3) * g[i] + b[i];
             }
-            return affine(inp, w.get("f1/kernel"), w.get("f1/bias"), F1);
+            return affine(inp, w.get(Names.kernel(Names.F1)), w.get(Names.bias(Names.F1)), F1);
         }
 
         /** Dice.py: the batch's mean and (epsilon-padded) standard deviation. */
@@ -292,15 +430,15 @@ class TfOfficialImportTest {
             for (int s = 0; s < v1.length; s++) {
                 v1[s] = f1(batch.get(s));
             }
-            double[][] d1 = dice(v1, w.get("dice_1/alphadice_1"));
+            double[][] d1 = dice(v1, w.get(Names.diceAlpha(Names.DICE1)));
             double[][] v2 = new double[v1.length][];
             for (int s = 0; s < v1.length; s++) {
-                v2[s] = affine(d1[s], w.get("f2/kernel"), w.get("f2/bias"), F2);
+                v2[s] = affine(d1[s], w.get(Names.kernel(Names.F2)), w.get(Names.bias(Names.F2)), F2);
             }
-            double[][] d2 = dice(v2, w.get("dice_2/alphadice_2"));
+            double[][] d2 = dice(v2, w.get(Names.diceAlpha(Names.DICE2)));
             double[] out = new double[v1.length];
             for (int s = 0; s < v1.length; s++) {
-                double[] l = affine(d2[s], w.get("f3/kernel"), w.get("f3/bias"), 2);
+                double[] l = affine(d2[s], w.get(Names.kernel(Names.F3)), w.get(Names.bias(Names.F3)), 2);
                 out[s] = Fixtures.softmax(l)[0]; // the source adds 1e-8 for its log loss; not part of the score
             }
             return out;
@@ -382,10 +520,11 @@ class TfOfficialImportTest {
                 "--vocab", "category=" + dir.resolve("cat_voc.tsv"), "--output", dir.resolve("bundle").toString(),
                 "--calibrate", dir.resolve("calibration.txt").toString());
         assertEquals(0, run.exit(), run.err());
-        assertTrue(run.out().contains("skipped  uid_embedding_var/Adam_1  (Adam optimiser slot)"), run.out());
-        assertTrue(run.out().contains("skipped  Metrics/beta1_power"), run.out());
-        assertTrue(run.out().contains("skipped  f1gru/kernel  (auxiliary network"), run.out());
-        assertTrue(run.out().contains("used     gru2/candidate/kernel"), run.out());
+        assertTrue(run.out().contains("skipped  " + Names.adamSlot(Names.UID_EMBEDDING, 1) + "  (Adam optimiser slot)"), run.out());
+        assertTrue(run.out().contains("skipped  " + Names.BETA1_POWER), run.out());
+        assertTrue(run.out().contains("skipped  " + Names.kernel(Names.AUX_F1) + "  (auxiliary network"), run.out());
+        assertTrue(run.out().contains("used     " + Names.kernel(Names.QUERY)), run.out());
+        assertTrue(run.out().contains("used     " + Names.candidateKernel(Names.GRU2)), run.out());
 
         ModelBundle bundle = ModelBundle.load(dir.resolve("bundle"));
         assertEquals("before", bundle.config().extractorReset().json());
@@ -403,25 +542,23 @@ class TfOfficialImportTest {
     }
 
     /**
-     * TensorFlow releases after 1.4 add the cell's layer name to its variables; forks that call
-     * VecAttGRUCell through the layer do too. Both spellings import to the same bundle.
+     * A checkpoint as the official code saves it: the preset reads every variable of the model, and
+     * skips exactly the rest (auxiliary network, Adam slots, beta powers) as training-only.
      */
     @Test
-    void laterTensorFlowCellNamesImportToTheSameBundle() throws Exception {
-        Map<String, NpyArray> plain = npz(weights(5));
-        Map<String, NpyArray> layered = new LinkedHashMap<>();
-        plain.forEach((k, v) -> layered.put(k.replaceFirst("^gru1/", "gru1/gru_cell/").replaceFirst("^gru2/", "gru2/vec_att_gru_cell/")
-                .replaceFirst("^prelu_$", "prelu/prelu_"), v));
-        Fixtures.writeNpz(dir.resolve("plain.npz"), plain);
-        Fixtures.writeNpz(dir.resolve("layered.npz"), layered);
+    void thePresetReadsEveryModelVariableOfAnOfficialCheckpointAndSkipsTheRest() throws Exception {
+        Map<String, double[]> w = weights(5);
+        Map<String, NpyArray> checkpoint = npz(w);
+        Fixtures.writeNpz(dir.resolve("dien.npz"), checkpoint);
         writeVocabs(dir);
         Map<String, Vocabulary> v = Map.of("user", Vocabulary.read(dir.resolve("uid_voc.tsv")),
                 "item", Vocabulary.read(dir.resolve("mid_voc.tsv")), "category", Vocabulary.read(dir.resolve("cat_voc.tsv")));
         com.fasterxml.jackson.databind.JsonNode mapping = BundleImporter.loadMapping("tf1-official", Map.of());
-        BundleImporter.Result a = BundleImporter.run(mapping, SourceWeights.read(dir.resolve("plain.npz")), v, 100, "a");
-        BundleImporter.Result b = BundleImporter.run(mapping, SourceWeights.read(dir.resolve("layered.npz")), v, 100, "b");
-        assertTrue(b.used().contains("gru1/gru_cell/gates/kernel"), b.used().toString());
-        assertEquals(a.bundle().fingerprint(), b.bundle().fingerprint());
+        BundleImporter.Result r = BundleImporter.run(mapping, SourceWeights.read(dir.resolve("dien.npz")), v, 100, "a");
+        assertEquals(new TreeSet<>(w.keySet()), new TreeSet<>(r.used()));
+        Set<String> trainingOnly = new TreeSet<>(checkpoint.keySet());
+        trainingOnly.removeAll(w.keySet());
+        assertEquals(trainingOnly, new TreeSet<>(r.skipped().keySet()));
     }
 
     /**
