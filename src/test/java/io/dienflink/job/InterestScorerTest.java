@@ -524,6 +524,10 @@ class InterestScorerTest {
         assertThat(original.getRequestId()).isEqualTo("stale");
         assertThat(original.getCandidates()).extracting(c -> c.getItemId()).containsExactly(items[0], items[1]);
         assertThat(header(2)).isEqualTo(before);
+        // counted as every other dead letter is, by reason, besides the scorer's own expiredRequests
+        assertThat(counter("deadLetters", Map.of("reason", "expired"))).as("deadLetters{reason=expired}").isEqualTo(1);
+        assertThat(counter("deadLetters", Map.of())).as("dead letters of any reason").isEqualTo(1);
+        assertThat(counter("expiredRequests", Map.of())).as("expiredRequests").isEqualTo(1);
     }
 
     /** Feeds the same events to a scorer with a window cache and one without, and compares what they do. */
