@@ -288,11 +288,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         try {
             UserHeader h = header.value();
             if (h != null) {
-                UserWindows.checkHeader(h);
-                if (h.modelFingerprint == model.fingerprint64() && h.lastState.length != model.config().hiddenDim()) {
-                    throw new CorruptUserException("state of " + h.lastState.length + " floats under a model of hidden size "
-                            + model.config().hiddenDim() + ": " + h);
-                }
+                UserWindows.checkStored(h, model);
             }
             return h;
         } catch (RuntimeException e) {
@@ -319,7 +315,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (!CorruptUserException.isCorruption(e)) {
             throw e;
         }
-        LOG.warn("User {}: stored state cannot be read and is reset ({})", ctx.getCurrentKey(), rootMessage(e));
+        LOG.warn("User {}: stored state cannot be read and is reset ({})", ctx.getCurrentKey(),
+                CorruptUserException.rootMessage(e));
         invalidateCached(ctx);
         header.clear();
         window.clear();
@@ -336,14 +333,6 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (cache != null) {
             cache.invalidate(ctx.getCurrentKey());
         }
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.toString();
     }
 
     /** Moves the user's activity mark to the current bucket and its expiry timer with it; true when the header changed. */
