@@ -90,7 +90,8 @@ public final class DienJobOptions {
     public static final ConfigOption<Duration> REQUEST_MAX_AGE = ConfigOptions.key("dien.request.max-age")
             .durationType().defaultValue(Duration.ofSeconds(1))
             .withDescription("A request older than this (now minus its event_time) when it reaches the scorer is not "
-                    + "scored: it goes to the dead-letter topic (expired) and is counted (expiredRequests). An ad server "
+                    + "scored: it goes to the dead-letter topic (expired) and is counted (expiredRequests, and "
+                    + "deadLetters with reason=expired). An ad server "
                     + "gives up on a score after tens of milliseconds; 1 s is ten times the longest usual budget, so "
                     + "clock skew between hosts and short stalls drop nothing anyone still waits for, while after an "
                     + "outage the job skips the backlog nobody reads and serves fresh requests within seconds. "

@@ -3,7 +3,6 @@ package io.dienflink.job;
 import io.dienflink.avro.CandidateScore;
 import io.dienflink.avro.CtrScore;
 import io.dienflink.kafka.DeadLetterReason;
-import io.dienflink.kafka.DeadLetters;
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
@@ -74,6 +73,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private transient Counter expiredUsers;
     private transient Counter corruptUsers;
     private transient Counter expiredRequests;
+    /** Expired requests' dead letters, counted in deadLetters{reason=expired} like the decoders' ones. */
+    private transient DeadLetterRouting deadLetters;
     private transient UnknownIdCounters unknownIds;
     private transient Histogram scoreLatencyMs;
     private transient Histogram historyLength;
@@ -82,7 +83,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
 
     /**
      * @param expectedFingerprint the bundle fingerprint validated at submission, or null to accept any
-     * @param maxAgeMs requests older than this when they arrive are dead-lettered as expired; 0: never
+     * @param maxAgeMs requests older than this when they arrive are dead-lettered as expired (counted in
+     *     {@code expiredRequests} and in {@code deadLetters} of the group {@code reason=expired}); 0: never
      */
     public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, int dedupWindow, long maxAgeMs) {
         this(modelPath, expectedFingerprint, inactivityMs, dedupWindow, maxAgeMs, 0);
@@ -135,6 +137,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         expiredUsers = m.counter("expiredUsers");
         corruptUsers = m.counter("corruptUsers");
         expiredRequests = m.counter("expiredRequests");
+        deadLetters = new DeadLetterRouting(getRuntimeContext());
         unknownIds = new UnknownIdCounters(model,
                 (table, input) -> m.addGroup("table", table).addGroup("input", input).counter("unknownIds"));
         scoreLatencyMs = m.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
@@ -195,10 +198,11 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
             // Nobody waits for this score any more (the ad server gave up long ago): scoring it would
             // only delay the fresh requests behind it. It touches no state.
             expiredRequests.inc();
-            ctx.output(DeadLetterRouting.DEAD_LETTERS, DeadLetters.of(request.asRawRecord(), DeadLetterReason.EXPIRED,
+            // the routing every other dead letter takes, so that deadLetters{reason=expired} counts it too
+            deadLetters.route(ctx, request.asRawRecord(), DeadLetterReason.EXPIRED,
                     "request " + request.requestId() + " of user " + request.userId() + " was "
                             + (arrived - request.eventTime()) + " ms old when it reached the scorer; "
-                            + "dien.request.max-age is " + maxAgeMs + " ms", System.currentTimeMillis()));
+                            + "dien.request.max-age is " + maxAgeMs + " ms");
             return;
         }
         unknownIds.count(request);
@@ -284,11 +288,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         try {
             UserHeader h = header.value();
             if (h != null) {
-                UserWindows.checkHeader(h);
-                if (h.modelFingerprint == model.fingerprint64() && h.lastState.length != model.config().hiddenDim()) {
-                    throw new CorruptUserException("state of " + h.lastState.length + " floats under a model of hidden size "
-                            + model.config().hiddenDim() + ": " + h);
-                }
+                UserWindows.checkStored(h, model);
             }
             return h;
         } catch (RuntimeException e) {
@@ -315,7 +315,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (!CorruptUserException.isCorruption(e)) {
             throw e;
         }
-        LOG.warn("User {}: stored state cannot be read and is reset ({})", ctx.getCurrentKey(), rootMessage(e));
+        LOG.warn("User {}: stored state cannot be read and is reset ({})", ctx.getCurrentKey(),
+                CorruptUserException.rootMessage(e));
         invalidateCached(ctx);
         header.clear();
         window.clear();
@@ -332,14 +333,6 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         if (cache != null) {
             cache.invalidate(ctx.getCurrentKey());
         }
-    }
-
-    private static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null) {
-            t = t.getCause();
-        }
-        return t.toString();
     }
 
     /** Moves the user's activity mark to the current bucket and its expiry timer with it; true when the header changed. */

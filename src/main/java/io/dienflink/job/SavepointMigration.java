@@ -38,11 +38,17 @@ import org.slf4j.LoggerFactory;
  * lazily on the user's next event), and a new savepoint is written with every other operator's
  * state (Kafka offsets, sinks) kept as it was. The job started from it under the new bundle
  * rebuilds nobody.
+ *
+ * <p>A user whose stored state cannot be read is reset as the job resets it ({@link
+ * CorruptUserException}): left out of the new savepoint, logged at WARN with its key and counted in
+ * {@link Result#reset()}, so that one bad key costs that user's history and not the migration of
+ * everybody else. The job then sees the user as new on its next event.
  */
 public final class SavepointMigration {
     private static final Logger LOG = LoggerFactory.getLogger(SavepointMigration.class);
     private static final String USERS = "users";
     private static final String REBUILT = "rebuilt";
+    private static final String RESET = "reset";
     private static final String REPEATED_KEYS = "repeatedKeys";
 
     private SavepointMigration() {}
@@ -50,9 +56,12 @@ public final class SavepointMigration {
     /**
      * What a migration did.
      *
+     * @param users users written to the new savepoint
+     * @param rebuilt of those, users whose states were recomputed under the new model
+     * @param reset users whose stored state could not be read: left out (each logged at WARN with its key)
      * @param repeatedKeys keys the State Processor API handed to the reader again (skipped)
      */
-    public record Result(long users, long rebuilt, long repeatedKeys, long millis) {
+    public record Result(long users, long rebuilt, long reset, long repeatedKeys, long millis) {
         public double usersPerSecond() {
             return users / Math.max(1e-3, millis / 1000.0);
         }
@@ -85,11 +94,12 @@ public final class SavepointMigration {
         JobExecutionResult result = env.execute("dien-flink migrate to " + bundle.config().modelVersion());
         Long n = result.getAccumulatorResult(USERS);
         Long r = result.getAccumulatorResult(REBUILT);
+        Long reset = result.getAccumulatorResult(RESET);
         Long repeated = result.getAccumulatorResult(REPEATED_KEYS);
-        Result out = new Result(n == null ? 0 : n, r == null ? 0 : r, repeated == null ? 0 : repeated,
-                (System.nanoTime() - t0) / 1_000_000);
-        LOG.info("Migrated {} users ({} rebuilt, {} repeated keys skipped) to {} in {} ms", out.users(), out.rebuilt(),
-                out.repeatedKeys(), bundle.fingerprint(), out.millis());
+        Result out = new Result(n == null ? 0 : n, r == null ? 0 : r, reset == null ? 0 : reset,
+                repeated == null ? 0 : repeated, (System.nanoTime() - t0) / 1_000_000);
+        LOG.info("Migrated {} users ({} rebuilt, {} unreadable and reset, {} repeated keys skipped) to {} in {} ms",
+                out.users(), out.rebuilt(), out.reset(), out.repeatedKeys(), bundle.fingerprint(), out.millis());
         return out;
     }
 
@@ -124,7 +134,8 @@ public final class SavepointMigration {
     }
 
     /**
-     * Reads each user once, rebuilt under the bundle's model unless it was already built by it.
+     * Reads each user once, rebuilt under the bundle's model unless it was already built by it; a user
+     * whose stored state cannot be read is not emitted (reset), logged and counted.
      *
      * <p>The State Processor API may hand a key to {@link #readKey} more than once: {@link SeenKeys}
      * skips the repeats with the keys of one key group on the heap.
@@ -139,6 +150,7 @@ public final class SavepointMigration {
         private transient MapState<Integer, ClickEntry> window;
         private transient LongCounter users;
         private transient LongCounter rebuilt;
+        private transient LongCounter reset;
         private transient LongCounter repeatedKeys;
         private transient SeenKeys seen;
 
@@ -156,6 +168,7 @@ public final class SavepointMigration {
             window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
             users = getRuntimeContext().getLongCounter(USERS);
             rebuilt = getRuntimeContext().getLongCounter(REBUILT);
+            reset = getRuntimeContext().getLongCounter(RESET);
             repeatedKeys = getRuntimeContext().getLongCounter(REPEATED_KEYS);
             // open() runs once per input split (a key group range): the key group order is checked per split
             seen = new SeenKeys(maxParallelism);
@@ -171,24 +184,46 @@ public final class SavepointMigration {
 
         @Override
         public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
-            UserHeader h = header.value();
-            if (h == null) {
-                out.collect(UserSnapshot.skipped(user));
-                return;
-            }
+            // Before reading: a repeat's first reading emitted the user, or reset it, already.
             if (!seen.firstSight(user)) {
                 repeatedKeys.add(1);
                 out.collect(UserSnapshot.skipped(user));
                 return;
             }
-            users.add(1);
-            if (h.modelFingerprint == scorer.model().fingerprint64()) {
-                out.collect(new UserSnapshot(user, h, UserWindows.slots(h, window.entries())));
+            UserSnapshot migrated;
+            try {
+                migrated = migrate(user);
+            } catch (RuntimeException e) {
+                // The job's checks and the job's reaction (InterestScorer.resetIfCorrupt): the same bytes
+                // would fail every attempt, and one bad key must not cost everybody else's migration.
+                if (!CorruptUserException.isCorruption(e)) {
+                    throw e;
+                }
+                LOG.warn("User {}: stored state cannot be read and is reset, left out of the migrated savepoint ({})",
+                        user, CorruptUserException.rootMessage(e));
+                reset.add(1);
+                out.collect(UserSnapshot.skipped(user));
                 return;
+            }
+            if (migrated.header != null) {
+                users.add(1);
+            }
+            out.collect(migrated);
+        }
+
+        /** The user as the new savepoint stores it, or a skipped placeholder when it has no header. */
+        private UserSnapshot migrate(long user) throws Exception {
+            UserHeader h = header.value();
+            if (h == null) {
+                return UserSnapshot.skipped(user);
+            }
+            UserWindows.checkStored(h, scorer.model());
+            if (h.modelFingerprint == scorer.model().fingerprint64()) {
+                return new UserSnapshot(user, h, UserWindows.slots(h, window.entries()));
             }
             UserWindows.Rebuilt r = UserWindows.rebuild(scorer, h, window.entries());
             rebuilt.add(1);
-            out.collect(new UserSnapshot(user, r.header(), r.entries()));
+            return new UserSnapshot(user, r.header(), r.entries());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.dienflink.job;
 
+import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.Ring;
@@ -77,6 +78,21 @@ final class UserWindows {
                 || (h.recentEventIds.length > 0 && h.recentNext >= h.recentEventIds.length)) {
             throw new CorruptUserException("inconsistent header " + h + " (next " + h.next + ", state of "
                     + h.lastState.length + " floats, recent ids " + h.recentNext + "/" + h.recentEventIds.length + ")");
+        }
+    }
+
+    /**
+     * The checks a stored header must pass before anything is read for it, in the job and in
+     * {@code migrate} alike: its own invariants ({@link #checkHeader}), and, when {@code model} built
+     * it, a state of the model's hidden size.
+     *
+     * @throws CorruptUserException if it fails one
+     */
+    static void checkStored(UserHeader h, DienModel model) {
+        checkHeader(h);
+        if (h.modelFingerprint == model.fingerprint64() && h.lastState.length != model.config().hiddenDim()) {
+            throw new CorruptUserException("state of " + h.lastState.length + " floats under a model of hidden size "
+                    + model.config().hiddenDim() + ": " + h);
         }
     }
 

@@ -13,23 +13,47 @@ import io.dienflink.model.Semantics;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Stream;
+import org.apache.flink.api.common.JobID;
 import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.Types;
+import org.apache.flink.metrics.Counter;
+import org.apache.flink.metrics.Metric;
+import org.apache.flink.metrics.groups.OperatorMetricGroup;
 import org.apache.flink.runtime.checkpoint.OperatorSubtaskState;
+import org.apache.flink.runtime.clusterframework.types.ResourceID;
+import org.apache.flink.runtime.executiongraph.ExecutionAttemptID;
+import org.apache.flink.runtime.jobgraph.OperatorID;
+import org.apache.flink.runtime.metrics.groups.InternalOperatorMetricGroup;
+import org.apache.flink.runtime.metrics.groups.TaskManagerMetricGroup;
+import org.apache.flink.runtime.metrics.util.TestingMetricRegistry;
 import org.apache.flink.runtime.state.VoidNamespace;
 import org.apache.flink.runtime.state.VoidNamespaceSerializer;
 import org.apache.flink.state.rocksdb.EmbeddedRocksDBStateBackend;
+import org.apache.flink.streaming.api.functions.co.KeyedCoProcessFunction;
 import org.apache.flink.streaming.api.operators.co.KeyedCoProcessOperator;
 import org.apache.flink.streaming.util.KeyedTwoInputStreamOperatorTestHarness;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link InterestScorer} in Flink's operator harness on the RocksDB backend: its outputs against the
  * model core, its state contents, its expiry timers and its handling of repeated clicks.
+ *
+ * <p>Every case runs twice: with the window cache off and with the cache size the job ships with
+ * ({@code dien.state.window-cache.users}' default), since the cache sits on the request path that
+ * rebuilds, corrupt-user resets and de-duplication go through. The cases comparing a cached scorer
+ * with an uncached one choose their own sizes.
  */
+@ParameterizedClass
+@MethodSource("windowCaches")
 class InterestScorerTest {
     private static final String BUNDLE = "official"; // T = 20, so tests wrap the ring quickly
     private static final long DAY = 86_400_000L;
@@ -40,7 +64,52 @@ class InterestScorerTest {
     private final DienScorer reference = model.newScorer();
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> harness;
     private KeyedCoProcessOperator<Long, Click, ScoreRequest, CtrScore> operator;
+    /** What the operator opened last registered in its metric group, as a metric reporter would see it. */
+    private List<Registered> metrics;
     private int sequence;
+    /** Users in each subtask's window cache in this run of the class; 0: the cache is off. */
+    private final int windowCacheUsers;
+
+    InterestScorerTest(int windowCacheUsers) {
+        this.windowCacheUsers = windowCacheUsers;
+    }
+
+    /** The cache off, and the shipped default read from the option itself, so that the two cannot drift apart. */
+    static Stream<Arguments> windowCaches() {
+        int shipped = DienJobOptions.WINDOW_CACHE_USERS.defaultValue();
+        return Stream.of(Arguments.of(Named.of("window cache off", 0)),
+                Arguments.of(Named.of("window cache of " + shipped + " users (the shipped default)", shipped)));
+    }
+
+    /** A metric as registered: its name, the variables of its group (such as {@code <reason>}), the metric. */
+    private record Registered(String name, Map<String, String> variables, Metric metric) {}
+
+    /**
+     * The scorer's operator with a metric group of its own, backed by a registry that records every
+     * registration: the harness's default group keeps no metrics. The function reads its group through
+     * {@link #getMetricGroup()} when its runtime context is made, in {@code setup}.
+     */
+    private static final class MeteredOperator extends KeyedCoProcessOperator<Long, Click, ScoreRequest, CtrScore> {
+        private final transient OperatorMetricGroup group;
+
+        MeteredOperator(KeyedCoProcessFunction<Long, Click, ScoreRequest, CtrScore> function, List<Registered> registered) {
+            super(function);
+            TestingMetricRegistry registry = TestingMetricRegistry.builder()
+                    .setRegisterConsumer((metric, name, g) -> registered.add(new Registered(name, g.getAllVariables(), metric)))
+                    .build();
+            InternalOperatorMetricGroup g = TaskManagerMetricGroup
+                    .createTaskManagerMetricGroup(registry, "localhost", ResourceID.generate())
+                    .addJob(new JobID(), "InterestScorerTest")
+                    .addTask(ExecutionAttemptID.randomId(), "scorer")
+                    .getOrAddOperator(new OperatorID(), "DIEN interest state and scoring", Map.of());
+            this.group = g;
+        }
+
+        @Override
+        public OperatorMetricGroup getMetricGroup() {
+            return group;
+        }
+    }
 
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs) throws Exception {
@@ -50,14 +119,15 @@ class InterestScorerTest {
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs, long maxAgeMs)
             throws Exception {
-        return open(bundleDir, restore, dedupWindow, inactivityMs, maxAgeMs, 0);
+        return open(bundleDir, restore, dedupWindow, inactivityMs, maxAgeMs, windowCacheUsers);
     }
 
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs, long maxAgeMs,
-            int windowCacheUsers) throws Exception {
-        operator = new KeyedCoProcessOperator<>(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow, maxAgeMs,
-                windowCacheUsers));
+            int cacheUsers) throws Exception {
+        metrics = new CopyOnWriteArrayList<>();
+        operator = new MeteredOperator(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow, maxAgeMs,
+                cacheUsers), metrics);
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
@@ -158,6 +228,40 @@ class InterestScorerTest {
         return out;
     }
 
+    /**
+     * The count of the counter {@code name} that the operator opened last registered in the group
+     * with exactly {@code labels} among its variables (e.g. {@code reason=expired}); 0 when it never
+     * registered one, as a reporter would show nothing.
+     */
+    private long counter(String name, Map<String, String> labels) {
+        long sum = 0;
+        for (Registered r : metrics) {
+            boolean labelled = labels.entrySet().stream()
+                    .allMatch(l -> l.getValue().equals(r.variables().get("<" + l.getKey() + ">")));
+            if (r.name().equals(name) && labelled && r.metric() instanceof Counter c) {
+                sum += c.getCount();
+            }
+        }
+        return sum;
+    }
+
+    @Test
+    void runsWithTheWindowCacheOfItsParameter() throws Exception {
+        long[] items = {item(1)};
+        long[] cats = {category(1)};
+        sendClicks(12, 3, 1, 1);
+        harness.processElement2(request("first", 12, items, cats), 1);
+        harness.processElement2(request("second", 12, items, cats), 2);
+        UserWindowCache cache = ((InterestScorer) operator.getUserFunction()).windowCache();
+        if (windowCacheUsers == 0) {
+            assertThat(cache).isNull();
+        } else {
+            assertThat(cache).as("the window cache of a scorer opened with %d users", windowCacheUsers).isNotNull();
+            assertThat(cache.size()).isEqualTo(1);
+            assertThat(cache.hits()).as("the second request is served from the cache").isEqualTo(1);
+        }
+    }
+
     @Test
     void scoresEqualTheModelCoreAcrossTheRing() throws Exception {
         long[] items = {item(3), 999_999L, item(17)};
@@ -207,11 +311,20 @@ class InterestScorerTest {
     @Test
     void repeatedEventIdIsAppliedOnce() throws Exception {
         Click first = new Click("retry-me", 5, item(1), category(1), 10);
+        Click second = click(5, item(2), category(2));
+        long[] items = {item(3), item(4)};
+        long[] cats = {category(3), category(4)};
         harness.processElement1(first, 1);
-        harness.processElement1(click(5, item(2), category(2)), 2);
-        harness.processElement1(first, 3); // a producer retry arriving after another click
+        harness.processElement1(second, 2);
+        harness.processElement2(request("before-retry", 5, items, cats), 3); // with the cache on, user 5 is cached now
+        harness.processElement1(first, 4); // a producer retry arriving after another click
         assertThat(header(5).totalClicks).isEqualTo(2);
         assertThat(window(5)).hasSize(2);
+        // the retry changed neither the stored nor the cached window: the next score is over the two clicks
+        harness.processElement2(request("after-retry", 5, items, cats), 5);
+        CtrScore s = harness.extractOutputValues().get(1);
+        assertThat(s.getClicksApplied()).isEqualTo(2);
+        assertThat(ctrs(s)).containsExactly(expected(List.of(first, second), 5, items, cats), within(CTR_TOLERANCE));
         // another user may reuse the id: de-duplication is per user
         harness.processElement1(new Click("retry-me", 6, item(1), category(1), 10), 4);
         assertThat(header(6).totalClicks).isEqualTo(1);
@@ -311,6 +424,17 @@ class InterestScorerTest {
         assertThat(h.capacity).isEqualTo(12);
         assertThat(h.lastState).hasSize(16);
         assertThat(window(4)).hasSize(12);
+        // the rebuilt user is then loaded as any other (and cached, with the cache on), and a click extends it
+        harness.processElement2(request("after-rebuild", 4, items, cats), 201);
+        assertThat(ctrs(harness.extractOutputValues().get(1))).containsExactly(ctrs(s), within(CTR_TOLERANCE));
+        Click next = click(4, 333L, 3L);
+        harness.processElement1(next, 202);
+        harness.processElement2(request("after-click", 4, items, cats), 203);
+        List<Click> now = new ArrayList<>(history.subList(13, 25));
+        now.add(next);
+        CtrScore last = harness.extractOutputValues().get(2);
+        assertThat(last.getClicksApplied()).isEqualTo(26);
+        assertThat(ctrs(last)).containsExactly(expected(otherScorer, now, 4, items, cats), within(CTR_TOLERANCE));
     }
 
     @Test
@@ -351,6 +475,7 @@ class InterestScorerTest {
         assertThat(ctrs(s)).containsExactly(expected(List.of(), 3, items, cats), within(CTR_TOLERANCE));
         assertThat(header(3)).isNull();
         assertThat(window(3)).isEmpty();
+        assertThat(counter("corruptUsers", Map.of())).as("corruptUsers").isEqualTo(1);
         // the user starts again from its next click
         harness.processElement1(click(3, item(2), category(2)), 11);
         assertThat(header(3).totalClicks).isEqualTo(1);
@@ -399,6 +524,10 @@ class InterestScorerTest {
         assertThat(original.getRequestId()).isEqualTo("stale");
         assertThat(original.getCandidates()).extracting(c -> c.getItemId()).containsExactly(items[0], items[1]);
         assertThat(header(2)).isEqualTo(before);
+        // counted as every other dead letter is, by reason, besides the scorer's own expiredRequests
+        assertThat(counter("deadLetters", Map.of("reason", "expired"))).as("deadLetters{reason=expired}").isEqualTo(1);
+        assertThat(counter("deadLetters", Map.of())).as("dead letters of any reason").isEqualTo(1);
+        assertThat(counter("expiredRequests", Map.of())).as("expiredRequests").isEqualTo(1);
     }
 
     /** Feeds the same events to a scorer with a window cache and one without, and compares what they do. */
