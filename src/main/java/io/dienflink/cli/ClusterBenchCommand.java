@@ -179,7 +179,6 @@ final class ClusterBenchCommand implements Callable<Integer> {
         long cpuStart = 0;
         long clicksStart = 0;
         long requestsStart = 0;
-        long materializationsStart = 0;
         long lastCheckpoints = checkpointCount(cluster, jobId);
         long lastScores = reader.scores();
         try (traffic) {
@@ -196,7 +195,6 @@ final class ClusterBenchCommand implements Callable<Integer> {
                     cpuStart = taskManagerCpuNanos(cluster);
                     clicksStart = traffic.clicks();
                     requestsStart = traffic.requests();
-                    materializationsStart = materializations(cluster, jobId, scorer);
                 }
                 Histogram h = reader.interval();
                 long scores = reader.scores();
@@ -222,7 +220,7 @@ final class ClusterBenchCommand implements Callable<Integer> {
             return new Summary(rows.rows().stream().filter(r -> r.phase().equals("run")).toList(), clicks, requests,
                     (windowEndMs - windowStartMs) / 1000.0, cpuEnd - cpuStart,
                     checkpoints(cluster, jobId, scorer, windowStartMs, windowEndMs),
-                    materializations(cluster, jobId, scorer) - materializationsStart);
+                    materializations(cluster, windowStartMs, windowEndMs));
         }
     }
 
@@ -261,22 +259,30 @@ final class ClusterBenchCommand implements Callable<Integer> {
         }).orElse(-1L);
     }
 
-    /** Completed changelog materializations of the scorer's subtasks, summed (0 without the changelog). */
-    private static long materializations(LocalCluster cluster, String jobId, String scorer) throws Exception {
-        List<String> ids = new ArrayList<>();
-        for (JsonNode m : rest(cluster, "/jobs/" + jobId + "/vertices/" + scorer + "/metrics")) {
-            if (m.path("id").asText().endsWith("ChangelogMaterialization.completedMaterialization")) {
-                ids.add(m.path("id").asText());
+    /**
+     * Changelog materializations that finished between two wall-clock times, read from the
+     * TaskManagers' logs (the changelog backend's INFO line "... finishes materialization ..."; its
+     * metrics are not in the REST API's vertex metrics), as seconds after {@code fromMs}.
+     */
+    private static List<Long> materializations(LocalCluster cluster, long fromMs, long toMs) throws Exception {
+        List<Long> out = new ArrayList<>();
+        java.time.ZoneId zone = java.time.ZoneId.systemDefault();
+        java.time.LocalDate day = java.time.Instant.ofEpochMilli(fromMs).atZone(zone).toLocalDate();
+        try (var logs = Files.list(cluster.logDir())) {
+            for (Path log : logs.filter(p -> p.getFileName().toString().startsWith("tm-")).toList()) {
+                for (String line : Files.readAllLines(log)) {
+                    if (!line.contains("finishes materialization") || line.length() < 12) {
+                        continue;
+                    }
+                    long at = java.time.LocalTime.parse(line.substring(0, 12)).atDate(day).atZone(zone).toInstant().toEpochMilli();
+                    if (at >= fromMs && at <= toMs) {
+                        out.add((at - fromMs) / 1000);
+                    }
+                }
             }
         }
-        if (ids.isEmpty()) {
-            return 0;
-        }
-        long sum = 0;
-        for (JsonNode m : rest(cluster, "/jobs/" + jobId + "/vertices/" + scorer + "/metrics?get=" + String.join(",", ids))) {
-            sum += (long) Double.parseDouble(m.path("value").asText("0"));
-        }
-        return sum;
+        Collections.sort(out);
+        return out;
     }
 
     /** One completed checkpoint: the scorer's slowest subtask's sync and async ms, and the checkpoint's bytes. */
@@ -304,13 +310,13 @@ final class ClusterBenchCommand implements Callable<Integer> {
     }
 
     private record Summary(List<Timeline.Row> rows, long clicks, long requests, double seconds, long cpuNanos,
-                           List<Checkpoint> checkpoints, long materializations) {
+                           List<Checkpoint> checkpoints, List<Long> materializedAtS) {
         String line(String label, int users) {
             List<Timeline.Row> scored = rows.stream().filter(r -> r.scores() > 0).toList();
             return String.format(Locale.ROOT, "cluster-bench config=%s users=%d seconds=%.0f clicks_per_s=%.0f "
                             + "requests_per_s=%.0f p50_ms_median=%d p99_ms_median=%d p99_ms_worst=%d max_ms=%d "
                             + "seconds_p99_over_30ms=%d checkpoints=%d sync_ms_median=%d sync_ms_max=%d async_ms_median=%d "
-                            + "async_ms_max=%d checkpointed_mb_median=%.1f state_mb_last=%.1f materializations=%d "
+                            + "async_ms_max=%d checkpointed_mb_median=%.1f state_mb_last=%.1f materializations=%d materialized_at_s=%s "
                             + "tm_cpu_cores=%.2f tm_cpu_us_per_click=%.1f",
                     label, users, seconds, clicks / seconds, requests / seconds,
                     median(scored.stream().map(Timeline.Row::p50).toList()), median(scored.stream().map(Timeline.Row::p99).toList()),
@@ -322,7 +328,9 @@ final class ClusterBenchCommand implements Callable<Integer> {
                     median(checkpoints.stream().map(Checkpoint::asyncMs).toList()),
                     checkpoints.stream().mapToLong(Checkpoint::asyncMs).max().orElse(-1),
                     median(checkpoints.stream().map(Checkpoint::checkpointedBytes).toList()) / 1e6,
-                    checkpoints.isEmpty() ? -1 : checkpoints.get(0).stateBytes() / 1e6, materializations,
+                    checkpoints.isEmpty() ? -1 : checkpoints.get(0).stateBytes() / 1e6, materializedAtS.size(),
+                    materializedAtS.isEmpty() ? "-" : materializedAtS.stream().map(String::valueOf)
+                            .collect(java.util.stream.Collectors.joining(",")),
                     cpuNanos / 1e9 / seconds, clicks == 0 ? -1 : cpuNanos / 1e3 / clicks);
         }
     }

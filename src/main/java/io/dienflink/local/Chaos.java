@@ -264,6 +264,10 @@ public final class Chaos {
         if (savepoint != null) {
             args.add("-s");
             args.add(savepoint);
+            // the changelog state backend restores only in CLAIM mode, and Flink's CLI passes its own
+            // default (NO_CLAIM) whatever the cluster's configuration says
+            args.add("--claimMode");
+            args.add("CLAIM");
         }
         args.add(settings.jobJar().toString());
         args.add("run");

@@ -1,5 +1,6 @@
 package io.dienflink.local;
 
+import io.dienflink.job.DienScoringJob;
 import io.dienflink.kafka.Topics;
 import java.io.IOException;
 import java.io.InputStream;
@@ -26,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.apache.flink.configuration.Configuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -240,6 +242,15 @@ public final class LocalCluster {
     }
 
     private void writeConfig(Settings settings, int restPort) throws IOException {
+        Map<String, String> c = flinkConfiguration(settings, restPort);
+        StringBuilder yaml = new StringBuilder("# written by `dien-flink local-cluster up`; rewritten on every up\n");
+        c.forEach((k, v) -> yaml.append(k).append(": ").append(quote(v)).append('\n'));
+        Files.writeString(confDir().resolve("config.yaml"), yaml.toString(), StandardCharsets.UTF_8);
+        writeLogConfig();
+    }
+
+    /** The lines of the cluster's Flink {@code config.yaml} for {@code settings} (its own, then {@code settings.flinkConfig()}). */
+    public Map<String, String> flinkConfiguration(Settings settings, int restPort) throws IOException {
         Map<String, String> c = new LinkedHashMap<>();
         // localhost only: nothing of the local cluster is reachable from another machine
         c.put("jobmanager.rpc.address", "127.0.0.1");
@@ -277,13 +288,21 @@ public final class LocalCluster {
         c.put("execution.checkpointing.dir", checkpointDir().toUri().toString());
         c.put("execution.checkpointing.savepoint-dir", savepointDir().toUri().toString());
         c.put("execution.checkpointing.externalized-checkpoint-retention", "RETAIN_ON_CANCELLATION");
+        // The project's one state-backend configuration, as deploy/ ships it: RocksDB under the
+        // changelog, its state changes next to the checkpoints, every restore claiming its snapshot
+        // (docs/job.md, "Checkpoints without stalls"). Flink's CLI still passes NO_CLAIM with
+        // `flink run -s` unless given --claimMode CLAIM, and the job refuses that (JobPreflight).
+        Configuration checkpoints = new Configuration();
+        checkpoints.setString("execution.checkpointing.dir", c.get("execution.checkpointing.dir"));
+        DienScoringJob.changelogDefaults(checkpoints).toMap().forEach(c::put);
         // No class-loading settings: the processes run on Flink's runtime only (flinkLib()), so the
         // job jar's classes and libraries load child-first from the job jar, Flink's defaults.
         c.put("env.java.opts.all", "--add-modules=jdk.incubator.vector " + String.join(" ", FLINK_JVM_OPENS));
         c.putAll(settings.flinkConfig());
-        StringBuilder yaml = new StringBuilder("# written by `dien-flink local-cluster up`; rewritten on every up\n");
-        c.forEach((k, v) -> yaml.append(k).append(": ").append(quote(v)).append('\n'));
-        Files.writeString(confDir().resolve("config.yaml"), yaml.toString(), StandardCharsets.UTF_8);
+        return c;
+    }
+
+    private void writeLogConfig() throws IOException {
         Files.writeString(confDir().resolve("log4j2.xml"), """
                 <?xml version="1.0" encoding="UTF-8"?>
                 <!-- local-cluster processes: INFO to their stdout, which goes to logs/<process>.log -->

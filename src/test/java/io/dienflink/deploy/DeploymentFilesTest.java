@@ -249,6 +249,39 @@ class DeploymentFilesTest {
         assertThat(Files.readString(Path.of("deploy/README.md"))).contains("web.submit.enable: false").contains("127.0.0.1");
     }
 
+    /**
+     * One state-backend configuration everywhere a cluster is configured by this project: compose,
+     * the FlinkDeployment and the local cluster all run the changelog state backend with its state
+     * changes next to their checkpoints and CLAIM restores, exactly what the embedded runs and the
+     * fault-injection tests get from {@link DienScoringJob#changelogDefaults}.
+     */
+    @Test
+    void everyShippedClusterRunsTheOneStateBackendConfiguration() throws Exception {
+        Map<String, Map<String, String>> clusters = new java.util.LinkedHashMap<>();
+        Map<String, String> compose = new java.util.LinkedHashMap<>();
+        for (String line : documents(COMPOSE).get(0).get("x-flink-config").get("FLINK_PROPERTIES").asText().split("\n")) {
+            if (line.contains(":") && !line.trim().startsWith("#")) {
+                compose.put(line.substring(0, line.indexOf(':')).trim(), line.substring(line.indexOf(':') + 1).trim());
+            }
+        }
+        clusters.put("docker-compose.yml", compose);
+        Map<String, String> k8s = new java.util.LinkedHashMap<>();
+        flinkDeployment().get("spec").get("flinkConfiguration").fields().forEachRemaining(e -> k8s.put(e.getKey(), e.getValue().asText()));
+        clusters.put("flinkdeployment.yaml", k8s);
+        clusters.put("local-cluster", new io.dienflink.local.LocalCluster(Path.of("target", "unused"))
+                .flinkConfiguration(io.dienflink.local.LocalCluster.Settings.defaults(), 8081));
+        for (Map.Entry<String, Map<String, String>> c : clusters.entrySet()) {
+            Configuration withCheckpoints = new Configuration();
+            String dir = c.getValue().get("execution.checkpointing.dir");
+            assertThat(dir).as(c.getKey() + ": execution.checkpointing.dir").isNotBlank();
+            withCheckpoints.setString("execution.checkpointing.dir", dir);
+            Map<String, String> expected = DienScoringJob.changelogDefaults(withCheckpoints).toMap();
+            assertThat(expected).containsEntry("state.changelog.enabled", "true")
+                    .containsEntry("execution.state-recovery.claim-mode", "CLAIM");
+            assertThat(c.getValue()).as(c.getKey()).containsAllEntriesOf(expected);
+        }
+    }
+
     @Test
     void kustomizeRendersTheOverlay() throws Exception {
         Process p = new ProcessBuilder("kubectl", "kustomize", OVERLAY.toString()).redirectErrorStream(true).start();
