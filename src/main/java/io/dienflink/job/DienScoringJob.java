@@ -202,21 +202,25 @@ public final class DienScoringJob {
                     .withDescription("Base path of the changelog state backend's state-change files.");
 
     /**
-     * The changelog state backend for a cluster whose configuration this project writes itself (the
-     * embedded MiniCluster of demo, bench and tests; the local standalone cluster): enabled, with
-     * its state changes in {@code changelog/} next to the checkpoints, unless
-     * {@code state.changelog.enabled} is set either way or there is no checkpoint directory.
+     * The changelog state backend, the project's one state-backend configuration, as this project
+     * sets it where it writes the cluster's configuration itself (the embedded MiniCluster of demo,
+     * bench and tests; the local standalone cluster's config.yaml): enabled, with its state changes
+     * in {@code changelog/} next to the checkpoints and restores in CLAIM mode, unless
+     * {@code state.changelog.enabled} is set either way or there is no checkpoint directory. The
+     * shipped deployment files (docker-compose, the Kubernetes FlinkDeployment) carry the same
+     * lines for their checkpoint directory; DeploymentFilesTest holds all of them to this method.
      *
-     * <p>Why: with RocksDB alone every checkpoint's synchronous phase flushes the memtables on the
-     * task thread, which stalls scoring (docs/benchmarks.md, "Checkpoints without stalls"); with the
-     * changelog a checkpoint only persists the state changes written since the last one, and RocksDB
-     * is snapshotted ("materialized") in the background every
+     * <p>Why: it was measured against plain RocksDB on the local cluster (docs/benchmarks.md, "One
+     * state-backend configuration"): RocksDB's incremental checkpoints re-upload what compaction
+     * rewrote (the whole state per checkpoint at 10,000 users) and flush the memtables on the task
+     * thread; with the changelog a checkpoint only persists the state changes written since the
+     * last one, and RocksDB is snapshotted ("materialized") in the background every
      * {@code state.changelog.periodic-materialize.interval} (10 min by default). The changelog
      * storage is a TaskManager setting, so on other clusters it belongs in the cluster's
-     * configuration (deploy/); {@link JobPreflight} refuses Flink's in-memory default storage.
-     * Restores then run in CLAIM mode: Flink owns the snapshot a job starts from (and may delete it
-     * once newer checkpoints subsume it), because the changelog backend cannot take the full first
-     * checkpoint that NO_CLAIM requires.
+     * configuration; {@link JobPreflight} refuses Flink's in-memory default storage and NO_CLAIM
+     * restores. In CLAIM mode Flink owns the snapshot a job starts from (and deletes it once newer
+     * checkpoints subsume it), because the changelog backend cannot take the full first checkpoint
+     * that NO_CLAIM requires.
      */
     public static Configuration changelogDefaults(ReadableConfig effective) {
         Configuration defaults = new Configuration();

@@ -30,7 +30,13 @@ import org.slf4j.LoggerFactory;
  *       slow checkpoint lets the broker abort the transaction that holds its scores, which are then
  *       lost although the checkpoint completes;</li>
  *   <li>exactly-once with a transaction timeout over the broker's {@code transaction.max.timeout.ms}:
- *       every producer would be refused at start.</li>
+ *       every producer would be refused at start;</li>
+ *   <li>the changelog state backend (the project's one configuration, docs/job.md) with any storage
+ *       but {@code filesystem}: Flink's default, {@code memory}, keeps the state changes on the
+ *       TaskManager's heap, and a lost TaskManager would lose them;</li>
+ *   <li>the changelog state backend restoring in NO_CLAIM mode (Flink's CLI passes it with
+ *       {@code flink run -s} unless given {@code --claimMode CLAIM}): the changelog cannot take the
+ *       full first checkpoint NO_CLAIM needs, so every checkpoint after the restore would fail.</li>
  * </ul>
  */
 public final class JobPreflight {
