@@ -2,7 +2,6 @@ package io.dienflink.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import io.dienflink.job.DienJobOptions;
 import io.dienflink.kafka.KafkaClients;
 import io.dienflink.kafka.Topics;
 import io.dienflink.local.FlinkCli;
@@ -108,7 +107,7 @@ final class ClusterBenchCommand implements Callable<Integer> {
             Properties admin = new Properties();
             admin.put("bootstrap.servers", servers);
             KafkaClients.createTopics(admin, 2, topics.all());
-            jobId = submit(cluster, jar, servers, topics, id);
+            jobId = FlinkCli.submitJob(cluster, jar, null, servers, model, FlinkCli.ownTopics(topics, id));
             note(err, "job " + jobId + " submitted");
             SyntheticWorld world = new SyntheticWorld(users, 50, 100, 7);
             try (ScoreReader reader = new ScoreReader(servers, new Properties(), topics, false, false).start()) {
@@ -148,25 +147,6 @@ final class ClusterBenchCommand implements Callable<Integer> {
             }
             cluster.down();
         }
-    }
-
-    private String submit(LocalCluster cluster, Path jar, String servers, Topics topics, String id) throws Exception {
-        List<String> args = new ArrayList<>(List.of("run", "-d", jar.toString(), "run", "--bootstrap-servers", servers,
-                "--model", model.toAbsolutePath().toString()));
-        Map<String, String> s = new LinkedHashMap<>();
-        s.put(DienJobOptions.CLICKS_TOPIC.key(), topics.clicks());
-        s.put(DienJobOptions.REQUESTS_TOPIC.key(), topics.requests());
-        s.put(DienJobOptions.SCORES_TOPIC.key(), topics.scores());
-        s.put(DienJobOptions.DEAD_LETTER_TOPIC.key(), topics.deadLetters());
-        s.put(DienJobOptions.GROUP_ID.key(), id);
-        s.put(DienJobOptions.TRANSACTIONAL_ID_PREFIX.key(), id);
-        s.put(DienJobOptions.PARALLELISM.key(), "2");
-        s.forEach((k, v) -> args.add("-D" + k + "=" + v));
-        FlinkCli.Result r = FlinkCli.run(cluster, args, new PrintWriter(new StringWriter()));
-        if (r.exit() != 0) {
-            throw new IllegalStateException("flink run failed (exit " + r.exit() + "):\n" + r.out());
-        }
-        return r.jobId();
     }
 
     private Summary measure(LocalCluster cluster, String jobId, String servers, Topics topics, SyntheticWorld world,

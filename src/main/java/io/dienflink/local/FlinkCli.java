@@ -53,6 +53,47 @@ public final class FlinkCli {
     }
 
     /**
+     * Submits the scoring job detached ({@code flink run -d JAR run --bootstrap-servers ... --model
+     * ... -Dkey=value ...}), from {@code snapshot} when it is not null, claiming it ({@code -s
+     * SNAPSHOT --claimMode CLAIM}: the changelog state backend restores only in CLAIM mode, and
+     * Flink's CLI passes its own default, NO_CLAIM, whatever the cluster's configuration says).
+     *
+     * @return the new job's id
+     * @throws IllegalStateException if the CLI fails, with its output
+     */
+    public static String submitJob(LocalCluster cluster, Path jar, String snapshot, String bootstrapServers, Path model,
+                                   java.util.Map<String, String> settings) throws IOException, InterruptedException {
+        List<String> args = new ArrayList<>(List.of("run", "-d"));
+        if (snapshot != null) {
+            args.addAll(List.of("-s", snapshot, "--claimMode", "CLAIM"));
+        }
+        args.addAll(List.of(jar.toString(), "run", "--bootstrap-servers", bootstrapServers, "--model",
+                model.toAbsolutePath().toString()));
+        settings.forEach((k, v) -> args.add("-D" + k + "=" + v));
+        Result r = run(cluster, args, new PrintWriter(new java.io.StringWriter()));
+        if (r.exit() != 0) {
+            throw new IllegalStateException("flink " + String.join(" ", args) + " failed (exit " + r.exit() + "):\n" + r.out());
+        }
+        return r.jobId();
+    }
+
+    /**
+     * The settings that give a run its own topics, consumer group and transactional ids (so that
+     * runs on one broker do not meet), and parallelism 2.
+     */
+    public static java.util.Map<String, String> ownTopics(io.dienflink.kafka.Topics topics, String id) {
+        java.util.Map<String, String> s = new java.util.LinkedHashMap<>();
+        s.put(io.dienflink.job.DienJobOptions.CLICKS_TOPIC.key(), topics.clicks());
+        s.put(io.dienflink.job.DienJobOptions.REQUESTS_TOPIC.key(), topics.requests());
+        s.put(io.dienflink.job.DienJobOptions.SCORES_TOPIC.key(), topics.scores());
+        s.put(io.dienflink.job.DienJobOptions.DEAD_LETTER_TOPIC.key(), topics.deadLetters());
+        s.put(io.dienflink.job.DienJobOptions.GROUP_ID.key(), id);
+        s.put(io.dienflink.job.DienJobOptions.TRANSACTIONAL_ID_PREFIX.key(), id);
+        s.put(io.dienflink.job.DienJobOptions.PARALLELISM.key(), "2");
+        return s;
+    }
+
+    /**
      * Runs {@code flink <args>} against the cluster; the child's stdout is copied line by line to
      * {@code out} (and returned), its stderr goes to this process's stderr.
      */
