@@ -42,7 +42,7 @@ import picocli.CommandLine.Option;
                 "durations and sizes of the scorer, materializations, and TaskManager CPU per click. Stops the cluster."})
 final class ClusterBenchCommand implements Callable<Integer> {
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final String SCORER_VERTEX = "DIEN interest state and scoring";
+    private static final String SCORER_VERTEX = io.dienflink.job.DienScoringJob.SCORER_NAME;
 
     @CommandLine.Mixin
     LocalClusterCommand.WorkDir dir = new LocalClusterCommand.WorkDir();

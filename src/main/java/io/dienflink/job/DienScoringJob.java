@@ -63,6 +63,8 @@ public final class DienScoringJob {
     public static final String UID_CLICKS_DECODE = "clicks-decode";
     public static final String UID_REQUESTS_DECODE = "requests-decode";
     public static final String UID_SCORER = "interest-scorer";
+    /** The scoring operator's name, which Flink's REST API shows in its vertex's name (chaos, cluster-bench). */
+    public static final String SCORER_NAME = "DIEN interest state and scoring";
     public static final String UID_SCORES_SINK = "scores-sink";
     public static final String UID_DEAD_LETTER_SINK = "dead-letter-sink";
 
@@ -294,7 +296,7 @@ public final class DienScoringJob {
                 .connect(validRequests.keyBy(ScoreRequest::userId))
                 .process(new InterestScorer(config.modelPath(), modelFingerprint, config.inactivityExpiry().toMillis(),
                         config.dedupWindow(), config.requestMaxAge().toMillis(), config.windowCacheUsers()))
-                .name("DIEN interest state and scoring").uid(UID_SCORER);
+                .name(SCORER_NAME).uid(UID_SCORER);
         scored.sinkTo(scores).name("Kafka CTR scores").uid(UID_SCORES_SINK);
         DataStream<DeadLetter> dead = validClicks.getSideOutput(DeadLetterRouting.DEAD_LETTERS)
                 .union(validRequests.getSideOutput(DeadLetterRouting.DEAD_LETTERS),

@@ -49,8 +49,8 @@ public final class Chaos {
     private static final Logger LOG = LoggerFactory.getLogger(Chaos.class);
     private static final Duration RECOVERY_TIMEOUT = Duration.ofMinutes(3);
     static final List<String> KINDS = List.of("taskmanager-kill", "broker-kill", "savepoint-restart");
-    /** The scoring operator's name (DienScoringJob), which the REST API's vertex names contain. */
-    static final String SCORER_VERTEX = "DIEN interest state and scoring";
+    /** The scoring operator's name, which the REST API's vertex names contain. */
+    static final String SCORER_VERTEX = io.dienflink.job.DienScoringJob.SCORER_NAME;
 
     /**
      * @param workDir the local cluster's work directory; a cluster running there is used, else one is started and stopped at the end
