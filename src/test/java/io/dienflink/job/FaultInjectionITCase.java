@@ -4,17 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dienflink.job.FaultySink.Faults;
 import io.dienflink.job.FaultySink.Point;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import org.apache.flink.configuration.CheckpointingOptions;
 import org.apache.flink.configuration.Configuration;
 import org.apache.flink.configuration.HeartbeatManagerOptions;
 import org.apache.flink.configuration.StateChangelogOptions;
@@ -57,19 +51,13 @@ class FaultInjectionITCase {
 
     /**
      * Slots spread over both TaskManagers, so that losing one hits the job; short heartbeats, so
-     * that a lost TaskManager is noticed in seconds; the changelog state backend as the shipped
-     * cluster configurations (deploy/, the local cluster) have it, so every fault below also hits
-     * its state-change files and materialization. (The other ITCases run on plain RocksDB.)
+     * that a lost TaskManager is noticed in seconds; the changelog state backend as every shipped
+     * cluster configuration has it ({@link ShippedStateBackend}: deploy/, the local cluster, the
+     * other ITCases' MiniClusters), materializing often, so every fault below also hits its
+     * state-change files and a materialization.
      */
     private static Configuration clusterSettings() {
-        Configuration c = new Configuration();
-        try {
-            c.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY,
-                    Files.createTempDirectory("dien-fault-injection").toUri().toString());
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-        c.addAll(DienScoringJob.changelogDefaults(c));
+        Configuration c = ShippedStateBackend.cluster();
         // materialize often enough that the runs restore from materialized state plus a changelog tail
         c.set(StateChangelogOptions.PERIODIC_MATERIALIZATION_INTERVAL, Duration.ofSeconds(3));
         c.set(TaskManagerOptions.TASK_MANAGER_LOAD_BALANCE_MODE, TaskManagerOptions.TaskManagerLoadBalanceMode.SLOTS);
@@ -170,7 +158,7 @@ class FaultInjectionITCase {
             // Two jobs start from this savepoint, one after the other. A restore claims its snapshot
             // (CLAIM mode, which the changelog backend needs) and Flink deletes it once the job's own
             // checkpoints subsume it, so the second restore uses a copy, as docs/upgrades.md says.
-            String savepointCopy = copyDirectory(savepoint, tmp.resolve("savepoint-copy"));
+            String savepointCopy = ShippedStateBackend.keptCopy(savepoint, tmp.resolve("savepoint-copy"));
 
             // The savepoint at parallelism 1 first, in a side job writing to topics of its own, and
             // not alongside the run's job: under exactly-once a job restored from a savepoint aborts
@@ -278,14 +266,4 @@ class FaultInjectionITCase {
     }
 
 
-    /** Copies a savepoint directory (a file: URI) and returns the copy's URI; canonical savepoints are relocatable. */
-    private static String copyDirectory(String uri, Path target) throws IOException {
-        Path source = Path.of(URI.create(uri));
-        try (Stream<Path> files = Files.walk(source)) {
-            for (Path f : (Iterable<Path>) files::iterator) {
-                Files.copy(f, target.resolve(source.relativize(f).toString()));
-            }
-        }
-        return target.toUri().toString();
-    }
 }

@@ -103,6 +103,11 @@ final class KafkaJobFixture implements BeforeAllCallback, AfterAllCallback {
         conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
         if (savepoint != null) {
             conf.set(StateRecoveryOptions.SAVEPOINT_PATH, savepoint);
+            if (!conf.contains(StateRecoveryOptions.RESTORE_MODE)) {
+                // the changelog state backend of the tests' clusters (ShippedStateBackend) restores
+                // only in CLAIM mode; the job then owns the snapshot, and Flink deletes it once subsumed
+                conf.set(StateRecoveryOptions.RESTORE_MODE, org.apache.flink.core.execution.RecoveryClaimMode.CLAIM);
+            }
         }
         StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
         env.configure(conf);

@@ -52,9 +52,11 @@ class ScoringJobITCase {
     /** The job and the model core run the same kernels: they agree to the JIT's last-ulp spread. */
     private static final double CTR_TOLERANCE = Reproducibility.TOLERANCE;
 
+    private static final org.apache.flink.configuration.Configuration CLUSTER = ShippedStateBackend.cluster();
+
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(CLUSTER).build());
 
     @RegisterExtension
     static final KafkaJobFixture KAFKA = new KafkaJobFixture();
@@ -131,6 +133,14 @@ class ScoringJobITCase {
             scoreRecords = consume(Topics.DEFAULT.scores(), requests.size());
             deadRecords = consume(Topics.DEFAULT.deadLetters(), malformed.size());
             finalHistory = finalHistories(appliedClicks, model.config().maxHistory());
+            // the job ran on the shipped state backend: its checkpoints wrote state changes to the changelog's storage
+            assertThat(CLUSTER.get(DienScoringJob.CHANGELOG_BASE_PATH)).as("the changelog's storage").isNotNull();
+            java.nio.file.Path changelog = java.nio.file.Path.of(java.net.URI.create(CLUSTER.get(DienScoringJob.CHANGELOG_BASE_PATH)));
+            assertThat(changelog).as("the changelog's storage: the job ran without the changelog state backend").isDirectory();
+            try (var files = java.nio.file.Files.walk(changelog)) {
+                assertThat(files.filter(java.nio.file.Files::isRegularFile).count()).as("state-change files in " + changelog)
+                        .isPositive();
+            }
         } finally {
             job.cancel().get();
         }

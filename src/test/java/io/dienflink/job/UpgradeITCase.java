@@ -63,7 +63,7 @@ class UpgradeITCase {
 
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(ShippedStateBackend.cluster()).build());
 
     @RegisterExtension
     static final KafkaJobFixture KAFKA = new KafkaJobFixture();
@@ -158,9 +158,18 @@ class UpgradeITCase {
         run4.cancel().get();
     }
 
+    /**
+     * The job with {@code model}, from a copy of {@code savepoint} if not null: the restore claims
+     * the snapshot (the changelog state backend's CLAIM mode) and Flink deletes it once subsumed,
+     * while this test reads and restores A's savepoint again later, as docs/upgrades.md's runbook
+     * keeps a copy for its rollback.
+     */
     private JobClient start(String model, String savepoint) throws Exception {
-        return KAFKA.startJob(model, savepoint, tmp.resolve("checkpoints"), "dien-upgrade-itcase", conf -> { });
+        String from = savepoint == null ? null : ShippedStateBackend.keptCopy(savepoint, tmp.resolve("restore-" + (++restores)));
+        return KAFKA.startJob(model, from, tmp.resolve("checkpoints"), "dien-upgrade-itcase", conf -> { });
     }
+
+    private int restores;
 
     /**
      * Sends one request per user (id prefix-user) and waits for all scores whose history length shows

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.dienflink.cli.Main;
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
+import io.dienflink.job.ShippedStateBackend;
 import io.dienflink.kafka.Topics;
 import io.dienflink.model.ModelBundle;
 import io.dienflink.traffic.SyntheticWorld;
@@ -13,8 +14,6 @@ import io.dienflink.verify.RunVerifier;
 import io.dienflink.verify.VerifyReport;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -102,8 +101,7 @@ class RunbookITCase {
             long requestsBeforeUpgrade = traffic.validRequests();
             String preUpgrade = savepointPath(cli("flink", "--work-dir", workDir.toString(), "stop", "--savepointPath",
                     savepoints, job));
-            Path kept = cluster.savepointDir().resolve("pre-upgrade-copy");
-            copyTree(Path.of(URI.create(preUpgrade)), kept);
+            String kept = ShippedStateBackend.keptCopy(preUpgrade, cluster.savepointDir().resolve("pre-upgrade-copy"));
             job = start(workDir, preUpgrade, jar, kafka, MODEL_B, checkpoints);
             scores.awaitVersion(b, mark);
             log(began, "job " + job + " scoring with B");
@@ -111,7 +109,7 @@ class RunbookITCase {
             mark = scores.mark();
             cli("flink", "--work-dir", workDir.toString(), "stop", "--savepointPath", savepoints, job);
             long requestsReplayed = traffic.validRequests() - requestsBeforeUpgrade;
-            job = start(workDir, kept.toUri().toString(), jar, kafka, MODEL_A, checkpoints);
+            job = start(workDir, kept, jar, kafka, MODEL_A, checkpoints);
             scores.awaitVersion(a, mark);
             log(began, "job " + job + " scoring with A again, from the pre-upgrade savepoint's copy");
             // 3b. eager: stop with a savepoint, migrate it on the cluster, start from the migrated one with B
@@ -167,15 +165,6 @@ class RunbookITCase {
     private static String start(Path workDir, String snapshot, String jar, String kafka, Path model, String checkpoints) {
         return flinkJobId(cli("flink", "--work-dir", workDir.toString(), "run", "-s", snapshot, "--claimMode", "CLAIM", "-d",
                 jar, "run", "--bootstrap-servers", kafka, "--model", model.toString(), checkpoints));
-    }
-
-    /** {@code cp -r}: what the runbook does with its storage's tools (gsutil, aws s3) to keep a savepoint. */
-    private static void copyTree(Path from, Path to) throws java.io.IOException {
-        try (var files = Files.walk(from)) {
-            for (Path f : files.toList()) {
-                Files.copy(f, to.resolve(from.relativize(f).toString()));
-            }
-        }
     }
 
     private static String flinkJobId(String out) {

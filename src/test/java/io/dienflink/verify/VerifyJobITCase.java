@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.dienflink.job.DienJobConfig;
 import io.dienflink.job.DienJobOptions;
+import io.dienflink.job.ShippedStateBackend;
 import io.dienflink.job.DienScoringJob;
 import io.dienflink.local.EmbeddedKafkaCluster;
 import java.nio.file.Path;
@@ -29,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class VerifyJobITCase {
     @RegisterExtension
     static final MiniClusterExtension FLINK = new MiniClusterExtension(new MiniClusterResourceConfiguration.Builder()
-            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).build());
+            .setNumberTaskManagers(1).setNumberSlotsPerTaskManager(2).setConfiguration(ShippedStateBackend.cluster()).build());
 
     private static EmbeddedKafkaCluster kafka;
 
