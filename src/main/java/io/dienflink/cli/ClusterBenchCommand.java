@@ -47,7 +47,7 @@ final class ClusterBenchCommand implements Callable<Integer> {
     @CommandLine.Mixin
     LocalClusterCommand.WorkDir dir = new LocalClusterCommand.WorkDir();
 
-    @Option(names = "--label", defaultValue = "rocksdb", description = "Name of this configuration in the output. Default: ${DEFAULT-VALUE}")
+    @Option(names = "--label", defaultValue = "shipped", description = "Name of this configuration in the output. Default: ${DEFAULT-VALUE}")
     String label;
 
     @Option(names = "-D", paramLabel = "KEY=VALUE", mapFallbackValue = "",
