@@ -24,7 +24,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import org.HdrHistogram.Histogram;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -109,7 +108,7 @@ final class ClusterBenchCommand implements Callable<Integer> {
             KafkaClients.createTopics(admin, 2, topics.all());
             jobId = FlinkCli.submitJob(cluster, jar, null, servers, model, FlinkCli.ownTopics(topics, id));
             note(err, "job " + jobId + " submitted");
-            SyntheticWorld world = new SyntheticWorld(users, 50, 100, 7);
+            SyntheticWorld world = SyntheticWorld.demo(users, 7);
             try (ScoreReader reader = new ScoreReader(servers, new Properties(), topics, false, false).start()) {
                 TrafficGenerator probe = new TrafficGenerator(servers, topics, world, new TrafficGenerator.Rates(1, 1, 1, 0, 0, 0));
                 try (probe) {
@@ -155,60 +154,50 @@ final class ClusterBenchCommand implements Callable<Integer> {
         TrafficGenerator traffic = new TrafficGenerator(servers, topics, world, new TrafficGenerator.Rates(clicksPerSecond,
                 requestsPerSecond, candidates, 0.001, Long.MAX_VALUE, Long.MAX_VALUE));
         String scorer = scorerVertex(cluster, jobId);
-        long windowStartMs = 0;
-        long cpuStart = 0;
-        long clicksStart = 0;
-        long requestsStart = 0;
-        long lastCheckpoints = checkpointCount(cluster, jobId);
-        long lastScores = reader.scores();
+        long[] atStart = new long[4]; // wall ms, TaskManager CPU ns, clicks, requests when the measured seconds begin
         try (traffic) {
             traffic.start();
-            long start = System.nanoTime();
-            long total = warmup.toSeconds() + measure.toSeconds();
-            for (long second = 1; second <= total; second++) {
-                long wait = start + second * 1_000_000_000L - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-                if (second == warmup.toSeconds() + 1 || (warmup.isZero() && second == 1)) {
-                    windowStartMs = System.currentTimeMillis();
-                    cpuStart = taskManagerCpuNanos(cluster);
-                    clicksStart = traffic.clicks();
-                    requestsStart = traffic.requests();
-                }
-                Histogram h = reader.interval();
-                long scores = reader.scores();
-                long checkpoints = checkpointCount(cluster, jobId);
-                boolean checkpointing = checkpoints != lastCheckpoints;
-                lastCheckpoints = checkpoints;
-                rows.add(second, scores - lastScores, scores - lastScores, h, checkpointing,
-                        second <= warmup.toSeconds() ? "warmup" : "run", -1);
-                lastScores = scores;
-                if (second % 10 == 0) {
-                    Timeline.Row r = rows.rows().get(rows.rows().size() - 1);
-                    note(err, String.format(Locale.ROOT, "%s s=%d scores/s=%d p99_ms=%d max_ms=%d", label, second, r.scores(),
-                            r.p99(), r.max()));
-                }
-            }
-            long cpuEnd = taskManagerCpuNanos(cluster);
-            long clicks = traffic.clicks() - clicksStart;
-            long requests = traffic.requests() - requestsStart;
-            long windowEndMs = System.currentTimeMillis();
+            ScoreLatency.follow(reader, rows, warmup, warmup.plus(measure), new ScoreLatency.CheckpointMarks(cluster.restAddress()),
+                    () -> {
+                        atStart[0] = System.currentTimeMillis();
+                        atStart[1] = taskManagerCpuNanos(cluster);
+                        atStart[2] = traffic.clicks();
+                        atStart[3] = traffic.requests();
+                    },
+                    row -> {
+                        if (row.second() % 10 == 0) {
+                            note(err, String.format(Locale.ROOT, "%s s=%d scores/s=%d p99_ms=%d max_ms=%d", label, row.second(),
+                                    row.scores(), row.p99(), row.max()));
+                        }
+                    });
+            long cpuNanos = taskManagerCpuNanos(cluster) - atStart[1];
+            long clicks = traffic.clicks() - atStart[2];
+            long requests = traffic.requests() - atStart[3];
+            long endMs = System.currentTimeMillis();
             if (timeline != null) {
                 rows.write(timeline);
             }
-            return new Summary(rows.rows().stream().filter(r -> r.phase().equals("run")).toList(), clicks, requests,
-                    (windowEndMs - windowStartMs) / 1000.0, cpuEnd - cpuStart,
-                    checkpoints(cluster, jobId, scorer, windowStartMs, windowEndMs),
-                    materializations(cluster, windowStartMs, windowEndMs));
+            return new Summary(rows.stats(30), clicks, requests, (endMs - atStart[0]) / 1000.0, cpuNanos,
+                    checkpoints(cluster, jobId, scorer, atStart[0], endMs), materializations(cluster, atStart[0], endMs));
         }
     }
 
     /** The TaskManager processes' CPU time (user + system), summed. */
-    private static long taskManagerCpuNanos(LocalCluster cluster) throws Exception {
+    private static long taskManagerCpuNanos(LocalCluster cluster) {
         long sum = 0;
-        for (String tm : cluster.runningTaskManagers()) {
-            var pid = cluster.pid(tm);
+        List<String> tms;
+        try {
+            tms = cluster.runningTaskManagers();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+        for (String tm : tms) {
+            java.util.OptionalLong pid;
+            try {
+                pid = cluster.pid(tm);
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
             if (pid.isPresent()) {
                 sum += ProcessHandle.of(pid.getAsLong()).flatMap(h -> h.info().totalCpuDuration()).map(Duration::toNanos).orElse(0L);
             }
@@ -227,16 +216,6 @@ final class ClusterBenchCommand implements Callable<Integer> {
             }
         }
         throw new IllegalStateException("no vertex named like '" + SCORER_VERTEX + "' in job " + jobId);
-    }
-
-    private static long checkpointCount(LocalCluster cluster, String jobId) throws Exception {
-        return cluster.get("/jobs/" + jobId + "/checkpoints").map(b -> {
-            try {
-                return JSON.readTree(b).path("counts").path("total").asLong();
-            } catch (Exception e) {
-                return -1L;
-            }
-        }).orElse(-1L);
     }
 
     /**
@@ -266,7 +245,7 @@ final class ClusterBenchCommand implements Callable<Integer> {
     }
 
     /** One completed checkpoint: the scorer's slowest subtask's sync and async ms, and the checkpoint's bytes. */
-    record Checkpoint(long syncMs, long asyncMs, long endToEndMs, long checkpointedBytes, long stateBytes) {}
+    record Checkpoint(long syncMs, long asyncMs, long checkpointedBytes, long stateBytes) {}
 
     private static List<Checkpoint> checkpoints(LocalCluster cluster, String jobId, String scorer, long fromMs, long toMs)
             throws Exception {
@@ -283,45 +262,33 @@ final class ClusterBenchCommand implements Callable<Integer> {
                 sync = Math.max(sync, st.path("checkpoint").path("sync").asLong());
                 async = Math.max(async, st.path("checkpoint").path("async").asLong());
             }
-            out.add(new Checkpoint(sync, async, h.path("end_to_end_duration").asLong(), h.path("checkpointed_size").asLong(),
-                    h.path("state_size").asLong()));
+            out.add(new Checkpoint(sync, async, h.path("checkpointed_size").asLong(), h.path("state_size").asLong()));
         }
         return out;
     }
 
-    private record Summary(List<Timeline.Row> rows, long clicks, long requests, double seconds, long cpuNanos,
+    private record Summary(Timeline.Stats latency, long clicks, long requests, double seconds, long cpuNanos,
                            List<Checkpoint> checkpoints, List<Long> materializedAtS) {
         String line(String label, int users) {
-            List<Timeline.Row> scored = rows.stream().filter(r -> r.scores() > 0).toList();
             return String.format(Locale.ROOT, "cluster-bench config=%s users=%d seconds=%.0f clicks_per_s=%.0f "
                             + "requests_per_s=%.0f p50_ms_median=%d p99_ms_median=%d p99_ms_worst=%d max_ms=%d "
                             + "seconds_p99_over_30ms=%d checkpoints=%d sync_ms_median=%d sync_ms_max=%d async_ms_median=%d "
                             + "async_ms_max=%d checkpointed_mb_median=%.1f state_mb_last=%.1f materializations=%d materialized_at_s=%s "
                             + "tm_cpu_cores=%.2f tm_cpu_us_per_click=%.1f",
-                    label, users, seconds, clicks / seconds, requests / seconds,
-                    median(scored.stream().map(Timeline.Row::p50).toList()), median(scored.stream().map(Timeline.Row::p99).toList()),
-                    scored.stream().mapToLong(Timeline.Row::p99).max().orElse(-1),
-                    scored.stream().mapToLong(Timeline.Row::max).max().orElse(-1),
-                    scored.stream().filter(r -> r.p99() > 30).count(), checkpoints.size(),
-                    median(checkpoints.stream().map(Checkpoint::syncMs).toList()),
-                    checkpoints.stream().mapToLong(Checkpoint::syncMs).max().orElse(-1),
-                    median(checkpoints.stream().map(Checkpoint::asyncMs).toList()),
-                    checkpoints.stream().mapToLong(Checkpoint::asyncMs).max().orElse(-1),
-                    median(checkpoints.stream().map(Checkpoint::checkpointedBytes).toList()) / 1e6,
+                    label, users, seconds, clicks / seconds, requests / seconds, latency.p50Median(), latency.p99Median(),
+                    latency.p99Worst(), latency.max(), latency.secondsOverGoal(), checkpoints.size(),
+                    median(checkpoints, Checkpoint::syncMs), checkpoints.stream().mapToLong(Checkpoint::syncMs).max().orElse(-1),
+                    median(checkpoints, Checkpoint::asyncMs), checkpoints.stream().mapToLong(Checkpoint::asyncMs).max().orElse(-1),
+                    median(checkpoints, Checkpoint::checkpointedBytes) / 1e6,
                     checkpoints.isEmpty() ? -1 : checkpoints.get(0).stateBytes() / 1e6, materializedAtS.size(),
                     materializedAtS.isEmpty() ? "-" : materializedAtS.stream().map(String::valueOf)
                             .collect(java.util.stream.Collectors.joining(",")),
                     cpuNanos / 1e9 / seconds, clicks == 0 ? -1 : cpuNanos / 1e3 / clicks);
         }
-    }
 
-    private static long median(List<Long> values) {
-        if (values.isEmpty()) {
-            return -1;
+        private static long median(List<Checkpoint> checkpoints, java.util.function.ToLongFunction<Checkpoint> field) {
+            return Timeline.median(checkpoints.stream().map(c -> field.applyAsLong(c)).sorted().toList());
         }
-        List<Long> sorted = new ArrayList<>(values);
-        Collections.sort(sorted);
-        return sorted.get((sorted.size() - 1) / 2);
     }
 
     private static void note(PrintWriter err, String text) {

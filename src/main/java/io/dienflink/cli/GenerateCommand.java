@@ -52,7 +52,7 @@ final class GenerateCommand implements Callable<Integer> {
         PrintWriter err = spec.commandLine().getErr();
         JobSettings.Kafka kafka = settings.kafka();
         TrafficGenerator g = new TrafficGenerator(kafka.bootstrapServers(), kafka.client(), kafka.topics(),
-                new SyntheticWorld(users, 50, 100, seed),
+                SyntheticWorld.demo(users, seed),
                 new TrafficGenerator.Rates(clicksPerSecond, requestsPerSecond, candidates, malformed, Long.MAX_VALUE,
                         Long.MAX_VALUE));
         try (g) {

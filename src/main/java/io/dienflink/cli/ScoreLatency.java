@@ -10,10 +10,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.List;
 import java.util.Locale;
+import java.util.function.Consumer;
 import org.HdrHistogram.Histogram;
 
 /**
@@ -43,25 +41,10 @@ final class ScoreLatency {
         try {
             out.println(Timeline.HEADER);
             out.flush();
-            long start = System.nanoTime();
-            long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
-            long lastScores = 0;
-            for (long second = 1; start + second * 1_000_000_000L <= end; second++) {
-                long wait = start + second * 1_000_000_000L - System.nanoTime();
-                if (wait > 0) {
-                    Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
-                }
-                Histogram h = reader.interval();
-                long scores = reader.scores();
-                boolean checkpointing = marks != null && marks.checkpointedSinceLastAsked();
-                String phase = second * 1000 <= warmup.toMillis() ? "warmup" : "run";
-                synchronized (rows) {
-                    rows.add(second, scores - lastScores, scores - lastScores, h, checkpointing, phase, -1);
-                    out.println(Timeline.csv(rows.rows().get(rows.rows().size() - 1)));
-                }
+            follow(reader, rows, warmup, duration, marks, () -> { }, row -> {
+                out.println(Timeline.csv(row));
                 out.flush();
-                lastScores = scores;
-            }
+            });
         } finally {
             reader.close();
         }
@@ -70,28 +53,56 @@ final class ScoreLatency {
         return 0;
     }
 
+    /**
+     * The per-second loop of {@code read-scores --latency} and {@code cluster-bench}: once a second,
+     * the latencies {@code reader} recorded in it become a row of {@code rows} (phase "warmup"
+     * during {@code warmup}, then "run"; checkpoint marked from {@code marks}, if any), handed to
+     * {@code onRow}. {@code atWarmupEnd} runs once, just before the first "run" second is taken.
+     * Returns when {@code duration} has passed (null: never).
+     */
+    static void follow(ScoreReader reader, Timeline rows, Duration warmup, Duration duration, CheckpointMarks marks,
+                       Runnable atWarmupEnd, Consumer<Timeline.Row> onRow) throws InterruptedException {
+        long start = System.nanoTime();
+        long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
+        long lastScores = 0; // the reader's count from its start: scores it read before this loop go into the first row
+        for (long second = 1; start + second * 1_000_000_000L <= end; second++) {
+            long wait = start + second * 1_000_000_000L - System.nanoTime();
+            if (wait > 0) {
+                Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+            }
+            boolean warm = second * 1000 > warmup.toMillis();
+            if (warm && (second - 1) * 1000 <= warmup.toMillis()) {
+                atWarmupEnd.run();
+            }
+            Histogram h = reader.interval();
+            long scores = reader.scores();
+            boolean checkpointing = marks != null && marks.checkpointedSinceLastAsked();
+            Timeline.Row row;
+            synchronized (rows) {
+                rows.add(second, scores - lastScores, scores - lastScores, h, checkpointing, warm ? "run" : "warmup", -1);
+                row = rows.rows().get(rows.rows().size() - 1);
+            }
+            lastScores = scores;
+            onRow.accept(row);
+        }
+    }
+
     /** Prints the summary once (at the end, or when the process is stopped with Ctrl-C). */
     private static void summary(Timeline timeline, PrintWriter err) {
-        List<Timeline.Row> run;
+        Timeline.Stats s;
         synchronized (timeline) {
-            run = timeline.rows().stream().filter(r -> r.phase().equals("run") && r.scores() > 0).toList();
+            s = timeline.stats(Long.MAX_VALUE);
         }
-        List<Long> p50 = new ArrayList<>(run.stream().map(Timeline.Row::p50).toList());
-        List<Long> p99 = new ArrayList<>(run.stream().map(Timeline.Row::p99).toList());
-        Collections.sort(p50);
-        Collections.sort(p99);
         err.printf(Locale.ROOT, "latency seconds=%d scores=%d p50_ms_median=%d p99_ms_median=%d p99_ms_worst=%d max_ms=%d%n",
-                run.size(), run.stream().mapToLong(Timeline.Row::scores).sum(), median(p50), median(p99),
-                p99.isEmpty() ? -1 : p99.get(p99.size() - 1), run.stream().mapToLong(Timeline.Row::max).max().orElse(-1));
+                s.seconds(), s.scores(), s.p50Median(), s.p99Median(), s.p99Worst(), s.max());
         err.flush();
     }
 
-    private static long median(List<Long> sorted) {
-        return sorted.isEmpty() ? -1 : sorted.get((sorted.size() - 1) / 2);
-    }
-
-    /** Whether the running job's checkpoint count changed, or one is in progress, per Flink's REST API. */
-    private static final class CheckpointMarks {
+    /**
+     * Whether the running job's checkpoint count changed, or one is in progress, per Flink's REST API
+     * (the JobManager at {@code rest}); false while it does not answer.
+     */
+    static final class CheckpointMarks {
         private static final ObjectMapper JSON = new ObjectMapper();
         private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
         private final String rest;

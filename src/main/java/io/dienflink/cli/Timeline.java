@@ -76,6 +76,28 @@ final class Timeline {
         Files.write(file, lines);
     }
 
+    /**
+     * The per-second figures of the rows after the warm-up ({@code phase} "run") that have scores:
+     * how many such seconds and scores, the medians of the per-second p50 and p99, the worst
+     * per-second p99, the maximum, and the seconds whose p99 exceeds {@code goalMs}. -1 where there
+     * is no row.
+     */
+    record Stats(long seconds, long scores, long p50Median, long p99Median, long p99Worst, long max, long secondsOverGoal) {}
+
+    Stats stats(long goalMs) {
+        List<Row> run = rows.stream().filter(r -> r.phase().equals("run") && r.scores() > 0).toList();
+        List<Long> p50 = run.stream().map(Row::p50).sorted().toList();
+        List<Long> p99 = run.stream().map(Row::p99).sorted().toList();
+        return new Stats(run.size(), run.stream().mapToLong(Row::scores).sum(), median(p50), median(p99),
+                p99.isEmpty() ? -1 : p99.get(p99.size() - 1), run.stream().mapToLong(Row::max).max().orElse(-1),
+                run.stream().filter(r -> r.p99() > goalMs).count());
+    }
+
+    /** The lower middle of a sorted list (the median for an odd count); -1 if empty. */
+    static long median(List<Long> sorted) {
+        return sorted.isEmpty() ? -1 : sorted.get((sorted.size() - 1) / 2);
+    }
+
     /** One row as a line of the CSV ({@link #HEADER}'s columns). */
     static String csv(Row r) {
         return String.format(Locale.ROOT, "%d,%d,%d,%d,%d,%d,%d,%s", r.second(), r.requests(), r.scores(), r.p50(),

@@ -57,7 +57,15 @@ public final class SyntheticWorld {
 
     /** The demo-sized world: 10,000 users, 50 categories of 100 items (the demo bundle's vocabulary). */
     public static SyntheticWorld demo(long seed) {
-        return new SyntheticWorld(10_000, 50, 100, seed);
+        return demo(10_000, seed);
+    }
+
+    /**
+     * The demo bundle's item vocabulary (50 categories of 100 items) with {@code users} users; past
+     * the bundle's 10,000 they are unknown to its user vocabulary (row 0, counted by the job).
+     */
+    public static SyntheticWorld demo(int users, long seed) {
+        return new SyntheticWorld(users, 50, 100, seed);
     }
 
     public int users() {

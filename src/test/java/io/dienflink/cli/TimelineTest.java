@@ -23,6 +23,26 @@ class TimelineTest {
     }
 
     @Test
+    void statsCoverTheSecondsAfterTheWarmupThatHaveScores() {
+        Timeline t = new Timeline(30);
+        t.add(1, 3, 3, latencies(500, 500, 500), false, "warmup", -1); // left out: warm-up
+        t.add(2, 2, 2, latencies(10, 40), true, "run", -1);             // p50 10, p99 40, max 40
+        t.add(3, 0, 0, new Histogram(3), false, "run", -1);             // left out: no score
+        t.add(4, 1, 1, latencies(20), false, "run", -1);                // p50 = p99 = max = 20
+        t.add(5, 1, 1, latencies(70), false, "run", -1);                // 70
+        Timeline.Stats s = t.stats(30);
+        assertThat(s.seconds()).isEqualTo(3);
+        assertThat(s.scores()).isEqualTo(4);
+        // the per-second p50s are 10, 20, 70 and the p99s 20, 40, 70 (HdrHistogram keeps 3 digits)
+        assertThat(s.p50Median()).isEqualTo(20);
+        assertThat(s.p99Median()).isEqualTo(40);
+        assertThat(s.p99Worst()).isEqualTo(70);
+        assertThat(s.max()).isEqualTo(70);
+        assertThat(s.secondsOverGoal()).isEqualTo(2);
+        assertThat(new Timeline(30).stats(30).p99Median()).isEqualTo(-1);
+    }
+
+    @Test
     void recoveryStartsAtTheFirstOfFiveGoodSecondsAfterTheResubmission() {
         Timeline t = new Timeline(30);
         t.add(1, 10, 10, latencies(5, 8), false, "run", -1);
