@@ -113,7 +113,6 @@ public final class Chaos {
     private final long began = System.currentTimeMillis();
     private String bootstrapServers;
     private String jobId;
-    private boolean lastVictimHeldScorer;
 
     private Chaos(Settings settings, PrintWriter out) {
         this.settings = settings;
@@ -168,10 +167,10 @@ public final class Chaos {
                 }
                 String kind = order.get(faults.size() % KINDS.size());
                 long faultAt = System.currentTimeMillis();
-                long threshold = inject(kind, rnd);
-                long observed = await(watcher, s -> s.scoredAtMs() >= threshold, "a score after " + kind).observedAtMs();
-                Fault f = new Fault(kind, faultAt - trafficStart, observed - faultAt,
-                        kind.equals(KINDS.get(0)) && lastVictimHeldScorer);
+                Injected injected = inject(kind, rnd);
+                long observed = await(watcher, s -> s.scoredAtMs() >= injected.newScoresFromMs(), "a score after " + kind)
+                        .observedAtMs();
+                Fault f = new Fault(kind, faultAt - trafficStart, observed - faultAt, injected.hitScorer());
                 faults.add(f);
                 line("chaos fault=" + kind + " n=" + faults.size() + " at_s=" + f.atMs() / 1000 + " recovery_ms=" + f.recoveryMs()
                         + (kind.equals(KINDS.get(0)) ? " hit_scorer=" + f.hitScorer() : ""));
@@ -217,8 +216,10 @@ public final class Chaos {
         }
     }
 
-    /** Injects one fault; returns the time from which a score counts as new. */
-    private long inject(String kind, SplittableRandom rnd) throws Exception {
+    /** What {@link #inject} did: from when a score counts as new, and whether a killed TaskManager ran a scorer. */
+    private record Injected(long newScoresFromMs, boolean hitScorer) {}
+
+    private Injected inject(String kind, SplittableRandom rnd) throws Exception {
         long now = System.currentTimeMillis();
         switch (kind) {
             case "taskmanager-kill" -> {
@@ -231,22 +232,20 @@ public final class Chaos {
                 List<String> candidates = scorers.isEmpty() ? cluster.runningTaskManagers() : scorers;
                 String victim = candidates.get(rnd.nextInt(candidates.size()));
                 List<String> held = placement.getOrDefault(victim, List.of());
-                boolean hitScorer = held.stream().anyMatch(t -> t.contains(SCORER_VERTEX));
                 cluster.kill(victim);
                 // a score counts as new from the moment the victim is gone: until then it could still
                 // write one (seen: "recoveries" of 23 ms under at-least-once)
                 long gone = System.currentTimeMillis();
                 String fresh = cluster.startTaskManager();
-                lastVictimHeldScorer = hitScorer;
                 log("killed " + victim + " (SIGKILL) holding " + (held.isEmpty() ? "no subtask" : String.join(", ", held))
                         + ", started " + fresh);
-                return gone;
+                return new Injected(gone, scorers.contains(victim));
             }
             case "broker-kill" -> {
                 cluster.kill("kafka");
                 cluster.restartBroker();
                 log("killed the broker (SIGKILL), back after " + (System.currentTimeMillis() - now) + " ms");
-                return now;
+                return new Injected(now, false);
             }
             case "savepoint-restart" -> {
                 FlinkCli.Result stop = flink(List.of("stop", "--savepointPath", cluster.savepointDir().toUri().toString(), jobId));
@@ -254,7 +253,7 @@ public final class Chaos {
                 long resubmitted = System.currentTimeMillis();
                 jobId = submit(savepoint);
                 log("stopped with savepoint " + savepoint + ", job " + jobId + " started from it");
-                return resubmitted;
+                return new Injected(resubmitted, false);
             }
             default -> throw new IllegalArgumentException(kind);
         }
