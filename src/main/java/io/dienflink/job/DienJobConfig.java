@@ -27,6 +27,7 @@ public record DienJobConfig(
         Duration requestMaxAge,
         DienJobOptions.InitialOffset requestInitialOffset,
         int dedupWindow,
+        Duration dedupHorizon,
         int windowCacheUsers,
         Duration transactionTimeout,
         String transactionalIdPrefix,
@@ -38,12 +39,18 @@ public record DienJobConfig(
         require(maxIdBytes > 0, DienJobOptions.MAX_ID_BYTES, "must be positive");
         require(!requestMaxAge.isNegative(), DienJobOptions.REQUEST_MAX_AGE, "must not be negative (0 disables it)");
         require(dedupWindow > 0, DienJobOptions.DEDUP_WINDOW, "must be positive");
+        require(dedupHorizon.toMillis() > 0, DienJobOptions.DEDUP_HORIZON, "must be positive");
         require(windowCacheUsers >= 0, DienJobOptions.WINDOW_CACHE_USERS, "must not be negative (0 disables it)");
         require(!inactivityExpiry.isNegative() && !inactivityExpiry.isZero(), DienJobOptions.INACTIVITY_EXPIRY, "must be positive");
         require(!checkpointInterval.isNegative() && !checkpointInterval.isZero(), DienJobOptions.CHECKPOINT_INTERVAL, "must be positive");
         require(!transactionTimeout.isNegative() && !transactionTimeout.isZero(), DienJobOptions.TRANSACTION_TIMEOUT,
                 "must be positive");
         kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+    }
+
+    /** Which click event ids the scorer remembers, and for how long. */
+    public DedupPolicy dedup() {
+        return new DedupPolicy(dedupWindow, dedupHorizon.toMillis());
     }
 
     /** Reads and validates the job settings. */
@@ -62,6 +69,7 @@ public record DienJobConfig(
                 conf.get(DienJobOptions.REQUEST_MAX_AGE),
                 DienJobOptions.requestInitialOffset(conf),
                 conf.get(DienJobOptions.DEDUP_WINDOW),
+                conf.get(DienJobOptions.DEDUP_HORIZON),
                 conf.get(DienJobOptions.WINDOW_CACHE_USERS),
                 conf.get(DienJobOptions.TRANSACTION_TIMEOUT),
                 conf.get(DienJobOptions.TRANSACTIONAL_ID_PREFIX),

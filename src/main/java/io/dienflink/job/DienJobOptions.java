@@ -124,7 +124,14 @@ public final class DienJobOptions {
 
     public static final ConfigOption<Integer> DEDUP_WINDOW = ConfigOptions.key("dien.click.dedup-window")
             .intType().defaultValue(64)
-            .withDescription("A click whose event_id equals one of the user's last N clicks' is applied once.");
+            .withDescription("A click whose event_id equals one of the user's last N clicks' (within "
+                    + "dien.click.dedup-horizon) is applied once: the most event ids stored per user.");
+
+    public static final ConfigOption<Duration> DEDUP_HORIZON = ConfigOptions.key("dien.click.dedup-horizon")
+            .durationType().defaultValue(Duration.ofMillis(InterestScorer.DEFAULT_DEDUP_HORIZON_MS))
+            .withDescription("How long after a user's newest click its event ids are remembered for "
+                    + "de-duplication. Re-sent clicks (producer retries, whose delivery.timeout.ms is 2 minutes by "
+                    + "default) arrive within it; a user idle for longer stores no event ids.");
 
     public static final ConfigOption<Duration> TRANSACTION_TIMEOUT = ConfigOptions.key("dien.kafka.transaction-timeout")
             .durationType().defaultValue(Duration.ofMinutes(15))

@@ -295,7 +295,7 @@ public final class DienScoringJob {
         SingleOutputStreamOperator<CtrScore> scored = validClicks.keyBy(Click::userId)
                 .connect(validRequests.keyBy(ScoreRequest::userId))
                 .process(new InterestScorer(config.modelPath(), modelFingerprint, config.inactivityExpiry().toMillis(),
-                        config.dedupWindow(), config.requestMaxAge().toMillis(), config.windowCacheUsers()))
+                        config.dedup(), config.requestMaxAge().toMillis(), config.windowCacheUsers()))
                 .name(SCORER_NAME).uid(UID_SCORER);
         scored.sinkTo(scores).name("Kafka CTR scores").uid(UID_SCORES_SINK);
         DataStream<DeadLetter> dead = validClicks.getSideOutput(DeadLetterRouting.DEAD_LETTERS)

@@ -33,11 +33,15 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Rewrites a savepoint of the scoring job for a new model bundle, with Flink's State Processor
- * API: every user's states are rebuilt eagerly from the stored raw clicks (as the job would do
- * lazily on the user's next event), and a new savepoint is written with every other operator's
- * state (Kafka offsets, sinks) kept as it was. The job started from it under the new bundle
- * rebuilds nobody.
+ * Rewrites a savepoint of the scoring job with Flink's State Processor API: every user in the
+ * current layout ({@link StoredUser}; users of the earlier header-and-entries layout are converted,
+ * exactly), rebuilt under the given bundle when another model built it (as the job would do lazily
+ * on the user's next event, at the cost of one request), and a new savepoint written with every
+ * other operator's state (Kafka offsets, sinks) kept as it was.
+ *
+ * <p>An upgrade does not need it: the job rebuilds a user of another model on its next event by
+ * replaying its window (T cell steps, what a request costs anyway). It converts a savepoint of the
+ * earlier layout ahead of time, and spares the restarted job those rebuilds.
  *
  * <p>A user whose stored state cannot be read is reset as the job resets it ({@link
  * CorruptUserException}): left out of the new savepoint, logged at WARN with its key and counted in
@@ -84,7 +88,7 @@ public final class SavepointMigration {
                 .readKeyedState(scorer, new UserReader(bundlePath, bundle.fingerprint(), maxParallelism), Types.LONG,
                         TypeInformation.of(UserSnapshot.class));
         StateBootstrapTransformation<UserSnapshot> rewritten = OperatorTransformation
-                .bootstrapWith(users.filter(u -> u.header != null).returns(UserSnapshot.class))
+                .bootstrapWith(users.filter(u -> u.user != null).returns(UserSnapshot.class))
                 .keyBy(u -> u.userId, Types.LONG)
                 .transform(new UserWriter());
         SavepointWriter.fromExistingSavepoint(env, savepoint, backend)
@@ -145,9 +149,7 @@ public final class SavepointMigration {
         private final String fingerprint;
         /** Key groups of the savepoint's operator; 0: unknown, keep every key. */
         private final int maxParallelism;
-        private transient DienScorer scorer;
-        private transient ValueState<UserHeader> header;
-        private transient MapState<Integer, ClickEntry> window;
+        private transient UserStore store;
         private transient LongCounter users;
         private transient LongCounter rebuilt;
         private transient LongCounter reset;
@@ -163,9 +165,11 @@ public final class SavepointMigration {
         @Override
         public void open(OpenContext context) {
             // one copy of the weights per TaskManager, checked against the bundle validated at submission
-            scorer = SharedModels.get(bundlePath, fingerprint, false).newScorer();
-            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
-            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+            DienScorer scorer = SharedModels.get(bundlePath, fingerprint, false).newScorer();
+            store = new UserStore(scorer, UserStore.slot(getRuntimeContext().getState(InterestScorer.userDescriptor())),
+                    UserStore.legacySlot(getRuntimeContext().getState(InterestScorer.headerDescriptor()),
+                            getRuntimeContext().getMapState(InterestScorer.windowDescriptor())),
+                    new DedupPolicy(1, 1), null, new UserStore.Events() {});
             users = getRuntimeContext().getLongCounter(USERS);
             rebuilt = getRuntimeContext().getLongCounter(REBUILT);
             reset = getRuntimeContext().getLongCounter(RESET);
@@ -205,49 +209,40 @@ public final class SavepointMigration {
                 out.collect(UserSnapshot.skipped(user));
                 return;
             }
-            if (migrated.header != null) {
+            if (migrated.user != null) {
                 users.add(1);
             }
             out.collect(migrated);
         }
 
-        /** The user as the new savepoint stores it, or a skipped placeholder when it has no header. */
+        /** The user as the new savepoint stores it, or a skipped placeholder when it has no state. */
         private UserSnapshot migrate(long user) throws Exception {
-            UserHeader h = header.value();
-            if (h == null) {
+            StoredUser u = store.stored();
+            if (u == null) {
                 return UserSnapshot.skipped(user);
             }
-            UserWindows.checkStored(h, scorer.model());
-            if (h.modelFingerprint == scorer.model().fingerprint64()) {
-                return new UserSnapshot(user, h, UserWindows.slots(h, window.entries()));
+            StoredUser current = store.underCurrentModel(u);
+            if (current != u) {
+                rebuilt.add(1);
             }
-            UserWindows.Rebuilt r = UserWindows.rebuild(scorer, h, window.entries());
-            rebuilt.add(1);
-            return new UserSnapshot(user, r.header(), r.entries());
+            return new UserSnapshot(user, current);
         }
     }
 
     /** Writes a user back as the scoring operator keeps it, with its expiry timer. */
     static final class UserWriter extends KeyedStateBootstrapFunction<Long, UserSnapshot> {
-        private transient ValueState<UserHeader> header;
-        private transient MapState<Integer, ClickEntry> window;
+        private transient ValueState<StoredUser> state;
 
         @Override
         public void open(OpenContext context) {
-            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
-            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+            state = getRuntimeContext().getState(InterestScorer.userDescriptor());
         }
 
         @Override
         public void processElement(UserSnapshot u, Context ctx) throws Exception {
-            header.update(u.header);
-            for (int slot = 0; slot < u.entries.length; slot++) {
-                if (u.entries[slot] != null) {
-                    window.put(slot, u.entries[slot]);
-                }
-            }
-            if (u.header.expiryTimer != 0) {
-                ctx.timerService().registerProcessingTimeTimer(u.header.expiryTimer);
+            state.update(u.user);
+            if (u.user.expiryTimer != 0) {
+                ctx.timerService().registerProcessingTimeTimer(u.user.expiryTimer);
             }
         }
     }

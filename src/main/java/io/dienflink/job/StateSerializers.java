@@ -193,6 +193,186 @@ public final class StateSerializers {
         }
     }
 
+    /**
+     * {@link StoredUser}, the one value per user of the compact layout. Format 1: fingerprint (8
+     * bytes), then variable-length integers (7 bits a byte; ids zig-zag, so any 64-bit id fits in at
+     * most 10 bytes and the small ids of a dense vocabulary in 1-3): capacity, total clicks, count,
+     * the count item ids then the count category ids oldest first, the hidden size H, the first and
+     * newest states (H floats each, first omitted for an empty window), last active, expiry timer and
+     * newest remembered click as differences to last active, and the remembered event hashes (8 bytes
+     * each: a shorter hash would raise the odds that a legitimate click is taken for a repeat).
+     */
+    public static final class StoredUserSerializer extends TypeSerializerSingleton<StoredUser> {
+        public static final StoredUserSerializer INSTANCE = new StoredUserSerializer();
+        static final int FORMAT = 1;
+
+        @Override
+        public boolean isImmutableType() {
+            return false;
+        }
+
+        @Override
+        public StoredUser createInstance() {
+            return new StoredUser();
+        }
+
+        @Override
+        public StoredUser copy(StoredUser from) {
+            return from.copy();
+        }
+
+        @Override
+        public StoredUser copy(StoredUser from, StoredUser reuse) {
+            return from.copy();
+        }
+
+        @Override
+        public int getLength() {
+            return -1;
+        }
+
+        @Override
+        public void serialize(StoredUser u, DataOutputView out) throws IOException {
+            out.writeByte(FORMAT);
+            out.writeLong(u.modelFingerprint);
+            writeVarLong(u.capacity, out);
+            writeVarLong(u.totalClicks, out);
+            writeVarLong(u.count, out);
+            for (int t = 0; t < u.count; t++) {
+                writeVarLong(zigZag(u.items[t]), out);
+            }
+            for (int t = 0; t < u.count; t++) {
+                writeVarLong(zigZag(u.categories[t]), out);
+            }
+            writeVarLong(u.newest.length, out);
+            if (u.count > 0) {
+                for (float f : u.first) {
+                    out.writeFloat(f);
+                }
+            }
+            for (float f : u.newest) {
+                out.writeFloat(f);
+            }
+            writeVarLong(zigZag(u.lastActive), out);
+            writeVarLong(zigZag(u.expiryTimer - u.lastActive), out);
+            writeVarLong(u.recentCount, out);
+            if (u.recentCount > 0) {
+                writeVarLong(zigZag(u.lastClickAt - u.lastActive), out);
+                for (int i = 0; i < u.recentCount; i++) {
+                    out.writeLong(u.recent[i]);
+                }
+            }
+        }
+
+        @Override
+        public StoredUser deserialize(DataInputView in) throws IOException {
+            checkFormat(in.readByte(), FORMAT, "StoredUser");
+            StoredUser u = new StoredUser();
+            u.modelFingerprint = in.readLong();
+            u.capacity = checkedLength(readVarInt(in), "the window capacity");
+            u.totalClicks = readVarLong(in);
+            u.count = checkedLength(readVarInt(in), "the window");
+            if (u.count > u.capacity || u.totalClicks < u.count) {
+                throw new CorruptStateException("a window of " + u.count + " clicks of capacity " + u.capacity + " and "
+                        + u.totalClicks + " in total");
+            }
+            u.items = new long[u.capacity];
+            u.categories = new long[u.capacity];
+            for (int t = 0; t < u.count; t++) {
+                u.items[t] = unZigZag(readVarLong(in));
+            }
+            for (int t = 0; t < u.count; t++) {
+                u.categories[t] = unZigZag(readVarLong(in));
+            }
+            int hidden = checkedLength(readVarInt(in), "a state vector");
+            u.first = u.count > 0 ? readFloats(in, hidden) : new float[0];
+            u.newest = readFloats(in, hidden);
+            u.lastActive = unZigZag(readVarLong(in));
+            u.expiryTimer = u.lastActive + unZigZag(readVarLong(in));
+            u.recentCount = checkedLength(readVarInt(in), "the recent event ids");
+            u.recent = new long[u.recentCount];
+            if (u.recentCount > 0) {
+                u.lastClickAt = u.lastActive + unZigZag(readVarLong(in));
+                for (int i = 0; i < u.recentCount; i++) {
+                    u.recent[i] = in.readLong();
+                }
+            }
+            return u;
+        }
+
+        @Override
+        public StoredUser deserialize(StoredUser reuse, DataInputView in) throws IOException {
+            return deserialize(in);
+        }
+
+        @Override
+        public void copy(DataInputView in, DataOutputView out) throws IOException {
+            serialize(deserialize(in), out);
+        }
+
+        @Override
+        public TypeSerializerSnapshot<StoredUser> snapshotConfiguration() {
+            return new StoredUserSnapshot();
+        }
+    }
+
+    /** Snapshot of {@link StoredUserSerializer}: records the newest value format written. */
+    public static final class StoredUserSnapshot extends FormatSnapshot<StoredUser> {
+        public StoredUserSnapshot() {
+            super(StoredUserSerializer.FORMAT);
+        }
+
+        @Override
+        public TypeSerializer<StoredUser> restoreSerializer() {
+            return StoredUserSerializer.INSTANCE;
+        }
+    }
+
+    static long zigZag(long v) {
+        return (v << 1) ^ (v >> 63);
+    }
+
+    static long unZigZag(long v) {
+        return (v >>> 1) ^ -(v & 1);
+    }
+
+    /** Unsigned LEB128: 7 bits a byte, low bits first. */
+    static void writeVarLong(long v, DataOutputView out) throws IOException {
+        while ((v & ~0x7FL) != 0) {
+            out.writeByte((int) ((v & 0x7F) | 0x80));
+            v >>>= 7;
+        }
+        out.writeByte((int) v);
+    }
+
+    static long readVarLong(DataInputView in) throws IOException {
+        long v = 0;
+        for (int shift = 0; shift < 64; shift += 7) {
+            byte b = in.readByte();
+            v |= (long) (b & 0x7F) << shift;
+            if ((b & 0x80) == 0) {
+                return v;
+            }
+        }
+        throw new CorruptStateException("a variable-length integer longer than 10 bytes");
+    }
+
+    static int readVarInt(DataInputView in) throws IOException {
+        long v = readVarLong(in);
+        if (v < 0 || v > Integer.MAX_VALUE) {
+            throw new CorruptStateException("impossible length " + v);
+        }
+        return (int) v;
+    }
+
+    private static float[] readFloats(DataInputView in, int n) throws IOException {
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = in.readFloat();
+        }
+        return v;
+    }
+
     /** A snapshot that stores the newest value format its serializer writes. */
     abstract static class FormatSnapshot<T> implements TypeSerializerSnapshot<T> {
         private static final int SNAPSHOT_VERSION = 1;

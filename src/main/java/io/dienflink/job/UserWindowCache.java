@@ -1,55 +1,52 @@
 package io.dienflink.job;
 
 import io.dienflink.model.InterestState;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * A bounded heap cache, per scorer subtask, of recently scored users' loaded windows, so that a
- * request for a user scored a moment ago does not iterate the user's T window entries in RocksDB
- * again (docs/benchmarks.md, "The job at the core's capacity").
+ * A bounded heap cache, per scorer subtask, of recently scored users' windows, so that a request
+ * for a user scored a moment ago does not replay the user's T − 1 extractor steps again
+ * (docs/benchmarks.md, "The job at the core's capacity").
  *
  * <p>It is only a cache, never a second copy of the truth: keyed state stays the only thing that
  * is checkpointed, restored and rescaled, and the cache starts empty with every operator instance.
- * A cached window is kept equal to state by the operator's write paths (a click updates the cached
- * copy in place with the same entry it stores; a rebuild, a reset or an expiry removes it), and
- * {@link #get} additionally serves it only if it matches the user's stored header exactly (model,
- * ring position, click count and the newest extractor state), which the request reads anyway. An
+ * A cached window is kept equal to state by the store's write paths (a click appends to the cached
+ * copy the newest state it stores; a rebuild, a reset or an expiry removes it), and
+ * {@link #get} additionally serves it only if it matches the user's stored value exactly (model,
+ * click count and the newest extractor state), which the request reads anyway. An
  * entry that does not match is dropped and the window loaded from state.
  *
  * <p>Least recently used users are evicted beyond {@code maxUsers}; an evicted user's arrays are
  * reused for the next load. Not thread-safe (one per subtask, used by its task thread).
  */
 public final class UserWindowCache {
-    /** A cached window and the header position it was valid at. */
+    /** A cached window and the stored user it was valid for. */
     private static final class Entry {
         final InterestState state;
         long modelFingerprint;
         long totalClicks;
         int count;
-        int next;
 
         Entry(InterestState state) {
             this.state = state;
         }
 
-        void at(UserHeader h) {
-            modelFingerprint = h.modelFingerprint;
-            totalClicks = h.totalClicks;
-            count = h.count;
-            next = h.next;
+        void at(StoredUser u) {
+            modelFingerprint = u.modelFingerprint;
+            totalClicks = u.totalClicks;
+            count = u.count;
         }
 
-        boolean matches(UserHeader h) {
-            if (modelFingerprint != h.modelFingerprint || totalClicks != h.totalClicks || count != h.count
-                    || next != h.next || state.capacity() != h.capacity || state.windowLength() != h.count) {
+        boolean matches(StoredUser u) {
+            if (modelFingerprint != u.modelFingerprint || totalClicks != u.totalClicks || count != u.count
+                    || state.windowLength() != u.count || state.totalClicks() != u.totalClicks) {
                 return false;
             }
-            // the newest click's state is in the header: a last check that the contents agree
-            return count == 0 || Arrays.equals(state.stateAt(count - 1), h.lastState);
+            // the newest click's state is stored with the user: a last check that the contents agree
+            return count == 0 || state.newestStateEquals(u.newest);
         }
     }
 
@@ -68,12 +65,12 @@ public final class UserWindowCache {
     }
 
     /**
-     * The user's cached window if it matches the stored header {@code h} exactly (a hit), else null (a
+     * The user's cached window if it matches the stored user {@code u} exactly (a hit), else null (a
      * miss; a stale entry is dropped).
      */
-    public InterestState get(long user, UserHeader h) {
+    public InterestState get(long user, StoredUser u) {
         Entry e = entries.get(user);
-        if (e != null && e.matches(h)) {
+        if (e != null && e.matches(u)) {
             hits++;
             return e.state;
         }
@@ -98,10 +95,10 @@ public final class UserWindowCache {
         return fresh.get();
     }
 
-    /** Caches {@code loaded}, the user's window just loaded from state at header {@code h}. */
-    public void put(long user, UserHeader h, InterestState loaded) {
+    /** Caches {@code loaded}, the user's window just loaded from the stored user {@code u}. */
+    public void put(long user, StoredUser u, InterestState loaded) {
         Entry e = new Entry(loaded);
-        e.at(h);
+        e.at(u);
         entries.put(user, e);
         while (entries.size() > maxUsers) {
             Iterator<Map.Entry<Long, Entry>> eldest = entries.entrySet().iterator();
@@ -111,10 +108,11 @@ public final class UserWindowCache {
     }
 
     /**
-     * A click was stored: entry {@code (itemId, categoryId, state)} at ring slot {@code slot}, and the
-     * header is now {@code after}. Updates the cached copy, if any, the same way, so the user stays a hit.
+     * A click with ids {@code (itemId, categoryId)} was stored, and the user is now {@code after}.
+     * Appends it to the cached copy, if any, with the newest state the store computed, so the user
+     * stays a hit.
      */
-    public void clicked(long user, UserHeader after, int slot, long itemId, long categoryId, float[] state) {
+    public void clicked(long user, StoredUser after, long itemId, long categoryId) {
         Entry e = entries.get(user);
         if (e == null) {
             return;
@@ -123,9 +121,7 @@ public final class UserWindowCache {
             entries.remove(user); // not the position this click was applied to: load afresh next time
             return;
         }
-        e.state.reset(after.modelFingerprint, after.capacity, after.lastState.length, after.totalClicks, after.count,
-                after.next);
-        e.state.put(slot, itemId, categoryId, state);
+        e.state.appendComputed(itemId, categoryId, after.newest);
         e.at(after);
     }
 

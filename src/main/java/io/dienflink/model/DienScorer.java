@@ -198,6 +198,56 @@ public final class DienScorer {
         System.arraycopy(detached, 0, state, 0, h);
     }
 
+    /**
+     * Loads a window kept in compact form (raw ids plus one extractor state) into {@code into},
+     * reusing its arrays: the states of the window's clicks are recomputed by {@code count − 1} cell
+     * steps (or {@code count} from zero), each the very single-row step {@link #advance} takes, so a
+     * store that advances its newest state with {@link #advance} gets it back bit for bit here.
+     *
+     * @param into receives the window laid out from slot 0, under this scorer's model
+     * @param totalClicks clicks appended over the user's life (at least {@code count})
+     * @param items the window's item ids, oldest first (the first {@code count} are used)
+     * @param categories the window's category ids, oldest first
+     * @param count clicks in the window, at most the model's {@code maxHistory}
+     * @param first the extractor state after the window's oldest click (H floats), or null to run the
+     *     extractor from zero over the whole window (windowed semantics: what a rebuild under another
+     *     model gives)
+     * @return {@code into}
+     */
+    public InterestState replay(InterestState into, long totalClicks, long[] items, long[] categories, int count,
+                                float[] first) {
+        int h = model.config().hiddenDim();
+        if (count < 0 || count > maxHistory || count > items.length || count > categories.length || totalClicks < count) {
+            throw new IllegalArgumentException("a window of " + count + " clicks (total " + totalClicks + ", ids "
+                    + items.length + "/" + categories.length + ") for a model of maxHistory " + maxHistory);
+        }
+        if (first != null && first.length != h) {
+            throw new IllegalArgumentException("first state has " + first.length + " floats, the model's hidden size is " + h);
+        }
+        into.reset(model.fingerprint64(), maxHistory, h, totalClicks, count, Ring.nextAfterLayout(count, maxHistory));
+        float[] states = into.states;
+        for (int t = 0; t < count; t++) {
+            into.items[t] = items[t];
+            into.categories[t] = categories[t];
+            int dst = t * stateStride;
+            if (t == 0 && first != null) {
+                Arrays.fill(states, dst, dst + stateStride, 0f);
+                System.arraycopy(first, 0, states, dst, h);
+                continue;
+            }
+            // the padded row advance() steps, from the previous state (or zero)
+            Arrays.fill(detached, 0f);
+            if (t > 0) {
+                System.arraycopy(states, dst - stateStride, detached, 0, h);
+            }
+            model.itemVector(items[t], categories[t], click, 0);
+            extractor.inputProjection(k, click, 0, itemStride, 1, clickGates, 0);
+            extractor.step(k, clickGates, 0, 0, detached, 0, stateStride, 1, null, 0, form, extractorScratch);
+            System.arraycopy(detached, 0, states, dst, stateStride);
+        }
+        return into;
+    }
+
     /** Windowed extractor states of the state's stored clicks, oldest first, into {@code out}. */
     private void recompute(InterestState s, int first, int rows, float[] out) {
         // Buffers were sized for maxHistory rows at construction; a state of this model never holds more.

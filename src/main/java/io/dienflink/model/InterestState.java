@@ -168,6 +168,35 @@ public final class InterestState {
         System.arraycopy(state, 0, states, slot * stride, hidden);
     }
 
+    /**
+     * Appends a click whose extractor state a store computed itself (with
+     * {@link DienScorer#advance}), as {@link #append} would have: a cached copy of a stored window
+     * then follows the store without a cell step of its own.
+     *
+     * @param state the extractor state after this click (the first {@code hidden} floats are used)
+     */
+    public void appendComputed(long itemId, long categoryId, float[] state) {
+        int slot = next;
+        put(slot, itemId, categoryId, state);
+        next = Ring.after(next, capacity);
+        count = Ring.grown(count, capacity);
+        totalClicks++;
+    }
+
+    /** Whether the newest click's state equals {@code state} float bit for float bit (false for an empty window). */
+    public boolean newestStateEquals(float[] state) {
+        if (count == 0 || state.length != hidden) {
+            return false;
+        }
+        int off = slot(count - 1) * stride;
+        for (int i = 0; i < hidden; i++) {
+            if (Float.floatToRawIntBits(states[off + i]) != Float.floatToRawIntBits(state[i])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
     @Override
     public String toString() {
         return "InterestState[window " + count + "/" + capacity + ", total " + totalClicks + ", model "

@@ -108,67 +108,6 @@ class StateLayoutBenchmark {
     }
 
     /**
-     * The job's layout with the job's heap cache of recently scored users' windows
-     * ({@link UserWindowCache}): a request reads the header and, on a hit, scores the cached window;
-     * on a miss it iterates the entries as the job does and caches the result. A click also updates
-     * the cached copy, as the operator does.
-     */
-    static final class HeaderAndEntriesCached extends KeyedProcessFunction<Long, Event, Integer> {
-        private final int cacheUsers;
-        private transient ValueState<UserHeader> header;
-        private transient MapState<Integer, ClickEntry> window;
-        transient UserWindowCache cache;
-
-        HeaderAndEntriesCached(int cacheUsers) {
-            this.cacheUsers = cacheUsers;
-        }
-
-        @Override
-        public void open(OpenContext ctx) {
-            cache = new UserWindowCache(cacheUsers);
-            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
-            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
-        }
-
-        @Override
-        public void processElement(Event e, Context ctx, Collector<Integer> out) throws Exception {
-            UserHeader h = header.value();
-            if (e.click()) {
-                if (h == null) {
-                    h = new UserHeader();
-                    h.capacity = T;
-                    h.lastState = new float[H];
-                    h.recentEventIds = new long[64];
-                    h.modelFingerprint = 1;
-                }
-                h.recentEventIds[h.recentNext] = e.user() * 31 + h.totalClicks;
-                h.recentNext = (h.recentNext + 1) % 64;
-                h.lastState[0] = h.totalClicks; // a state that changes with every click, as the cell step's does
-                int slot = h.next;
-                ClickEntry entry = new ClickEntry(h.totalClicks, 7, h.lastState.clone());
-                window.put(slot, entry);
-                h.next = (h.next + 1) % T;
-                h.count = Math.min(h.count + 1, T);
-                h.totalClicks++;
-                header.update(h);
-                cache.clicked(e.user(), h, slot, entry.itemId, entry.categoryId, entry.state);
-            } else if (h != null) {
-                InterestState s = cache.get(e.user(), h);
-                if (s == null) {
-                    InterestState into = cache.spare(() -> EMPTY.newState());
-                    into.reset(1, T, H, h.totalClicks, h.count, h.count < T ? h.count : h.next);
-                    for (Map.Entry<Integer, ClickEntry> en : window.entries()) {
-                        into.put(en.getKey(), en.getValue().itemId, en.getValue().categoryId, en.getValue().state);
-                    }
-                    cache.put(e.user(), h, into);
-                    s = into;
-                }
-                out.collect(s.windowLength());
-            }
-        }
-    }
-
-    /**
      * A chunked layout: {@value #CHUNK} clicks per map entry (chunk c holds ring slots
      * {@code c·CHUNK … c·CHUNK + CHUNK − 1}, serialized as one byte array). A click reads, changes and
      * rewrites its chunk; a request iterates T / CHUNK entries.
@@ -297,8 +236,6 @@ class StateLayoutBenchmark {
             KeyedProcessFunction<Long, Event, Integer> f = switch (layout) {
                 case "chunks of 10 clicks" -> new Chunked(10);
                 case "chunks of 25 clicks" -> new Chunked(25);
-                case "header + entry per click, cache of all users" -> new HeaderAndEntriesCached(USERS);
-                case "header + entry per click, cache of 1/4 of the users" -> new HeaderAndEntriesCached(USERS / 4);
                 case "one value per user" -> new ValuePerUser();
                 default -> new HeaderAndEntries();
             };
@@ -351,7 +288,7 @@ class StateLayoutBenchmark {
                 clickRatio[r] = run.click()[r] / base.click()[r];
                 requestRatio[r] = run.request()[r] / base.request()[r];
             }
-            String hits = run.function() instanceof HeaderAndEntriesCached c ? String.format("%.0f %%", 100 * c.cache.hitRate()) : "–";
+            String hits = "–";
             System.out.printf("| %s | %s | %s | %s | %s | %s |%n", run.name(), Spread.of(run.click()).format(1),
                     Spread.of(run.request()).format(1), Spread.of(clickRatio).format(2), Spread.of(requestRatio).format(2), hits);
         }

@@ -211,6 +211,16 @@ class InterestScorerTest {
         return headerState(user).value();
     }
 
+    private StoredUser stored(long user) throws Exception {
+        return userState(user).value();
+    }
+
+    private ValueState<StoredUser> userState(long user) throws Exception {
+        operator.setCurrentKey(user);
+        return operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+                VoidNamespaceSerializer.INSTANCE, InterestScorer.userDescriptor());
+    }
+
     private ValueState<UserHeader> headerState(long user) throws Exception {
         operator.setCurrentKey(user);
         return operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
@@ -450,7 +460,7 @@ class InterestScorerTest {
         assertThat(ctrs(harness.extractOutputValues().get(0)))
                 .containsExactly(expected(otherScorer, history.subList(13, 25), 4, items, cats), within(CTR_TOLERANCE));
         assertThat(header(4).totalClicks).isEqualTo(25);
-        long[][] stored = StoredClicks.of(header(4), window(4));
+        long[][] stored = StoredClicks.of(stored(4));
         assertThat(stored.length).isEqualTo(12);
         for (int t = 0; t < 12; t++) {
             assertThat(stored[t][0]).as("click %d of the window", t).isEqualTo(history.get(13 + t).itemId());

@@ -5,7 +5,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.flink.api.common.functions.OpenContext;
-import org.apache.flink.api.common.state.MapState;
 import org.apache.flink.api.common.state.ValueState;
 import org.apache.flink.api.common.typeinfo.TypeInformation;
 import org.apache.flink.api.common.typeinfo.Types;
@@ -31,7 +30,7 @@ final class SavedUsers {
         Map<Long, UserSnapshot> byUser = new LinkedHashMap<>();
         try (var it = users.executeAndCollect("dien-flink read savepoint")) {
             it.forEachRemaining(u -> {
-                if (u.header != null) {
+                if (u.user != null) {
                     byUser.putIfAbsent(u.userId, u);
                 }
             });
@@ -39,22 +38,20 @@ final class SavedUsers {
         return new ArrayList<>(byUser.values());
     }
 
-    /** Each user's header and window entries by ring slot, as stored. */
+    /** Each user as stored. */
     private static final class AsStored extends KeyedStateReaderFunction<Long, UserSnapshot> {
-        private transient ValueState<UserHeader> header;
-        private transient MapState<Integer, ClickEntry> window;
+        private transient ValueState<StoredUser> state;
 
         @Override
         public void open(OpenContext context) {
-            header = getRuntimeContext().getState(InterestScorer.headerDescriptor());
-            window = getRuntimeContext().getMapState(InterestScorer.windowDescriptor());
+            state = getRuntimeContext().getState(InterestScorer.userDescriptor());
         }
 
         @Override
         public void readKey(Long user, Context ctx, Collector<UserSnapshot> out) throws Exception {
-            UserHeader h = header.value();
+            StoredUser u = state.value();
             // a key without output would reach the collector as a null record, which breaks the job
-            out.collect(h == null ? UserSnapshot.skipped(user) : new UserSnapshot(user, h, UserWindows.slots(h, window.entries())));
+            out.collect(u == null ? UserSnapshot.skipped(user) : new UserSnapshot(user, u));
         }
     }
 }

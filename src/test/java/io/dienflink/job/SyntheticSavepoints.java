@@ -2,7 +2,6 @@ package io.dienflink.job;
 
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
-import io.dienflink.model.InterestState;
 import io.dienflink.traffic.SyntheticWorld;
 import java.nio.file.Path;
 import org.apache.flink.api.common.functions.OpenContext;
@@ -47,7 +46,8 @@ public final class SyntheticSavepoints {
     private static final class SyntheticUser extends RichMapFunction<Long, UserSnapshot> {
         private final String model;
         private final int users;
-        private transient DienScorer scorer;
+        private transient UserStore.Held held;
+        private transient UserStore store;
         private transient SyntheticWorld world;
 
         SyntheticUser(String model, int users) {
@@ -57,21 +57,23 @@ public final class SyntheticSavepoints {
 
         @Override
         public void open(OpenContext ctx) {
-            scorer = DienModel.load(Path.of(model)).newScorer();
+            DienScorer scorer = DienModel.load(Path.of(model)).newScorer();
+            held = new UserStore.Held();
+            store = new UserStore(scorer, held, null, new DedupPolicy(64, InterestScorer.DEFAULT_DEDUP_HORIZON_MS), null,
+                    new UserStore.Events() {});
             world = new SyntheticWorld(users, 50, 100, 3);
         }
 
         @Override
-        public UserSnapshot map(Long user) {
+        public UserSnapshot map(Long user) throws Exception {
             int u = user.intValue();
-            InterestState s = scorer.newState();
-            for (int i = 0; i < 110; i++) {
+            long id = SyntheticWorld.id(u);
+            held.clear();
+            for (int i = 0; i < 110; i++) { // through the job's own click path
                 SyntheticWorld.Click c = world.click(u);
-                s.append(scorer, c.itemId(), c.categoryId());
+                store.click(id, id * 1_000_003L + i, c.itemId(), c.categoryId(), 0L, UserStore.UNTRACKED);
             }
-            // laid out from slot 0, as a rebuild leaves a user
-            UserWindows.Rebuilt built = new UserWindows.Rebuilt(UserWindows.headerOf(UserHeader.fresh(0, 100, 36, 64), s, 36), s);
-            return new UserSnapshot(SyntheticWorld.id(u), built.header(), built.entries());
+            return new UserSnapshot(id, held.get());
         }
     }
 }

@@ -125,7 +125,7 @@ class UpgradeITCase {
             long[][] now = storedAfter.get(u.userId);
             assertThat(now).as("user %d keeps its newest clicks", u.userId)
                     .isDeepEqualTo(java.util.Arrays.copyOfRange(was, Math.max(0, was.length - 12), was.length));
-            assertThat(u.header.totalClicks).isEqualTo(clicks.get(u.userId).size());
+            assertThat(u.user.totalClicks()).isEqualTo(clicks.get(u.userId).size());
         }
 
         // Run 3, model A again from A's savepoint: the scores of run 1, no rebuild.
@@ -148,7 +148,7 @@ class UpgradeITCase {
         assertThat(r.users()).isEqualTo(USERS);
         assertThat(r.rebuilt()).isEqualTo(USERS);
         assertThat(SavedUsers.read(migrated)).allSatisfy(u ->
-                assertThat(u.header.modelFingerprint).isEqualTo(GoldenCases.bundle("torch").fingerprint64()));
+                assertThat(u.user.modelFingerprint()).isEqualTo(GoldenCases.bundle("torch").fingerprint64()));
         JobClient run4 = start(modelB, migrated);
         Map<String, CtrScore> afterMigrate = requestAll(run4, "m", candidates, clicks, 12);
         assertThat(metric(run4, "stateRebuilds")).isZero();
