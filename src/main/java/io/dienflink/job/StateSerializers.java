@@ -195,9 +195,10 @@ public final class StateSerializers {
 
     /**
      * {@link StoredUser}, the one value per user of the compact layout. Format 1: fingerprint (8
-     * bytes), then variable-length integers (7 bits a byte; ids zig-zag, so any 64-bit id fits in at
-     * most 10 bytes and the small ids of a dense vocabulary in 1-3): capacity, total clicks, count,
-     * the count item ids then the count category ids oldest first, the hidden size H, the first and
+     * bytes), then variable-length integers (7 bits a byte): capacity, total clicks, count, the count
+     * item ids then the count category ids oldest first (each array as zig-zag variable-length
+     * integers, 1-3 bytes for the ids of a dense vocabulary, or as 8-byte longs when that is shorter,
+     * as for hashed 64-bit ids; a leading byte says which), the hidden size H, the first and
      * newest states (H floats each, first omitted for an empty window), last active, expiry timer and
      * newest remembered click as differences to last active, and the remembered event hashes (8 bytes
      * each: a shorter hash would raise the odds that a legitimate click is taken for a repeat).
@@ -238,12 +239,8 @@ public final class StateSerializers {
             writeVarLong(u.capacity, out);
             writeVarLong(u.totalClicks, out);
             writeVarLong(u.count, out);
-            for (int t = 0; t < u.count; t++) {
-                writeVarLong(zigZag(u.items[t]), out);
-            }
-            for (int t = 0; t < u.count; t++) {
-                writeVarLong(zigZag(u.categories[t]), out);
-            }
+            writeIds(u.items, u.count, out);
+            writeIds(u.categories, u.count, out);
             writeVarLong(u.newest.length, out);
             if (u.count > 0) {
                 for (float f : u.first) {
@@ -278,12 +275,8 @@ public final class StateSerializers {
             }
             u.items = new long[u.capacity];
             u.categories = new long[u.capacity];
-            for (int t = 0; t < u.count; t++) {
-                u.items[t] = unZigZag(readVarLong(in));
-            }
-            for (int t = 0; t < u.count; t++) {
-                u.categories[t] = unZigZag(readVarLong(in));
-            }
+            readIds(in, u.items, u.count);
+            readIds(in, u.categories, u.count);
             int hidden = checkedLength(readVarInt(in), "a state vector");
             u.first = u.count > 0 ? readFloats(in, hidden) : new float[0];
             u.newest = readFloats(in, hidden);
@@ -326,6 +319,46 @@ public final class StateSerializers {
         public TypeSerializer<StoredUser> restoreSerializer() {
             return StoredUserSerializer.INSTANCE;
         }
+    }
+
+    private static final int IDS_VARIABLE = 0;
+    private static final int IDS_FIXED = 1;
+
+    private static void writeIds(long[] ids, int n, DataOutputView out) throws IOException {
+        long variable = 0;
+        for (int t = 0; t < n; t++) {
+            variable += varLength(zigZag(ids[t]));
+        }
+        if (variable <= 8L * n) {
+            out.writeByte(IDS_VARIABLE);
+            for (int t = 0; t < n; t++) {
+                writeVarLong(zigZag(ids[t]), out);
+            }
+        } else {
+            out.writeByte(IDS_FIXED);
+            for (int t = 0; t < n; t++) {
+                out.writeLong(ids[t]);
+            }
+        }
+    }
+
+    private static void readIds(DataInputView in, long[] into, int n) throws IOException {
+        byte encoding = in.readByte();
+        if (encoding == IDS_VARIABLE) {
+            for (int t = 0; t < n; t++) {
+                into[t] = unZigZag(readVarLong(in));
+            }
+        } else if (encoding == IDS_FIXED) {
+            for (int t = 0; t < n; t++) {
+                into[t] = in.readLong();
+            }
+        } else {
+            throw new CorruptStateException("unknown id encoding " + encoding);
+        }
+    }
+
+    private static int varLength(long v) {
+        return v == 0 ? 1 : (64 - Long.numberOfLeadingZeros(v) + 6) / 7;
     }
 
     static long zigZag(long v) {
