@@ -45,7 +45,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * {@link InterestScorer} in Flink's operator harness on the RocksDB backend: its outputs against the
- * model core, its state contents, its expiry timers and its handling of repeated clicks.
+ * model core, its state contents (one {@link StoredUser} value per user, whose states are compared
+ * with the model core's bit for bit, as the store's own replay check compares them), the conversion
+ * of users stored in the earlier layout, its expiry timers and its handling of repeated clicks.
  *
  * <p>Every case runs twice: with the window cache off and with the cache size the job ships with
  * ({@code dien.state.window-cache.users}' default), since the cache sits on the request path that
@@ -125,9 +127,16 @@ class InterestScorerTest {
     private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
             String bundleDir, OperatorSubtaskState restore, int dedupWindow, long inactivityMs, long maxAgeMs,
             int cacheUsers) throws Exception {
+        return open(bundleDir, restore, new DedupPolicy(dedupWindow, InterestScorer.DEFAULT_DEDUP_HORIZON_MS),
+                inactivityMs, maxAgeMs, cacheUsers);
+    }
+
+    private KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> open(
+            String bundleDir, OperatorSubtaskState restore, DedupPolicy dedup, long inactivityMs, long maxAgeMs,
+            int cacheUsers) throws Exception {
         metrics = new CopyOnWriteArrayList<>();
-        operator = new MeteredOperator(new InterestScorer(bundleDir, null, inactivityMs, dedupWindow, maxAgeMs,
-                cacheUsers), metrics);
+        operator = new MeteredOperator(new InterestScorer(bundleDir, null, inactivityMs, dedup, maxAgeMs, cacheUsers),
+                metrics);
         var h = new KeyedTwoInputStreamOperatorTestHarness<>(operator, Click::userId, ScoreRequest::userId, Types.LONG);
         h.setStateBackend(new EmbeddedRocksDBStateBackend());
         h.setup();
@@ -207,10 +216,7 @@ class InterestScorerTest {
         return out;
     }
 
-    private UserHeader header(long user) throws Exception {
-        return headerState(user).value();
-    }
-
+    /** The user's value in the operator's state, or null. */
     private StoredUser stored(long user) throws Exception {
         return userState(user).value();
     }
@@ -221,21 +227,48 @@ class InterestScorerTest {
                 VoidNamespaceSerializer.INSTANCE, InterestScorer.userDescriptor());
     }
 
-    private ValueState<UserHeader> headerState(long user) throws Exception {
+    /** The user's header in the earlier layout's state (converted users must leave none). */
+    private ValueState<UserHeader> legacyHeaderState(long user) throws Exception {
         operator.setCurrentKey(user);
         return operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
                 VoidNamespaceSerializer.INSTANCE, InterestScorer.headerDescriptor());
     }
 
-    private Map<Integer, ClickEntry> window(long user) throws Exception {
+    /** The user's click entries in the earlier layout's state, by ring slot. */
+    private MapState<Integer, ClickEntry> legacyWindowState(long user) throws Exception {
         operator.setCurrentKey(user);
-        MapState<Integer, ClickEntry> state = operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+        return operator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
                 VoidNamespaceSerializer.INSTANCE, InterestScorer.windowDescriptor());
+    }
+
+    /** The user's entries in the earlier layout's state, copied out. */
+    private Map<Integer, ClickEntry> legacyWindow(long user) throws Exception {
         Map<Integer, ClickEntry> out = new java.util.HashMap<>();
-        for (Map.Entry<Integer, ClickEntry> e : state.entries()) {
+        for (Map.Entry<Integer, ClickEntry> e : legacyWindowState(user).entries()) {
             out.put(e.getKey(), e.getValue());
         }
         return out;
+    }
+
+    /** The user has no state in either layout. */
+    private void assertNoState(long user, String who) throws Exception {
+        assertThat(stored(user)).as(who).isNull();
+        assertThat(legacyHeaderState(user).value()).as("%s: the earlier layout's header", who).isNull();
+        assertThat(legacyWindow(user)).as("%s: the earlier layout's entries", who).isEmpty();
+    }
+
+    private static int[] bits(float[] v) {
+        int[] out = new int[v.length];
+        for (int i = 0; i < v.length; i++) {
+            out[i] = Float.floatToRawIntBits(v[i]);
+        }
+        return out;
+    }
+
+    /** Equal float for float, bit for bit: the store's replay check demands no less. */
+    private static void assertBits(float[] actual, float[] expected, String what) {
+        assertThat(bits(actual)).as("%s, bit for bit (%s vs %s)", what, java.util.Arrays.toString(actual),
+                java.util.Arrays.toString(expected)).containsExactly(bits(expected));
     }
 
     /**
@@ -298,24 +331,49 @@ class InterestScorerTest {
     }
 
     @Test
-    void stateHoldsHeaderAndOneEntryPerWindowClick() throws Exception {
+    void stateIsOneValuePerUserHoldingTheWindowsIdsAndTheStatesAfterItsOldestAndNewestClicks() throws Exception {
         List<Click> history = sendClicks(11, 23, 1, 1);
-        UserHeader h = header(11);
-        assertThat(h.totalClicks).isEqualTo(23);
-        assertThat(h.count).isEqualTo(20);
-        assertThat(h.next).isEqualTo(3);
-        assertThat(h.modelFingerprint).isEqualTo(model.fingerprint64());
-        Map<Integer, ClickEntry> window = window(11);
-        assertThat(window).hasSize(20);
+        StoredUser u = stored(11);
+        assertThat(u.totalClicks()).isEqualTo(23);
+        assertThat(u.windowLength()).isEqualTo(20);
+        assertThat(u.capacity).isEqualTo(20);
+        assertThat(u.modelFingerprint()).isEqualTo(model.fingerprint64());
+        // nothing in the earlier layout's states: the one value is all a new user has
+        assertThat(legacyHeaderState(11).value()).isNull();
+        assertThat(legacyWindow(11)).isEmpty();
         InterestState s = reference.newState();
         history.forEach(c -> s.append(reference, c.itemId(), c.categoryId()));
-        for (int t = 0; t < 20; t++) {
-            ClickEntry e = window.get((3 + t) % 20);
-            assertThat(e.itemId).isEqualTo(s.itemAt(t));
-            assertThat(e.categoryId).isEqualTo(s.categoryAt(t));
-            assertThat(e.state).containsExactly(s.stateAt(t), within(1e-6f));
+        for (int t = 0; t < 20; t++) { // the window: clicks 4 … 23, oldest first
+            assertThat(u.itemAt(t)).as("item %d", t).isEqualTo(history.get(3 + t).itemId()).isEqualTo(s.itemAt(t));
+            assertThat(u.categoryAt(t)).as("category %d", t).isEqualTo(history.get(3 + t).categoryId())
+                    .isEqualTo(s.categoryAt(t));
         }
-        assertThat(h.lastState).containsExactly(s.stateAt(19), within(1e-6f));
+        assertBits(u.first, s.stateAt(0), "first: the model core's state after the window's oldest click (the 4th)");
+        assertBits(u.newest(), s.stateAt(19), "newest: the model core's state after the 23rd click");
+    }
+
+    @Test
+    void aWindowOfMoreThanTClicksKeepsTheStateAfterItsOldestClickAsFirstAndScoresAsStreamed() throws Exception {
+        List<Click> history = sendClicks(14, 25, 3, 2); // T + 5: clicks 1 … 5 have left the window
+        StoredUser u = stored(14);
+        InterestState six = reference.newState();
+        history.subList(0, 6).forEach(c -> six.append(reference, c.itemId(), c.categoryId()));
+        assertBits(u.first, six.stateAt(5), "first: the model core's state after click 6, the window's oldest");
+        InterestState all = reference.newState();
+        history.forEach(c -> all.append(reference, c.itemId(), c.categoryId()));
+        assertBits(u.newest(), all.stateAt(19), "newest: the model core's state after click 25");
+        assertThat(StoredClicks.of(u)).hasNumberOfRows(20);
+        for (int t = 0; t < 20; t++) {
+            assertThat(u.itemAt(t)).as("item %d", t).isEqualTo(history.get(5 + t).itemId());
+            assertThat(u.categoryAt(t)).as("category %d", t).isEqualTo(history.get(5 + t).categoryId());
+        }
+        long[] items = {item(2), item(44)};
+        long[] cats = {category(7), category(3)};
+        harness.processElement2(request("wrapped", 14, items, cats), 30);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getHistoryLength()).isEqualTo(20);
+        assertThat(s.getClicksApplied()).isEqualTo(25);
+        assertThat(ctrs(s)).containsExactly(expected(history, 14, items, cats), within(CTR_TOLERANCE));
     }
 
     @Test
@@ -327,9 +385,12 @@ class InterestScorerTest {
         harness.processElement1(first, 1);
         harness.processElement1(second, 2);
         harness.processElement2(request("before-retry", 5, items, cats), 3); // with the cache on, user 5 is cached now
+        StoredUser before = stored(5);
         harness.processElement1(first, 4); // a producer retry arriving after another click
-        assertThat(header(5).totalClicks).isEqualTo(2);
-        assertThat(window(5)).hasSize(2);
+        assertThat(stored(5)).as("the stored user after the retry").isEqualTo(before);
+        assertThat(stored(5).totalClicks()).isEqualTo(2);
+        assertThat(stored(5).windowLength()).isEqualTo(2);
+        assertThat(counter("duplicateClicks", Map.of())).as("duplicateClicks").isEqualTo(1);
         // the retry changed neither the stored nor the cached window: the next score is over the two clicks
         harness.processElement2(request("after-retry", 5, items, cats), 5);
         CtrScore s = harness.extractOutputValues().get(1);
@@ -337,7 +398,7 @@ class InterestScorerTest {
         assertThat(ctrs(s)).containsExactly(expected(List.of(first, second), 5, items, cats), within(CTR_TOLERANCE));
         // another user may reuse the id: de-duplication is per user
         harness.processElement1(new Click("retry-me", 6, item(1), category(1), 10), 4);
-        assertThat(header(6).totalClicks).isEqualTo(1);
+        assertThat(stored(6).totalClicks()).isEqualTo(1);
     }
 
     @Test
@@ -346,10 +407,10 @@ class InterestScorerTest {
         restart(GoldenCases.bundleDir(BUNDLE).toString(), 2);
         harness.processElement1(sent.get(4), 10); // among the newest two: a duplicate
         harness.processElement1(sent.get(3), 11);
-        assertThat(header(5).totalClicks).isEqualTo(5);
+        assertThat(stored(5).totalClicks()).isEqualTo(5);
         harness.processElement1(sent.get(1), 12); // older than the window now remembers: applied again
-        assertThat(header(5).totalClicks).isEqualTo(6);
-        assertThat(header(5).recentEventIds).hasSize(2); // written with the next applied click
+        assertThat(stored(5).totalClicks()).isEqualTo(6);
+        assertThat(stored(5).rememberedEvents()).isEqualTo(2); // written with the next applied click
     }
 
     @Test
@@ -360,8 +421,7 @@ class InterestScorerTest {
         CtrScore s = harness.extractOutputValues().get(0);
         assertThat(s.getHistoryLength()).isZero();
         assertThat(ctrs(s)).containsExactly(expected(List.of(), 123, items, cats), within(CTR_TOLERANCE));
-        assertThat(header(123)).isNull();
-        assertThat(window(123)).isEmpty();
+        assertNoState(123, "user 123");
         assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
@@ -376,13 +436,11 @@ class InterestScorerTest {
         harness.processElement2(request("r", 2, new long[] {item(3)}, new long[] {category(3)}), 3);
         assertThat(harness.numProcessingTimeTimers()).isEqualTo(2);
         harness.setProcessingTime(DAY + 14 * DAY + 14 * DAY / 24);
-        assertThat(header(1)).as("user 1, inactive for 14 days").isNull();
-        assertThat(window(1)).isEmpty();
-        assertThat(header(2)).as("user 2, active 4 days ago").isNotNull();
+        assertNoState(1, "user 1, inactive for 14 days");
+        assertThat(stored(2)).as("user 2, active 4 days ago").isNotNull();
         assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
         harness.setProcessingTime(11 * DAY + 14 * DAY + 14 * DAY / 24);
-        assertThat(header(2)).isNull();
-        assertThat(window(2)).isEmpty();
+        assertNoState(2, "user 2, inactive for 14 days");
         assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
@@ -393,15 +451,14 @@ class InterestScorerTest {
         restart(GoldenCases.bundleDir(BUNDLE).toString(), 8, 28 * DAY);
         // the timer set under 14 days fires: the user is kept, and a timer for 28 days replaces it
         harness.setProcessingTime(DAY + 14 * DAY + 14 * DAY / 24);
-        assertThat(header(1)).isNotNull();
+        assertThat(stored(1)).isNotNull();
         assertThat(harness.numProcessingTimeTimers()).isEqualTo(1);
         long hour = 3_600_000L; // the activity bucket: inactivity / 24, at most an hour
-        assertThat(header(1).expiryTimer).isEqualTo(DAY + 28 * DAY + hour);
+        assertThat(stored(1).expiryTimer).isEqualTo(DAY + 28 * DAY + hour);
         harness.setProcessingTime(DAY + 28 * DAY + hour - 1);
-        assertThat(header(1)).isNotNull();
+        assertThat(stored(1)).isNotNull();
         harness.setProcessingTime(DAY + 28 * DAY + hour);
-        assertThat(header(1)).as("user 1, inactive for 28 days").isNull();
-        assertThat(window(1)).isEmpty();
+        assertNoState(1, "user 1, inactive for 28 days");
         assertThat(harness.numProcessingTimeTimers()).isZero();
     }
 
@@ -413,7 +470,7 @@ class InterestScorerTest {
         long[] cats = {category(8), category(0)};
         harness.processElement2(request("after-restore", 9, items, cats), 200);
         assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected(history, 9, items, cats), within(CTR_TOLERANCE));
-        assertThat(header(9).totalClicks).isEqualTo(25);
+        assertThat(stored(9).totalClicks()).isEqualTo(25);
     }
 
     @Test
@@ -429,11 +486,15 @@ class InterestScorerTest {
         CtrScore s = harness.extractOutputValues().get(0);
         assertThat(s.getHistoryLength()).isEqualTo(12);
         assertThat(ctrs(s)).containsExactly(expected(otherScorer, history.subList(13, 25), 4, items, cats), within(CTR_TOLERANCE));
-        UserHeader h = header(4);
-        assertThat(h.modelFingerprint).isEqualTo(other.fingerprint64());
-        assertThat(h.capacity).isEqualTo(12);
-        assertThat(h.lastState).hasSize(16);
-        assertThat(window(4)).hasSize(12);
+        StoredUser u = stored(4);
+        assertThat(u.modelFingerprint()).isEqualTo(other.fingerprint64());
+        assertThat(u.capacity).isEqualTo(12);
+        assertThat(u.newest()).hasSize(16);
+        assertThat(u.windowLength()).isEqualTo(12);
+        for (int t = 0; t < 12; t++) { // the newest 12 of the stored clicks
+            assertThat(u.itemAt(t)).as("item %d", t).isEqualTo(history.get(13 + t).itemId());
+        }
+        assertThat(counter("stateRebuilds", Map.of())).as("stateRebuilds").isEqualTo(1);
         // the rebuilt user is then loaded as any other (and cached, with the cache on), and a click extends it
         harness.processElement2(request("after-rebuild", 4, items, cats), 201);
         assertThat(ctrs(harness.extractOutputValues().get(1))).containsExactly(ctrs(s), within(CTR_TOLERANCE));
@@ -459,7 +520,7 @@ class InterestScorerTest {
         harness.processElement2(request("after-retry", 4, items, cats), 200);
         assertThat(ctrs(harness.extractOutputValues().get(0)))
                 .containsExactly(expected(otherScorer, history.subList(13, 25), 4, items, cats), within(CTR_TOLERANCE));
-        assertThat(header(4).totalClicks).isEqualTo(25);
+        assertThat(stored(4).totalClicks()).isEqualTo(25);
         long[][] stored = StoredClicks.of(stored(4));
         assertThat(stored.length).isEqualTo(12);
         for (int t = 0; t < 12; t++) {
@@ -467,41 +528,53 @@ class InterestScorerTest {
         }
     }
 
+    /** Writes {@code u} as the user's stored value, as bad bytes or a bad writer could have left it. */
+    private void storeCorrupted(long user, StoredUser u) throws Exception {
+        userState(user).update(u);
+    }
+
+    /** The request {@code index} scored against an empty history: the user's state was reset. */
+    private void assertScoredAsEmpty(int index, long user, long[] items, long[] cats) {
+        CtrScore s = harness.extractOutputValues().get(index);
+        assertThat(s.getClicksApplied()).isZero();
+        assertThat(s.getHistoryLength()).isZero();
+        assertThat(ctrs(s)).containsExactly(expected(List.of(), user, items, cats), within(CTR_TOLERANCE));
+    }
+
     @Test
-    void aUserWhoseHeaderAndWindowDisagreeIsResetInsteadOfFailingEveryRestart() throws Exception {
+    void aUserWithMoreClicksThanItsWindowHoldsIsResetInsteadOfFailingEveryRestart() throws Exception {
         sendClicks(3, 5, 1, 1);
-        UserHeader h = header(3);
-        h.count = 6; // the header claims a click the window does not hold
-        h.next = 6;
-        h.totalClicks = 6;
-        headerState(3).update(h);
+        StoredUser u = stored(3);
+        u.count = 21; // more clicks than T = 20: no window of this model holds them
+        u.totalClicks = 21;
+        u.items = java.util.Arrays.copyOf(u.items, 21);
+        u.categories = java.util.Arrays.copyOf(u.categories, 21);
+        storeCorrupted(3, u);
         restart(GoldenCases.bundleDir(BUNDLE).toString(), 8); // the bad user survives a restart, as it would in RocksDB
         long[] items = {item(1)};
         long[] cats = {category(1)};
         harness.processElement2(request("after-corruption", 3, items, cats), 10);
-        CtrScore s = harness.extractOutputValues().get(0);
-        assertThat(s.getClicksApplied()).isZero();
-        assertThat(s.getHistoryLength()).isZero();
-        assertThat(ctrs(s)).containsExactly(expected(List.of(), 3, items, cats), within(CTR_TOLERANCE));
-        assertThat(header(3)).isNull();
-        assertThat(window(3)).isEmpty();
+        assertScoredAsEmpty(0, 3, items, cats);
+        assertNoState(3, "user 3, reset");
         assertThat(counter("corruptUsers", Map.of())).as("corruptUsers").isEqualTo(1);
         // the user starts again from its next click
         harness.processElement1(click(3, item(2), category(2)), 11);
-        assertThat(header(3).totalClicks).isEqualTo(1);
-        assertThat(window(3)).hasSize(1);
+        assertThat(stored(3).totalClicks()).isEqualTo(1);
+        assertThat(stored(3).windowLength()).isEqualTo(1);
     }
 
     @Test
-    void aHeaderWithAnImpossibleRingIsResetOnTheClickPath() throws Exception {
+    void aUserWhoseFirstAndNewestStatesDifferInLengthIsResetOnTheClickPath() throws Exception {
         sendClicks(8, 3, 1, 1);
-        UserHeader h = header(8);
-        h.recentNext = 1_000; // past the de-duplication ring: remembering an id would throw
-        headerState(8).update(h);
+        StoredUser u = stored(8);
+        u.first = java.util.Arrays.copyOf(u.first, 5); // 5 floats against the newest state's 36
+        storeCorrupted(8, u);
         Click next = click(8, item(5), category(5));
         harness.processElement1(next, 20);
-        assertThat(header(8).totalClicks).isEqualTo(1);
-        assertThat(window(8)).hasSize(1);
+        assertThat(counter("corruptUsers", Map.of())).as("corruptUsers").isEqualTo(1);
+        // the click was applied to a user started afresh
+        assertThat(stored(8).totalClicks()).isEqualTo(1);
+        assertThat(stored(8).windowLength()).isEqualTo(1);
         harness.processElement2(request("after-reset", 8, new long[] {item(6)}, new long[] {category(6)}), 21);
         CtrScore s = harness.extractOutputValues().get(0);
         assertThat(s.getClicksApplied()).isEqualTo(1);
@@ -510,12 +583,220 @@ class InterestScorerTest {
     }
 
     @Test
+    void aUserOfTheCurrentModelWithStatesOfAnotherSizeIsResetInsteadOfFailingEveryRestart() throws Exception {
+        sendClicks(12, 4, 1, 1);
+        StoredUser u = stored(12);
+        u.first = new float[16]; // readable bytes, but 16 floats under the model it names, of hidden size 36
+        u.newest = new float[16];
+        storeCorrupted(12, u);
+        restart(GoldenCases.bundleDir(BUNDLE).toString(), 8);
+        long[] items = {item(1)};
+        long[] cats = {category(1)};
+        harness.processElement2(request("after-corruption", 12, items, cats), 10);
+        assertScoredAsEmpty(0, 12, items, cats);
+        assertNoState(12, "user 12, reset");
+        assertThat(counter("corruptUsers", Map.of())).as("corruptUsers").isEqualTo(1);
+        harness.processElement1(click(12, item(2), category(2)), 11);
+        assertThat(stored(12).totalClicks()).isEqualTo(1);
+    }
+
+    @Test
+    void aUserWhoseWindowReplayDoesNotEndOnItsNewestStateIsScoredAsEmptyAndCleared() throws Exception {
+        List<Click> history = sendClicks(13, 6, 1, 1);
+        long[] items = {item(9), item(10)};
+        long[] cats = {category(4), category(5)};
+        harness.processElement2(request("intact", 13, items, cats), 7); // with the cache on, user 13 is cached now
+        assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected(history, 13, items, cats),
+                within(CTR_TOLERANCE));
+        StoredUser u = stored(13);
+        // a newest state the window's replay cannot end on: the state after its oldest click instead
+        // (not a one-ulp change: states of another build or CPU may differ from this one's that much)
+        u.newest = u.first.clone();
+        storeCorrupted(13, u);
+        harness.processElement2(request("replay-mismatch", 13, items, cats), 8);
+        assertScoredAsEmpty(1, 13, items, cats);
+        assertThat(counter("corruptUsers", Map.of())).as("corruptUsers").isEqualTo(1);
+        assertNoState(13, "user 13, reset");
+        UserWindowCache cache = ((InterestScorer) operator.getUserFunction()).windowCache();
+        if (cache != null) {
+            assertThat(cache.peek(13)).as("the reset user's cached window").isNull();
+        }
+    }
+
+    /**
+     * Writes a user of {@code clicks} clicks into the earlier layout's states exactly as the earlier
+     * release's operator kept it ({@link LegacyUsers#built}: header, entries by ring slot, a ring of 8
+     * event ids), then restarts from a snapshot, as a job restored from an older savepoint; returns
+     * the clicks it holds, oldest first, as the model core is to replay them.
+     */
+    private List<Click> writeLegacyUser(long user, int clicks) throws Exception {
+        long[] vocabItems = GoldenCases.bundle(BUNDLE).longs("vocab.item");
+        long[] vocabCats = GoldenCases.bundle(BUNDLE).longs("vocab.category");
+        LegacyUsers.LegacyUser old = LegacyUsers.built(reference, user, clicks, vocabItems, vocabCats, 8);
+        legacyHeaderState(user).update(old.header);
+        MapState<Integer, ClickEntry> window = legacyWindowState(user);
+        for (int slot = 0; slot < old.entries.length; slot++) {
+            if (old.entries[slot] != null) {
+                window.put(slot, old.entries[slot]);
+            }
+        }
+        restart(GoldenCases.bundleDir(BUNDLE).toString(), 8);
+        // LegacyUsers.built's clicks: click i on these ids with event hash eventHash(user, i)
+        List<Click> history = new ArrayList<>();
+        for (int i = 0; i < clicks; i++) {
+            history.add(new Click(LegacyUsers.eventHash(user, i), user, vocabItems[(int) ((user * 7 + i * 3) % vocabItems.length)],
+                    vocabCats[(int) ((user + i) % vocabCats.length)], 0));
+        }
+        return history;
+    }
+
+    @Test
+    void aUserOfTheEarlierLayoutIsConvertedOnItsNextRequestAndKeepsScoringAsStreamed() throws Exception {
+        List<Click> history = writeLegacyUser(21, 25); // a wrapped ring: the window is clicks 6 … 25
+        UserHeader header = legacyHeaderState(21).value();
+        Map<Integer, ClickEntry> entries = legacyWindow(21);
+        assertThat(stored(21)).as("before its next event the user is only in the earlier layout").isNull();
+        long[] items = {item(4), item(31)};
+        long[] cats = {category(2), category(6)};
+        harness.processElement2(request("converted", 21, items, cats), 1);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getHistoryLength()).isEqualTo(20);
+        assertThat(s.getClicksApplied()).isEqualTo(25);
+        assertThat(ctrs(s)).containsExactly(expected(history, 21, items, cats), within(CTR_TOLERANCE));
+        assertThat(counter("convertedUsers", Map.of())).as("convertedUsers").isEqualTo(1);
+        assertThat(counter("corruptUsers", Map.of())).as("corruptUsers").isZero();
+        assertThat(legacyHeaderState(21).value()).as("the earlier layout's header, cleared").isNull();
+        assertThat(legacyWindow(21)).as("the earlier layout's entries, cleared").isEmpty();
+        StoredUser u = stored(21);
+        assertThat(u).as("the converted user's value").isNotNull();
+        assertThat(u.totalClicks()).isEqualTo(25);
+        assertThat(u.windowLength()).isEqualTo(20);
+        for (int t = 0; t < 20; t++) {
+            assertThat(u.itemAt(t)).as("item %d", t).isEqualTo(history.get(5 + t).itemId());
+            assertThat(u.categoryAt(t)).as("category %d", t).isEqualTo(history.get(5 + t).categoryId());
+        }
+        // the full ring's oldest click is at slot 25 mod 20 = 5
+        assertBits(u.first, entries.get(5).state, "first: the earlier layout's state of the oldest click");
+        assertBits(u.newest(), header.lastState, "newest: the earlier layout's newest state");
+        assertThat(u.rememberedEvents()).as("the earlier ring's 8 event ids").isEqualTo(8);
+
+        // its next click extends the converted user
+        Click next = click(21, item(30), category(4));
+        harness.processElement1(next, 2);
+        history.add(next);
+        harness.processElement2(request("after-click", 21, items, cats), 3);
+        CtrScore after = harness.extractOutputValues().get(1);
+        assertThat(after.getClicksApplied()).isEqualTo(26);
+        assertThat(ctrs(after)).containsExactly(expected(history, 21, items, cats), within(CTR_TOLERANCE));
+        assertThat(counter("convertedUsers", Map.of())).as("converted once").isEqualTo(1);
+
+        // an event id the earlier layout remembered still de-duplicates a repeat
+        harness.processElement1(new Click(LegacyUsers.eventHash(21, 24), 21, item(1), category(1), 0), 4);
+        assertThat(stored(21).totalClicks()).isEqualTo(26);
+        assertThat(counter("duplicateClicks", Map.of())).as("duplicateClicks").isEqualTo(1);
+    }
+
+    @Test
+    void aUserOfTheEarlierLayoutIsConvertedOnItsNextClick() throws Exception {
+        List<Click> history = writeLegacyUser(22, 7);
+        Click next = click(22, item(12), category(3));
+        harness.processElement1(next, 1);
+        history.add(next);
+        assertThat(counter("convertedUsers", Map.of())).as("convertedUsers").isEqualTo(1);
+        assertThat(legacyHeaderState(22).value()).isNull();
+        assertThat(legacyWindow(22)).isEmpty();
+        StoredUser u = stored(22);
+        assertThat(u.totalClicks()).isEqualTo(8);
+        InterestState core = reference.newState();
+        history.forEach(c -> core.append(reference, c.itemId(), c.categoryId()));
+        assertBits(u.first, core.stateAt(0), "first: the model core's state after the first click");
+        assertBits(u.newest(), core.stateAt(7), "newest: the model core's state after the click just applied");
+        long[] items = {item(4)};
+        long[] cats = {category(2)};
+        harness.processElement2(request("after-click", 22, items, cats), 2);
+        assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected(history, 22, items, cats),
+                within(CTR_TOLERANCE));
+    }
+
+    @Test
+    void aRepeatOfAnEventTheEarlierLayoutRememberedIsADuplicateBeforeConversion() throws Exception {
+        List<Click> history = writeLegacyUser(23, 5);
+        // a producer retry of the newest click is the user's first event after the upgrade
+        harness.processElement1(new Click(LegacyUsers.eventHash(23, 4), 23, item(1), category(1), 0), 1);
+        assertThat(counter("duplicateClicks", Map.of())).as("duplicateClicks").isEqualTo(1);
+        assertThat(counter("convertedUsers", Map.of())).as("a duplicate writes nothing, so converts nothing").isZero();
+        assertThat(legacyHeaderState(23).value().totalClicks).isEqualTo(5);
+        long[] items = {item(4)};
+        long[] cats = {category(2)};
+        harness.processElement2(request("after-retry", 23, items, cats), 2);
+        CtrScore s = harness.extractOutputValues().get(0);
+        assertThat(s.getClicksApplied()).isEqualTo(5);
+        assertThat(ctrs(s)).containsExactly(expected(history, 23, items, cats), within(CTR_TOLERANCE));
+        assertThat(stored(23).totalClicks()).isEqualTo(5);
+    }
+
+    /** A scorer whose users remember click event ids for {@code horizonMs}, replacing the test's harness. */
+    private void reopenWithDedupHorizon(long horizonMs) throws Exception {
+        harness.close();
+        harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null, new DedupPolicy(8, horizonMs), 14 * DAY, 0,
+                windowCacheUsers);
+    }
+
+    @Test
+    void aRepeatedEventIdWithinTheDedupHorizonIsAppliedOnceAndAfterItAgain() throws Exception {
+        long horizon = 60_000;
+        reopenWithDedupHorizon(horizon);
+        harness.setProcessingTime(DAY);
+        Click a = click(31, item(1), category(1));
+        Click b = click(31, item(2), category(2));
+        harness.processElement1(a, 1);
+        harness.processElement1(b, 2);
+        // the horizon runs from the newest click: at DAY + horizon it has not passed yet
+        harness.setProcessingTime(DAY + horizon);
+        harness.processElement1(a, 3);
+        assertThat(stored(31).totalClicks()).isEqualTo(2);
+        assertThat(counter("duplicateClicks", Map.of())).as("duplicateClicks").isEqualTo(1);
+        // idle longer than the horizon: the repeat is a click of its own
+        harness.setProcessingTime(DAY + horizon + 1);
+        harness.processElement1(a, 4);
+        StoredUser u = stored(31);
+        assertThat(u.totalClicks()).isEqualTo(3);
+        assertThat(u.rememberedEvents()).as("only the event just applied").isEqualTo(1);
+        assertThat(counter("duplicateClicks", Map.of())).isEqualTo(1);
+        long[] items = {item(4)};
+        long[] cats = {category(2)};
+        harness.processElement2(request("after", 31, items, cats), 5);
+        assertThat(ctrs(harness.extractOutputValues().get(0))).containsExactly(expected(List.of(a, b, a), 31, items, cats),
+                within(CTR_TOLERANCE));
+    }
+
+    /**
+     * {@link DedupPolicy}: event ids are kept while the user's newest click is younger than the
+     * horizon, "so an idle user stores none": the first write of a user idle past it (here a request
+     * in a new activity bucket) stores no event ids.
+     */
+    @Test
+    void aUserIdlePastTheDedupHorizonIsWrittenWithoutEventIds() throws Exception {
+        long horizon = 60_000;
+        reopenWithDedupHorizon(horizon);
+        harness.setProcessingTime(DAY);
+        sendClicks(32, 3, 1, 1);
+        assertThat(stored(32).rememberedEvents()).isEqualTo(3);
+        // two hours later: past the horizon, and in another activity bucket (an hour under a 14-day expiry)
+        harness.setProcessingTime(DAY + 2 * 3_600_000L);
+        harness.processElement2(request("idle", 32, new long[] {item(4)}, new long[] {category(2)}), 4);
+        StoredUser u = stored(32);
+        assertThat(u.lastActive).as("the request wrote the user").isEqualTo(DAY + 2 * 3_600_000L);
+        assertThat(u.rememberedEvents()).as("event ids of a user idle past the de-duplication horizon").isZero();
+    }
+
+    @Test
     void aRequestOlderThanTheMaxAgeIsDeadLetteredAsExpiredAndTouchesNoState() throws Exception {
         harness.close();
         harness = open(GoldenCases.bundleDir(BUNDLE).toString(), null, 8, 14 * DAY, 1_000);
         harness.setProcessingTime(10_000);
         sendClicks(2, 3, 1, 1);
-        UserHeader before = header(2);
+        StoredUser before = stored(2);
         long[] items = {item(1), item(2)};
         long[] cats = {category(1), category(2)};
         // event time 5,000: 5 s old at 10,000, over the 1 s limit
@@ -533,7 +814,7 @@ class InterestScorerTest {
                 .decode(d.getPayload());
         assertThat(original.getRequestId()).isEqualTo("stale");
         assertThat(original.getCandidates()).extracting(c -> c.getItemId()).containsExactly(items[0], items[1]);
-        assertThat(header(2)).isEqualTo(before);
+        assertThat(stored(2)).isEqualTo(before);
         // counted as every other dead letter is, by reason, besides the scorer's own expiredRequests
         assertThat(counter("deadLetters", Map.of("reason", "expired"))).as("deadLetters{reason=expired}").isEqualTo(1);
         assertThat(counter("deadLetters", Map.of())).as("dead letters of any reason").isEqualTo(1);
@@ -580,22 +861,26 @@ class InterestScorerTest {
             assertThat(withCache).containsExactly(without, within(CTR_TOLERANCE));
             assertThat(withCache).containsExactly(
                     expected(history.getOrDefault(user, List.of()), user, items, cats), within(CTR_TOLERANCE));
-            // the cached copy holds exactly what state holds: the same clicks and the same float bits
+            // the cached copy holds exactly what state holds: the stored clicks, the stored first and
+            // newest states, and in between the model core's states after the same clicks, bit for bit
             InterestState cached = cache().peek(user);
             assertThat(cached).as("user %d is cached after a request", user).isNotNull();
             cachedOperator.setCurrentKey(user);
-            UserHeader h = cachedOperator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
-                    VoidNamespaceSerializer.INSTANCE, InterestScorer.headerDescriptor()).value();
-            MapState<Integer, ClickEntry> window = cachedOperator.getKeyedStateBackend().getPartitionedState(
-                    VoidNamespace.INSTANCE, VoidNamespaceSerializer.INSTANCE, InterestScorer.windowDescriptor());
-            InterestState stored = UserWindows.load(h, window.entries(), reference.newState());
-            assertThat(cached.totalClicks()).isEqualTo(stored.totalClicks());
-            assertThat(cached.windowLength()).isEqualTo(stored.windowLength());
-            for (int t = 0; t < stored.windowLength(); t++) {
-                assertThat(cached.itemAt(t)).isEqualTo(stored.itemAt(t));
-                assertThat(cached.categoryAt(t)).isEqualTo(stored.categoryAt(t));
-                assertThat(cached.stateAt(t)).isEqualTo(stored.stateAt(t));
+            StoredUser stored = cachedOperator.getKeyedStateBackend().getPartitionedState(VoidNamespace.INSTANCE,
+                    VoidNamespaceSerializer.INSTANCE, InterestScorer.userDescriptor()).value();
+            List<Click> clicks = history.getOrDefault(user, List.of());
+            InterestState core = reference.newState();
+            clicks.forEach(c -> core.append(reference, c.itemId(), c.categoryId()));
+            int n = core.windowLength();
+            assertThat(cached.totalClicks()).isEqualTo(stored.totalClicks()).isEqualTo(clicks.size());
+            assertThat(cached.windowLength()).isEqualTo(stored.windowLength()).isEqualTo(n);
+            for (int t = 0; t < n; t++) {
+                assertThat(cached.itemAt(t)).isEqualTo(stored.itemAt(t)).isEqualTo(core.itemAt(t));
+                assertThat(cached.categoryAt(t)).isEqualTo(stored.categoryAt(t)).isEqualTo(core.categoryAt(t));
+                assertBits(cached.stateAt(t), core.stateAt(t), "user " + user + ", cached state " + t);
             }
+            assertBits(cached.stateAt(0), stored.first, "user " + user + ", cached oldest state vs stored first");
+            assertBits(cached.stateAt(n - 1), stored.newest(), "user " + user + ", cached newest state vs stored newest");
         }
 
         private CtrScore last(KeyedTwoInputStreamOperatorTestHarness<Long, Click, ScoreRequest, CtrScore> h) {
@@ -666,8 +951,7 @@ class InterestScorerTest {
             // expiry: the timer removes the user's state, and the cached copy with it
             harness.setProcessingTime(16 * DAY);
             assertThat(run.cache().peek(5)).isNull();
-            operator.setCurrentKey(5L);
-            assertThat(header(5)).isNull();
+            assertNoState(5, "user 5, expired");
         } finally {
             run.close();
         }
