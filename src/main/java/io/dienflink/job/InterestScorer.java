@@ -221,7 +221,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
             return;
         }
         unknownIds.count(request);
-        InterestState state = store.load(ctx.getCurrentKey(), u -> touch(u, arrived, ctx));
+        InterestState state = store.load(ctx.getCurrentKey(), arrived, u -> touch(u, arrived, ctx));
         if (state == null) { // no user, or one that was reset: an empty history
             state = empty;
             state.reset(model.fingerprint64(), model.config().maxHistory(), model.config().hiddenDim(), 0, 0, 0);
@@ -267,7 +267,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
             long fire = u.lastActive + inactivityMs + bucketMs;
             ctx.timerService().registerProcessingTimeTimer(fire);
             u.expiryTimer = fire;
-            store.replace(key, u);
+            store.replace(key, u, timestamp);
         }
     }
 

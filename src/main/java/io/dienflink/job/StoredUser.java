@@ -142,11 +142,20 @@ public final class StoredUser {
         return false;
     }
 
-    /** Forgets remembered events when the newest of them is older than {@code horizonMs} at {@code now}. */
-    void forgetEventsOlderThan(long horizonMs, long now) {
-        if (recentCount > 0 && now - lastClickAt > horizonMs) {
+    /**
+     * Applies the de-duplication policy at {@code now}: forgets every remembered event when the newest
+     * of them is older than the horizon, and keeps at most the newest {@code maxEvents} (the job may
+     * have been restarted with a smaller window).
+     */
+    void boundEvents(DedupPolicy policy, long now) {
+        if (recentCount > 0 && now - lastClickAt > policy.horizonMs()) {
             recentCount = 0;
             recent = new long[0];
+        }
+        int max = policy.maxEvents();
+        if (recentCount > max) {
+            recent = Arrays.copyOfRange(recent, recentCount - max, recentCount);
+            recentCount = max;
         }
     }
 

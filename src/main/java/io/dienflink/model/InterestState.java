@@ -183,6 +183,25 @@ public final class InterestState {
         totalClicks++;
     }
 
+    /**
+     * The largest absolute difference between the newest click's state and {@code state}; infinite
+     * for an empty window or another length.
+     */
+    public float newestStateDifference(float[] state) {
+        if (count == 0 || state.length != hidden) {
+            return Float.POSITIVE_INFINITY;
+        }
+        int off = slot(count - 1) * stride;
+        float max = 0f;
+        for (int i = 0; i < hidden; i++) {
+            float d = Math.abs(states[off + i] - state[i]);
+            if (!(d <= max)) { // NaN counts as the largest difference
+                max = Float.isNaN(d) ? Float.POSITIVE_INFINITY : d;
+            }
+        }
+        return max;
+    }
+
     /** Whether the newest click's state equals {@code state} float bit for float bit (false for an empty window). */
     public boolean newestStateEquals(float[] state) {
         if (count == 0 || state.length != hidden) {

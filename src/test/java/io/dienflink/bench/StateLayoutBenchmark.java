@@ -184,7 +184,7 @@ class StateLayoutBenchmark {
                 long category = hashedIds ? mix(e.category() + (1L << 40)) : e.category();
                 store.click(e.user(), e.user() * 31 + now + e.item(), item, category, now, UserStore.UNTRACKED);
             } else {
-                InterestState s = store.load(e.user(), UserStore.UNTRACKED);
+                InterestState s = store.load(e.user(), now, UserStore.UNTRACKED);
                 if (s != null) {
                     long[][] c = candidates(e);
                     s.score(scorer, e.user(), c[0], c[1], c[0].length, Semantics.STREAMING, ctr);

@@ -352,7 +352,7 @@ class UserStoreTest {
     void loadReplaysTheWindowAsTheModelCoreStreamsIt(int k) throws Exception {
         UserStore store = store(slot);
         clicks(store, 0, k, 0);
-        InterestState window = store.load(USER, UserStore.UNTRACKED);
+        InterestState window = store.load(USER, 0, UserStore.UNTRACKED);
         InterestState core = core(reference, 0, k);
         assertThat(window).isNotNull();
         assertSameWindow(window, core);
@@ -363,7 +363,7 @@ class UserStoreTest {
     @Test
     void loadOfAUserWithoutStateIsNullAndWritesNothing() throws Exception {
         CountingSlot counting = new CountingSlot();
-        assertThat(store(counting).load(USER, at(5))).isNull();
+        assertThat(store(counting).load(USER, 5, at(5))).isNull();
         assertThat(counting.puts).isZero();
         assertThat(counting.get()).isNull();
     }
@@ -375,12 +375,12 @@ class UserStoreTest {
         clicks(store, 0, 3, 0);
         int afterClicks = counting.puts;
         assertThat(afterClicks).isEqualTo(3); // one value written per click
-        store.load(USER, UserStore.UNTRACKED);
+        store.load(USER, 0, UserStore.UNTRACKED);
         assertThat(counting.puts).as("a request that moves no activity mark writes nothing").isEqualTo(afterClicks);
-        store.load(USER, at(3_600_000));
+        store.load(USER, 3_600_000, at(3_600_000));
         assertThat(counting.puts).isEqualTo(afterClicks + 1);
         assertThat(counting.get().lastActive).isEqualTo(3_600_000);
-        store.load(USER, at(3_600_000));
+        store.load(USER, 3_600_000, at(3_600_000));
         assertThat(counting.puts).isEqualTo(afterClicks + 1);
     }
 
@@ -399,7 +399,7 @@ class UserStoreTest {
         assertThat(counting.get()).isEqualTo(before);
         assertThat(counting.puts).isEqualTo(puts);
         assertThat(events.duplicates).isEqualTo(1);
-        assertSameWindow(store.load(USER, UserStore.UNTRACKED), core(reference, 0, 6));
+        assertSameWindow(store.load(USER, 0, UserStore.UNTRACKED), core(reference, 0, 6));
     }
 
     @Test
@@ -430,7 +430,7 @@ class UserStoreTest {
         UserStore store = new UserStore(scorer, slot, null, new DedupPolicy(8, 1_000), null, events);
         clicks(store, 0, 3, 0);
         assertThat(slot.get().rememberedEvents()).isEqualTo(3);
-        assertThat(store.load(USER, at(3_600_000))).isNotNull(); // an hour later: the activity mark moves, the user is written
+        assertThat(store.load(USER, 3_600_000, at(3_600_000))).isNotNull(); // an hour later: the activity mark moves, the user is written
         assertThat(slot.get().lastActive).as("the request wrote the user").isEqualTo(3_600_000);
         assertThat(slot.get().rememberedEvents()).as("event ids of a user idle past the horizon").isZero();
     }
@@ -478,7 +478,7 @@ class UserStoreTest {
     void aUserOfAnotherModelIsRebuiltOnItsNextRequestFromItsNewestClicks() throws Exception {
         clicks(store(slot), 0, 25, 0); // window: clicks 5 … 24 under the official model
         UserStore upgraded = new UserStore(torchScorer, slot, null, DEDUP, null, events);
-        InterestState window = upgraded.load(USER, UserStore.UNTRACKED);
+        InterestState window = upgraded.load(USER, 0, UserStore.UNTRACKED);
         // windowed semantics: the torch extractor from zero over the newest T' = 12 stored clicks
         InterestState expected = core(torchReference, 13, 25);
         assertSameWindow(window, withTotal(expected, 25, torchReference));
@@ -493,7 +493,7 @@ class UserStoreTest {
         assertThat(Arrays.copyOf(u.recent, u.rememberedEvents()))
                 .containsExactly(IntStream.range(17, 25).mapToLong(UserStoreTest::hash).toArray());
         // rebuilt once: the next request loads it as any user of the current model
-        assertSameWindow(upgraded.load(USER, UserStore.UNTRACKED), withTotal(expected, 25, torchReference));
+        assertSameWindow(upgraded.load(USER, 0, UserStore.UNTRACKED), withTotal(expected, 25, torchReference));
         assertThat(events.rebuilds).isEqualTo(1);
     }
 
@@ -546,7 +546,7 @@ class UserStoreTest {
         InterestState core = core(reference, 0, 25);
         assertThat(slot.get().newest()).as("precondition: other kernels, the same states to float rounding")
                 .containsExactly(core.stateAt(T - 1), within(Reproducibility.TOLERANCE));
-        InterestState window = store(slot).load(USER, UserStore.UNTRACKED);
+        InterestState window = store(slot).load(USER, 0, UserStore.UNTRACKED);
         assertThat(events.resets).as("users reset for the rounding of the kernels that computed them").isEmpty();
         assertThat(window).isNotNull();
         assertThat(window.windowLength()).isEqualTo(T);
@@ -557,7 +557,7 @@ class UserStoreTest {
     @Test
     void aLegacyUserWhoseStatesOtherKernelsComputedConvertsAndScores() throws Exception {
         LegacyMap legacy = legacyUser(otherKernels(), 25, 8);
-        InterestState window = new UserStore(scorer, slot, legacy, DEDUP, null, events).load(USER, UserStore.UNTRACKED);
+        InterestState window = new UserStore(scorer, slot, legacy, DEDUP, null, events).load(USER, 0, UserStore.UNTRACKED);
         assertThat(events.resets).as("users reset for the rounding of the kernels that computed them").isEmpty();
         assertThat(window).isNotNull();
         assertThat(events.conversions).isEqualTo(1);
@@ -576,7 +576,7 @@ class UserStoreTest {
     }
 
     private void assertResetOnLoad() throws Exception {
-        assertThat(store(slot).load(USER, UserStore.UNTRACKED)).as("a corrupt user loads as none").isNull();
+        assertThat(store(slot).load(USER, 0, UserStore.UNTRACKED)).as("a corrupt user loads as none").isNull();
         assertThat(events.resets).containsExactly(USER);
         assertThat(slot.get()).as("the corrupt user's state is cleared").isNull();
     }
@@ -624,11 +624,11 @@ class UserStoreTest {
         slots.current = USER;
         UserStore cached = new UserStore(scorer, slots, null, DEDUP, new UserWindowCache(4), events);
         clicks(cached, 0, 5, 0);
-        cached.load(USER, UserStore.UNTRACKED); // cached now
+        cached.load(USER, 0, UserStore.UNTRACKED); // cached now
         StoredUser u = slots.get();
         u.newest = u.first.clone(); // a newest state the replay does not end on
         slots.put(u); // behind the cache's back, as bad bytes would be
-        assertThat(cached.load(USER, UserStore.UNTRACKED)).isNull();
+        assertThat(cached.load(USER, 0, UserStore.UNTRACKED)).isNull();
         assertThat(events.resets).containsExactly(USER);
         assertThat(slots.get()).isNull();
         assertThat(cached.cache().peek(USER)).isNull();
@@ -657,7 +657,7 @@ class UserStoreTest {
                 bytes.put(u);
             }
         }
-        assertThat(store(bytes).load(USER, UserStore.UNTRACKED)).as("a user whose bytes cannot be read loads as none")
+        assertThat(store(bytes).load(USER, 0, UserStore.UNTRACKED)).as("a user whose bytes cannot be read loads as none")
                 .isNull();
         assertThat(events.resets).containsExactly(USER);
         assertThat(bytes.bytes).as("the unreadable bytes are cleared").isNull();
@@ -687,7 +687,7 @@ class UserStoreTest {
                 throw new AssertionError("a user must not be cleared for a failure of the backend");
             }
         };
-        assertThatThrownBy(() -> store(failing).load(USER, UserStore.UNTRACKED))
+        assertThatThrownBy(() -> store(failing).load(USER, 0, UserStore.UNTRACKED))
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("the state backend failed");
         assertThat(events.resets).isEmpty();
     }
@@ -700,7 +700,7 @@ class UserStoreTest {
         legacy.header.next = 6;
         legacy.header.totalClicks = 6;
         UserStore store = new UserStore(scorer, slot, legacy, DEDUP, null, events);
-        assertThat(store.load(USER, UserStore.UNTRACKED)).isNull();
+        assertThat(store.load(USER, 0, UserStore.UNTRACKED)).isNull();
         assertThat(events.resets).containsExactly(USER);
         assertThat(legacy.header).isNull();
         assertThat(legacy.entries).isEmpty();
@@ -764,7 +764,7 @@ class UserStoreTest {
         LegacyMap legacy = legacyUser(reference, 25, 8);
         LegacyMap expected = legacyUser(reference, 25, 8);
         UserStore store = new UserStore(scorer, slot, legacy, DEDUP, null, events);
-        InterestState window = store.load(USER, UserStore.UNTRACKED);
+        InterestState window = store.load(USER, 0, UserStore.UNTRACKED);
         InterestState core = coreOfLegacy(reference, USER, 25);
         assertSameWindow(window, core);
         assertThat(scores(window, scorer)).containsExactly(scores(core, reference), within(Reproducibility.TOLERANCE));
@@ -774,7 +774,7 @@ class UserStoreTest {
         assertThat(legacy.entries).as("the earlier layout's entries, cleared").isEmpty();
         assertConverted(slot.get(), expected, 25, 8);
         // converted once: the next request reads the new layout only
-        store.load(USER, UserStore.UNTRACKED);
+        store.load(USER, 0, UserStore.UNTRACKED);
         assertThat(events.conversions).isEqualTo(1);
     }
 
@@ -791,7 +791,7 @@ class UserStoreTest {
         assertThat(legacy.entries).isEmpty();
         assertStoredAs(slot.get(), coreOfLegacy(reference, USER, 26));
         assertThat(slot.get().rememberedEvents()).as("the 8 old event ids and the new one, at most 8").isEqualTo(8);
-        assertSameWindow(store.load(USER, UserStore.UNTRACKED), coreOfLegacy(reference, USER, 26));
+        assertSameWindow(store.load(USER, 0, UserStore.UNTRACKED), coreOfLegacy(reference, USER, 26));
     }
 
     @Test
@@ -806,7 +806,7 @@ class UserStoreTest {
                 .isEqualTo(UserStore.ClickOutcome.DUPLICATE);
         assertThat(legacy.header).isNotNull();
         assertThat(slot.get()).isNull();
-        store.load(USER, UserStore.UNTRACKED); // converted
+        store.load(USER, 0, UserStore.UNTRACKED); // converted
         assertThat(events.conversions).isEqualTo(1);
         StoredUser converted = slot.get();
         assertThat(store.click(USER, oldestRemembered, 1, 1, 7_200_000, UserStore.UNTRACKED))
@@ -823,7 +823,7 @@ class UserStoreTest {
     void aLegacyUserOfAnotherModelIsConvertedAndRebuilt() throws Exception {
         LegacyMap legacy = legacyUser(torchReference, 15, 8); // T' = 12: a wrapped ring of the torch model
         UserStore store = new UserStore(scorer, slot, legacy, DEDUP, null, events);
-        InterestState window = store.load(USER, UserStore.UNTRACKED);
+        InterestState window = store.load(USER, 0, UserStore.UNTRACKED);
         // its 12 stored clicks (3 … 14), from zero under the official model
         InterestState expected = reference.newState();
         for (int i = 3; i < 15; i++) {
@@ -869,9 +869,9 @@ class UserStoreTest {
         void request(long user) throws Exception {
             cachedState.current = user;
             uncachedState.current = user;
-            InterestState a = cached.load(user, UserStore.UNTRACKED);
+            InterestState a = cached.load(user, 0, UserStore.UNTRACKED);
             float[] withCache = scores(a, scorer);
-            float[] without = scores(uncached.load(user, UserStore.UNTRACKED), uncachedScorer);
+            float[] without = scores(uncached.load(user, 0, UserStore.UNTRACKED), uncachedScorer);
             assertThat(bits(withCache)).as("user %d: cached and uncached CTRs, bit for bit", user)
                     .containsExactly(bits(without));
             int n = clicks.getOrDefault(user, 0);
@@ -930,12 +930,12 @@ class UserStoreTest {
         LegacyMap legacy = legacyUser(reference, 3, 8);
         UserStore store = new UserStore(scorer, slots, legacy, DEDUP, new UserWindowCache(4), events);
         clicks(store, 0, 2, 0); // converts the legacy user and appends
-        store.load(USER, UserStore.UNTRACKED);
+        store.load(USER, 0, UserStore.UNTRACKED);
         assertThat(store.cache().peek(USER)).isNotNull();
         store.clear(USER);
         assertThat(slots.get()).isNull();
         assertThat(legacy.header).isNull();
         assertThat(store.cache().peek(USER)).isNull();
-        assertThat(store.load(USER, UserStore.UNTRACKED)).isNull();
+        assertThat(store.load(USER, 0, UserStore.UNTRACKED)).isNull();
     }
 }
