@@ -148,6 +148,12 @@ public final class StoredUser {
      * have been restarted with a smaller window).
      */
     void boundEvents(DedupPolicy policy, long now) {
+        if (legacy) {
+            // The layout before kept no click time, only the activity bucket (up to an hour old, or a
+            // savepoint's age): the converted user keeps its ids for a horizon from now, so that a
+            // re-send arriving after an upgrade's restart is still caught.
+            lastClickAt = Math.max(lastClickAt, now);
+        }
         if (recentCount > 0 && now - lastClickAt > policy.horizonMs()) {
             recentCount = 0;
             recent = new long[0];

@@ -90,23 +90,23 @@ import org.slf4j.LoggerFactory;
  * and the scores that release's job returned for them. A later release, whose state layout differs,
  * proves with it that it restores such a savepoint and scores every user exactly as before.
  *
- * <p><b>This class is only ever run with the production code of release 619fd5e</b> (the release
- * before the compact state layout), i.e. on a checkout of the commit that added it, whose {@code
- * src/main} is 619fd5e's: the fixture must be written by that release's code, and {@link
- * #restoredCopyScoresAsRecorded} checks the committed fixture against that release's job. On a later
- * commit it would write a fixture of that commit's layout, which is not what the fixture stands for
- * (and once the legacy layout's classes are gone it no longer compiles, and is deleted there). It is
- * tagged {@code fixture}, which the build's {@code excludedGroups} leaves out of every normal run, and
- * its name matches none of the surefire or failsafe includes. Regenerate with (both tests, in order;
- * about a minute on 2 cores):
+ * <p>{@link #restoredCopyScoresAsRecorded} runs in every build (failsafe): it restores the committed
+ * fixture with the current code, whose layout is the compact one of issue 18, and checks that every
+ * user scores exactly as release 619fd5e scored it, before and after new clicks.
+ *
+ * <p><b>{@link #generate} is only ever run with the production code of release 619fd5e</b> (the
+ * release before the compact state layout), i.e. on a checkout of the commit that added this class
+ * (d308b7b, whose {@code src/main} is 619fd5e's): the fixture must be written by that release's
+ * code. On a later commit it would write a fixture of that commit's layout, which is not what the
+ * fixture stands for. It is tagged {@code fixture}, which the build's {@code excludedGroups} leaves
+ * out of every normal run. Regenerate with (both tests, in order; about a minute on 2 cores):
  *
  * <pre>
- * git worktree add ../legacy-fixture COMMIT   # the commit that added this class; the fixture's README names it
+ * git worktree add ../legacy-fixture d308b7b
  * cd ../legacy-fixture
  * ./mvnw -B -o test -Dtest=LegacySavepointFixtureGenerator -DexcludedGroups=none
  * </pre>
  *
- * and only the check of the committed fixture with {@code -Dtest=LegacySavepointFixtureGenerator#restoredCopyScoresAsRecorded}.
  * The output directory is {@code dien.fixture.dir} (default the path above, relative to the project).
  *
  * <p>What {@link #generate} does: the real job ({@link DienScoringJob#forKafka}, parallelism 2, the
@@ -121,10 +121,9 @@ import org.slf4j.LoggerFactory;
  * #restoredCopyScoresAsRecorded}'s restore runs on the written fixture and records the second
  * phase's scores (clicks sent after the restore, then requests).
  */
-@Tag("fixture")
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
-class LegacySavepointFixtureGenerator {
-    private static final Logger LOG = LoggerFactory.getLogger(LegacySavepointFixtureGenerator.class);
+class LegacySavepointITCase {
+    private static final Logger LOG = LoggerFactory.getLogger(LegacySavepointITCase.class);
 
     /** Where the fixture is written and read: {@code dien.fixture.dir}, relative to the project by default. */
     static final Path FIXTURE = Path.of(System.getProperty("dien.fixture.dir",
@@ -207,6 +206,7 @@ class LegacySavepointFixtureGenerator {
 
     @Test
     @Order(1)
+    @Tag("fixture")
     void generate() throws Exception {
         ModelBundle bundle = ModelBundle.load(BUNDLE);
         assertThat(bundle.config().maxHistory()).as("the demo bundle's T").isEqualTo(T);
