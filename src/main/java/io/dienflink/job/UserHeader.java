@@ -4,9 +4,11 @@ import io.dienflink.model.Ring;
 import java.util.Arrays;
 
 /**
- * A user's small, frequently written state: everything a click needs (the newest extractor state,
- * the ring position, the recent event ids for de-duplication) plus expiry bookkeeping, so that a
- * click reads and writes this header and one {@link ClickEntry}, never the whole window.
+ * The per-user header of the state layout before issue 18 (with one {@link ClickEntry} per click):
+ * the newest extractor state, the ring position, the recent event ids for de-duplication and the
+ * expiry bookkeeping. The job no longer writes it; it reads it to convert users restored from a
+ * savepoint of an earlier release ({@link UserStore#fromLegacy}), so its fields and serializer stay
+ * as they were.
  */
 public final class UserHeader {
     /** 64-bit fingerprint of the model that computed the stored states. */
@@ -40,33 +42,6 @@ public final class UserHeader {
         h.lastState = new float[hidden];
         h.recentEventIds = new long[dedupWindow];
         return h;
-    }
-
-    boolean seen(long eventHash) {
-        for (long id : recentEventIds) {
-            if (id == eventHash) {
-                return true;
-            }
-        }
-        return false;
-    }
-
-    /**
-     * Makes the ring of remembered ids {@code n} long, keeping the newest ones: the job was
-     * restarted with another {@code dien.click.dedup-window}.
-     */
-    void resizeRecent(int n) {
-        int old = recentEventIds.length;
-        if (old == n) {
-            return;
-        }
-        long[] ids = new long[n];
-        int keep = Math.min(n, old);
-        for (int i = 0; i < keep; i++) {
-            ids[i] = recentEventIds[Math.floorMod(recentNext - keep + i, old)];
-        }
-        recentEventIds = ids;
-        recentNext = keep == n ? 0 : keep;
     }
 
     void remember(long eventHash) {
