@@ -258,10 +258,20 @@ class UserStoreTest {
         return IntStream.range(0, v.length).map(i -> Float.floatToRawIntBits(v[i])).toArray();
     }
 
-    /** Equal float for float, bit for bit. */
-    private static void assertBits(float[] actual, float[] expected, String what) {
+    /** Equal float for float, bit for bit: for values the store copies, not computes. */
+    private static void assertCopied(float[] actual, float[] expected, String what) {
         assertThat(bits(actual)).as("%s, bit for bit (%s vs %s)", what, Arrays.toString(actual), Arrays.toString(expected))
                 .containsExactly(bits(expected));
+    }
+
+    /**
+     * Equal float for float to the JIT's last-ulp spread: the store and the model core run the same
+     * kernels, but a value computed before the JIT compiles them can differ from one computed after
+     * in the last ulp ({@link io.dienflink.model.KernelReproducibilityTest}).
+     */
+    private static void assertComputed(float[] actual, float[] expected, String what) {
+        assertThat(actual).as("%s (%s vs %s)", what, Arrays.toString(actual), Arrays.toString(expected))
+                .containsExactly(expected, org.assertj.core.api.Assertions.within(io.dienflink.model.Reproducibility.TOLERANCE));
     }
 
     /** The window's clicks and states equal the model core's {@code expected} ones, states bit for bit. */
@@ -272,7 +282,7 @@ class UserStoreTest {
         for (int t = 0; t < expected.windowLength(); t++) {
             assertThat(actual.itemAt(t)).as("item %d", t).isEqualTo(expected.itemAt(t));
             assertThat(actual.categoryAt(t)).as("category %d", t).isEqualTo(expected.categoryAt(t));
-            assertBits(actual.stateAt(t), expected.stateAt(t), "state " + t);
+            assertComputed(actual.stateAt(t), expected.stateAt(t), "state " + t);
         }
     }
 
@@ -287,8 +297,8 @@ class UserStoreTest {
             assertThat(u.itemAt(t)).as("item %d", t).isEqualTo(expected.itemAt(t));
             assertThat(u.categoryAt(t)).as("category %d", t).isEqualTo(expected.categoryAt(t));
         }
-        assertBits(u.first, expected.stateAt(0), "first");
-        assertBits(u.newest, expected.stateAt(n - 1), "newest");
+        assertComputed(u.first, expected.stateAt(0), "first");
+        assertComputed(u.newest, expected.stateAt(n - 1), "newest");
     }
 
     /** An activity that moves the user's mark to {@code now}; true when it moved. */
@@ -313,7 +323,7 @@ class UserStoreTest {
                     .isEqualTo(UserStore.ClickOutcome.APPLIED);
             core.append(reference, item(k - 1), category(k - 1));
             StoredUser u = slot.get();
-            assertBits(u.newest(), core.stateAt(core.windowLength() - 1), "newest after " + k + " clicks");
+            assertComputed(u.newest(), core.stateAt(core.windowLength() - 1), "newest after " + k + " clicks");
             assertThat(u.totalClicks()).isEqualTo(k);
             assertThat(u.windowLength()).isEqualTo(Math.min(k, T));
             assertThat(u.capacity).isEqualTo(T);
@@ -334,15 +344,15 @@ class UserStoreTest {
             clicks(store, k - 1, k, 0);
             StoredUser u = slot.get();
             if (k <= T) {
-                assertBits(u.first, afterClick1, "first after " + k + " clicks (the oldest is still click 1)");
+                assertComputed(u.first, afterClick1, "first after " + k + " clicks (the oldest is still click 1)");
             } else {
                 // the oldest click in the window is click k − T + 1 (1-based): the streaming state after it
                 int oldest = k - T + 1;
-                assertBits(u.first, core(reference, 0, oldest).stateAt(oldest - 1), "first after " + k + " clicks");
+                assertComputed(u.first, core(reference, 0, oldest).stateAt(oldest - 1), "first after " + k + " clicks");
             }
         }
         // T + 5 clicks: clicks 1 … 5 left the window, whose oldest is click 6
-        assertBits(slot.get().first, core(reference, 0, 6).stateAt(5), "first after T + 5 clicks");
+        assertComputed(slot.get().first, core(reference, 0, 6).stateAt(5), "first after T + 5 clicks");
     }
 
     // ---- request path -----------------------------------------------------------------------
@@ -737,10 +747,10 @@ class UserStoreTest {
         }
         // the earlier ring: slots 0 … n − 1 until full, then the oldest click at slot clicks mod T
         int oldestSlot = clicks < T ? 0 : clicks % T;
-        assertBits(u.first, legacy.entries.get(oldestSlot).state, "first: the stored state of the oldest click");
-        assertBits(u.first, core.stateAt(0), "first: the model core's state after the oldest click");
-        assertBits(u.newest, legacy.header.lastState, "newest: the header's state");
-        assertBits(u.newest, core.stateAt(n - 1), "newest: the model core's state after the newest click");
+        assertCopied(u.first, legacy.entries.get(oldestSlot).state, "first: the stored state of the oldest click");
+        assertComputed(u.first, core.stateAt(0), "first: the model core's state after the oldest click");
+        assertCopied(u.newest, legacy.header.lastState, "newest: the header's state");
+        assertComputed(u.newest, core.stateAt(n - 1), "newest: the model core's state after the newest click");
         int kept = Math.min(ring, clicks);
         assertThat(u.rememberedEvents()).isEqualTo(kept);
         assertThat(Arrays.copyOf(u.recent, kept)).containsExactly(
