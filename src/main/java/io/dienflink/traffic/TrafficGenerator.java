@@ -49,6 +49,7 @@ public final class TrafficGenerator implements AutoCloseable {
     private volatile boolean running = true;
     /** Requests are sent only while this says yes (a closed-loop load: see {@link #gateRequests}). */
     private volatile java.util.function.BooleanSupplier requestGate = () -> true;
+    private volatile RequestUsers requestUsers = RequestUsers.UNIFORM;
 
     /** A generator for an unsecured cluster (the embedded one). */
     public TrafficGenerator(String bootstrapServers, Topics topics, SyntheticWorld world, Rates rates) {
@@ -75,6 +76,15 @@ public final class TrafficGenerator implements AutoCloseable {
                 Instant.ofEpochMilli(System.currentTimeMillis()), List.of(new Candidate(c.itemId(), c.categoryId()))));
         send(topics.requests(), SyntheticWorld.id(0), value);
         producer.flush();
+    }
+
+    /**
+     * Sends the requests of {@link #start()}'s traffic to these users (default
+     * {@link RequestUsers#UNIFORM}); clicks are not affected. Set before {@link #start()}.
+     */
+    public TrafficGenerator requestUsers(RequestUsers users) {
+        this.requestUsers = java.util.Objects.requireNonNull(users);
+        return this;
     }
 
     /**
@@ -180,7 +190,7 @@ public final class TrafficGenerator implements AutoCloseable {
     }
 
     private void sendRequest(long seq, long now) {
-        int u = world.randomUser();
+        int u = requestUsers.pick(world);
         List<Candidate> candidates = new ArrayList<>(rates.candidatesPerRequest());
         for (int i = 0; i < rates.candidatesPerRequest(); i++) {
             SyntheticWorld.Candidate c = world.candidate(u);
