@@ -79,6 +79,24 @@ public final class TrafficGenerator implements AutoCloseable {
     }
 
     /**
+     * Sends one valid request with the given id for user {@code SyntheticWorld.id(userIndex)}, with
+     * one fixed candidate (item and category index 0), outside the counted traffic. Unlike
+     * {@link #probe(String)} it draws nothing from the world, so any thread may call it while the
+     * generator runs; it does not flush.
+     */
+    public void probe(String requestId, int userIndex) {
+        long user = SyntheticWorld.id(userIndex);
+        byte[] value = AvroMessages.encode(new AdRequest(requestId, user, Instant.ofEpochMilli(System.currentTimeMillis()),
+                List.of(new Candidate(SyntheticWorld.id(0), SyntheticWorld.id(0)))));
+        send(topics.requests(), user, value);
+    }
+
+    /** Sends what {@link #probe(String, int)} buffered. */
+    public void flush() {
+        producer.flush();
+    }
+
+    /**
      * Sends the requests of {@link #start()}'s traffic to these users (default
      * {@link RequestUsers#UNIFORM}); clicks are not affected. Set before {@link #start()}.
      */
