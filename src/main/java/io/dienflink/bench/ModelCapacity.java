@@ -23,10 +23,103 @@ public final class ModelCapacity {
     /** What one measurement found. */
     public record Result(double requestsPerSecond, double meanWindow, long requests, double seconds) {}
 
+    /**
+     * What {@link #cpuPerRequest} found: the calling thread's CPU time per request, the window
+     * length scored against and how many requests were measured.
+     */
+    public record Cpu(double microsPerRequest, int window, long requests) {}
+
     private static final int WARM_UP_REQUESTS = 1_000;
     private static final long MAX_WARM_UP_NS = 60_000_000_000L;
+    private static final long CPU_WARM_UP_NS = 3_000_000_000L;
 
     private ModelCapacity() {}
+
+    /**
+     * The model core's CPU time per request on the calling thread, measured with
+     * {@link java.lang.management.ThreadMXBean#getCurrentThreadCpuTime()} (so that what else runs
+     * on a shared machine does not count, unlike {@link #measure}'s wall-clock rate): requests of
+     * {@code candidates} candidates drawn as the traffic generator draws them, scored with
+     * {@link InterestState#score} and streaming semantics as the job's operator does, against full
+     * windows (T = the model's {@code maxHistory} clicks each, as after a fill or a bootstrap).
+     * State access is not included. Before measuring, scores for at least 3 s and
+     * {@value #WARM_UP_REQUESTS} requests (at most a minute), so that C2 has compiled the kernels.
+     *
+     * @param users users whose windows are built; memory about {@code users · T · (16 + 4H)} bytes,
+     *     so a sample (a thousand) stands for any number of users: the cost of a request does not
+     *     depend on who asks
+     * @param requests requests measured
+     * @throws UnsupportedOperationException if this JVM cannot measure a thread's CPU time
+     */
+    public static Cpu cpuPerRequest(DienModel model, int users, int candidates, int requests, long seed) {
+        java.lang.management.ThreadMXBean threads = java.lang.management.ManagementFactory.getThreadMXBean();
+        if (!threads.isCurrentThreadCpuTimeSupported()) {
+            throw new UnsupportedOperationException("this JVM does not measure a thread's CPU time");
+        }
+        if (!threads.isThreadCpuTimeEnabled()) {
+            threads.setThreadCpuTimeEnabled(true);
+        }
+        DienScorer scorer = model.newScorer();
+        SyntheticWorld world = SyntheticWorld.demo(users, seed);
+        int window = model.config().maxHistory();
+        InterestState[] states = new InterestState[users];
+        for (int u = 0; u < users; u++) {
+            states[u] = scorer.newState();
+            for (int k = 0; k < window; k++) {
+                SyntheticWorld.Click c = world.click(u);
+                states[u].append(scorer, c.itemId(), c.categoryId());
+            }
+        }
+        long[] items = new long[candidates];
+        long[] categories = new long[candidates];
+        float[] ctr = new float[candidates];
+        float sink = 0;
+        long start = System.nanoTime();
+        for (long n = 0; ; n++) {
+            long elapsed = System.nanoTime() - start;
+            if ((elapsed >= CPU_WARM_UP_NS && n >= WARM_UP_REQUESTS) || elapsed >= MAX_WARM_UP_NS) {
+                break;
+            }
+            sink += scoreOne(scorer, world, states, items, categories, ctr);
+        }
+        // drawn beforehand, so that the measured CPU is the model's alone
+        int[] who = new int[requests];
+        long[] allItems = new long[requests * candidates];
+        long[] allCategories = new long[requests * candidates];
+        for (int n = 0; n < requests; n++) {
+            who[n] = world.randomUser();
+            for (int i = 0; i < candidates; i++) {
+                SyntheticWorld.Candidate c = world.candidate(who[n]);
+                allItems[n * candidates + i] = c.itemId();
+                allCategories[n * candidates + i] = c.categoryId();
+            }
+        }
+        long cpu0 = threads.getCurrentThreadCpuTime();
+        for (int n = 0; n < requests; n++) {
+            System.arraycopy(allItems, n * candidates, items, 0, candidates);
+            System.arraycopy(allCategories, n * candidates, categories, 0, candidates);
+            states[who[n]].score(scorer, SyntheticWorld.id(who[n]), items, categories, candidates, Semantics.STREAMING, ctr);
+            sink += ctr[0];
+        }
+        long cpu = threads.getCurrentThreadCpuTime() - cpu0;
+        if (Float.isNaN(sink)) { // keeps the scores live for the JIT; a NaN CTR would be a bug anyway
+            throw new IllegalStateException("NaN score in the CPU measurement");
+        }
+        return new Cpu(requests == 0 ? 0 : cpu / 1e3 / requests, window, requests);
+    }
+
+    /** One request as the generator makes it (a random user, candidates drawn for that user); returns its first CTR. */
+    private static float scoreOne(DienScorer scorer, SyntheticWorld world, InterestState[] states, long[] items,
+                                  long[] categories, float[] ctr) {
+        int u = world.randomUser();
+        for (int i = 0; i < items.length; i++) {
+            SyntheticWorld.Candidate c = world.candidate(u);
+            items[i] = c.itemId();
+            categories[i] = c.categoryId();
+        }
+        states[u].score(scorer, SyntheticWorld.id(u), items, categories, items.length, Semantics.STREAMING, ctr);
+        return ctr[0];
+    }
 
     /**
      * Measures on the calling thread.

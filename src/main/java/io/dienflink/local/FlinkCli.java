@@ -78,6 +78,23 @@ public final class FlinkCli {
     }
 
     /**
+     * Stops a job with a savepoint into the cluster's savepoint directory ({@code flink stop
+     * --savepointPath ...}): the sources stop, everything in flight is processed and written, then the
+     * savepoint is taken and the job ends.
+     *
+     * @return the savepoint's path as Flink prints it ({@code file:/…})
+     * @throws IllegalStateException if the CLI fails, with its output
+     */
+    public static String stopWithSavepoint(LocalCluster cluster, String jobId) throws IOException, InterruptedException {
+        List<String> args = List.of("stop", "--savepointPath", cluster.savepointDir().toUri().toString(), jobId);
+        Result r = run(cluster, args, new PrintWriter(new java.io.StringWriter()));
+        if (r.exit() != 0) {
+            throw new IllegalStateException("flink " + String.join(" ", args) + " failed (exit " + r.exit() + "):\n" + r.out());
+        }
+        return r.savepointPath();
+    }
+
+    /**
      * The settings that give a run its own topics, consumer group and transactional ids (so that
      * runs on one broker do not meet), and parallelism 2.
      */

@@ -373,6 +373,24 @@ public final class LocalCluster {
         return name;
     }
 
+    /**
+     * Starts {@code count} more TaskManagers and waits until every running TaskManager, the new
+     * ones included, is registered (replacing one that dies while starting, as
+     * {@link #ensureTaskManagers} does). For a rescaled resubmission: the new slots exist before
+     * the job asks for them, so it is spread over all TaskManagers.
+     *
+     * @return the new TaskManagers' names
+     */
+    public List<String> addTaskManagers(int count, Duration timeout) throws IOException, InterruptedException {
+        int target = runningTaskManagers().size() + count;
+        List<String> started = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            started.add(startTaskManager());
+        }
+        ensureTaskManagers(target, timeout);
+        return started;
+    }
+
     private void startProcess(String name, List<String> jvmFlags, String mainClass, List<String> args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -36,6 +36,7 @@ public final class ScoreReader implements AutoCloseable {
     private final java.util.Set<String> probes = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final org.apache.avro.message.BinaryMessageDecoder<CtrScore> scoreDecoder =
             io.dienflink.kafka.AvroMessages.decoder(CtrScore.class);
+    private final java.util.List<FirstScore> watches = new java.util.concurrent.CopyOnWriteArrayList<>();
     private volatile boolean running = true;
 
     /** Requests whose id starts with this are probes: awaited, not counted. */
@@ -107,6 +108,9 @@ public final class ScoreReader implements AutoCloseable {
                 }
                 try {
                     CtrScore s = scoreDecoder.decode(r.value());
+                    for (FirstScore w : watches) {
+                        w.offer(s.getRequestTime().toEpochMilli(), s.getModelFingerprint(), now);
+                    }
                     if (s.getRequestId().startsWith(PROBE_PREFIX)) {
                         probes.add(s.getRequestId());
                         continue;
@@ -120,6 +124,17 @@ public final class ScoreReader implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /**
+     * From now on, offers every score read (probes and traffic alike) to a new {@link FirstScore}
+     * and returns it: the first score of a request sent at or after {@code sentFromMs} (epoch ms),
+     * carrying model {@code fingerprint} (null: any).
+     */
+    public FirstScore watchFirstScore(long sentFromMs, String fingerprint) {
+        FirstScore w = new FirstScore(sentFromMs, fingerprint);
+        watches.add(w);
+        return w;
     }
 
     public long scores() {

@@ -81,6 +81,20 @@ public final class SyntheticWorld {
         return rnd.nextInt(users);
     }
 
+    /**
+     * A uniformly random user index among the first {@code among} users (all of them if
+     * {@code among} is at least {@link #users()}); draws from the world's one random stream, as
+     * {@link #randomUser()} does.
+     *
+     * @throws IllegalArgumentException if {@code among < 1}
+     */
+    public int randomUser(int among) {
+        if (among < 1) {
+            throw new IllegalArgumentException("among must be at least 1, was " + among);
+        }
+        return rnd.nextInt(Math.min(among, users));
+    }
+
     /** User u clicks once; their interest advances along the ring after their dwell. */
     public Click click(int u) {
         int category = rnd.nextDouble() < FOCUS ? current[u] : rnd.nextInt(categories);

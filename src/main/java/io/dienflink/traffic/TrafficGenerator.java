@@ -49,6 +49,7 @@ public final class TrafficGenerator implements AutoCloseable {
     private volatile boolean running = true;
     /** Requests are sent only while this says yes (a closed-loop load: see {@link #gateRequests}). */
     private volatile java.util.function.BooleanSupplier requestGate = () -> true;
+    private volatile RequestUsers requestUsers = RequestUsers.UNIFORM;
 
     /** A generator for an unsecured cluster (the embedded one). */
     public TrafficGenerator(String bootstrapServers, Topics topics, SyntheticWorld world, Rates rates) {
@@ -75,6 +76,33 @@ public final class TrafficGenerator implements AutoCloseable {
                 Instant.ofEpochMilli(System.currentTimeMillis()), List.of(new Candidate(c.itemId(), c.categoryId()))));
         send(topics.requests(), SyntheticWorld.id(0), value);
         producer.flush();
+    }
+
+    /**
+     * Sends one valid request with the given id for user {@code SyntheticWorld.id(userIndex)}, with
+     * one fixed candidate (item and category index 0), outside the counted traffic. Unlike
+     * {@link #probe(String)} it draws nothing from the world, so any thread may call it while the
+     * generator runs; it does not flush.
+     */
+    public void probe(String requestId, int userIndex) {
+        long user = SyntheticWorld.id(userIndex);
+        byte[] value = AvroMessages.encode(new AdRequest(requestId, user, Instant.ofEpochMilli(System.currentTimeMillis()),
+                List.of(new Candidate(SyntheticWorld.id(0), SyntheticWorld.id(0)))));
+        send(topics.requests(), user, value);
+    }
+
+    /** Sends what {@link #probe(String, int)} buffered. */
+    public void flush() {
+        producer.flush();
+    }
+
+    /**
+     * Sends the requests of {@link #start()}'s traffic to these users (default
+     * {@link RequestUsers#UNIFORM}); clicks are not affected. Set before {@link #start()}.
+     */
+    public TrafficGenerator requestUsers(RequestUsers users) {
+        this.requestUsers = java.util.Objects.requireNonNull(users);
+        return this;
     }
 
     /**
@@ -180,7 +208,7 @@ public final class TrafficGenerator implements AutoCloseable {
     }
 
     private void sendRequest(long seq, long now) {
-        int u = world.randomUser();
+        int u = requestUsers.pick(world);
         List<Candidate> candidates = new ArrayList<>(rates.candidatesPerRequest());
         for (int i = 0; i < rates.candidatesPerRequest(); i++) {
             SyntheticWorld.Candidate c = world.candidate(u);
