@@ -11,7 +11,7 @@ import picocli.CommandLine.Command;
 @Command(name = "dien-flink", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Real-time DIEN click-through-rate scoring on Apache Flink.",
         subcommands = {ScoreCommand.class, RunCommand.class, DemoCommand.class, BenchCommand.class, MigrateCommand.class,
-                TrainCommand.class, GenerateCommand.class, ReadScoresCommand.class, VerifyCommand.class,
+                BootstrapCommand.class, TrainCommand.class, GenerateCommand.class, ReadScoresCommand.class, VerifyCommand.class,
                 BundleCommand.class,
                 ModelBenchCommand.class, PlotTimelineCommand.class, LocalClusterCommand.class, FlinkCommand.class,
                 ChaosCommand.class, ClusterBenchCommand.class,

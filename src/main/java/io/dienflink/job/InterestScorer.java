@@ -139,8 +139,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         model = SharedModels.get(modelPath, expectedFingerprint, true);
         scorer = model.newScorer();
         empty = scorer.newState();
-        // Expiry runs at this granularity, so a busy user rewrites its activity mark at most once per bucket.
-        bucketMs = Math.max(1, Math.min(MAX_ACTIVITY_BUCKET_MS, inactivityMs / 24));
+        bucketMs = activityBucketMs(inactivityMs);
         user = getRuntimeContext().getState(userDescriptor());
         ValueState<UserHeader> header = getRuntimeContext().getState(headerDescriptor());
         MapState<Integer, ClickEntry> window = getRuntimeContext().getMapState(windowDescriptor());
@@ -264,7 +263,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         } else {
             // A timer set under a shorter dien.state.inactivity-expiry (before a restart): arm the
             // current one, or a user who never comes back would stay in state for ever.
-            long fire = u.lastActive + inactivityMs + bucketMs;
+            long fire = expiryTimer(u.lastActive, inactivityMs, bucketMs);
             ctx.timerService().registerProcessingTimeTimer(fire);
             u.expiryTimer = fire;
             store.replace(key, u, timestamp);
@@ -276,14 +275,35 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
         return store == null ? null : store.cache();
     }
 
+    /**
+     * The granularity of activity tracking under {@code inactivityMs}: expiry / 24, at most an hour,
+     * so that a busy user rewrites its activity mark at most once per bucket.
+     */
+    static long activityBucketMs(long inactivityMs) {
+        return Math.max(1, Math.min(MAX_ACTIVITY_BUCKET_MS, inactivityMs / 24));
+    }
+
+    /** The start of the activity bucket of processing time {@code now}. */
+    static long activityBucket(long now, long bucketMs) {
+        return now - Math.floorMod(now, bucketMs);
+    }
+
+    /**
+     * When the expiry timer of a user last active in {@code bucket} fires: a bucket after the expiry,
+     * so that the timer finds a user active anywhere in that bucket expired.
+     */
+    static long expiryTimer(long bucket, long inactivityMs, long bucketMs) {
+        return bucket + inactivityMs + bucketMs;
+    }
+
     /** Moves the user's activity mark to the bucket of {@code now} and its expiry timer with it; true when that changed the user. */
     private boolean touch(StoredUser u, long now, Context ctx) {
-        long bucket = now - Math.floorMod(now, bucketMs);
+        long bucket = activityBucket(now, bucketMs);
         if (bucket == u.lastActive) {
             return false;
         }
         u.lastActive = bucket;
-        long fire = bucket + inactivityMs + bucketMs;
+        long fire = expiryTimer(bucket, inactivityMs, bucketMs);
         if (u.expiryTimer != 0) {
             ctx.timerService().deleteProcessingTimeTimer(u.expiryTimer);
         }

@@ -3,6 +3,7 @@ package io.dienflink.job;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.ModelBundle;
 import java.nio.file.Path;
+import java.util.function.LongConsumer;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import org.apache.flink.api.common.serialization.SerializerConfigImpl;
 import org.apache.flink.runtime.checkpoint.InflightDataRescalingDescriptor;
@@ -228,6 +229,20 @@ public final class SavepointMigration {
         }
     }
 
+    /**
+     * Stores {@code u} as the current key's user the way the scoring operator keeps it: the value in
+     * {@code state} (over {@link InterestScorer#userDescriptor()}) and its expiry timer, if it has
+     * one, registered as a processing-time timer with {@code processingTimer} (the operator's timer
+     * service: "user-timers", no namespace), so that a user who never comes back still leaves.
+     */
+    public static void write(ValueState<StoredUser> state, LongConsumer processingTimer, StoredUser u)
+            throws Exception {
+        state.update(u);
+        if (u.expiryTimer != 0) {
+            processingTimer.accept(u.expiryTimer);
+        }
+    }
+
     /** Writes a user back as the scoring operator keeps it, with its expiry timer. */
     static final class UserWriter extends KeyedStateBootstrapFunction<Long, UserSnapshot> {
         private transient ValueState<StoredUser> state;
@@ -239,10 +254,7 @@ public final class SavepointMigration {
 
         @Override
         public void processElement(UserSnapshot u, Context ctx) throws Exception {
-            state.update(u.user);
-            if (u.user.expiryTimer != 0) {
-                ctx.timerService().registerProcessingTimeTimer(u.user.expiryTimer);
-            }
+            write(state, ctx.timerService()::registerProcessingTimeTimer, u.user);
         }
     }
 }

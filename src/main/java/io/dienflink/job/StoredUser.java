@@ -101,6 +101,16 @@ public final class StoredUser {
         return newest.clone();
     }
 
+    /** Start of the activity bucket of the user's last click or request (processing time, ms). */
+    public long lastActive() {
+        return lastActive;
+    }
+
+    /** Timestamp of the user's registered expiry timer, 0 when none. */
+    public long expiryTimer() {
+        return expiryTimer;
+    }
+
     /** Remembered event-id hashes (tests and metrics). */
     public int rememberedEvents() {
         return recentCount;

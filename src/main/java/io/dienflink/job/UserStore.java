@@ -143,6 +143,24 @@ public final class UserStore {
     /** No activity bookkeeping: for writers outside the job (bootstrap, migrate, tests). */
     public static final Activity UNTRACKED = u -> false;
 
+    /**
+     * Makes {@code u}, built with {@link #click} outside the job ({@code bootstrap}, with
+     * {@link #UNTRACKED} activity), the user the operator would keep after its last event at processing
+     * time {@code now} under {@code dien.state.inactivity-expiry} = {@code inactivityMs}: active in the
+     * bucket of {@code now}, with the expiry timer the operator registers for that bucket
+     * (a savepoint writer must register {@link StoredUser#expiryTimer()}, as
+     * {@link SavepointMigration#write} does), and no remembered click event ids: its clicks did not
+     * come through Kafka, so no record on the clicks topic can repeat one.
+     */
+    public static void settle(StoredUser u, long now, long inactivityMs) {
+        long bucketMs = InterestScorer.activityBucketMs(inactivityMs);
+        u.lastActive = InterestScorer.activityBucket(now, bucketMs);
+        u.expiryTimer = InterestScorer.expiryTimer(u.lastActive, inactivityMs, bucketMs);
+        u.recent = new long[0];
+        u.recentCount = 0;
+        u.lastClickAt = 0;
+    }
+
     /** The outcome of {@link #click}. */
     public enum ClickOutcome { APPLIED, DUPLICATE }
 

@@ -22,6 +22,8 @@ public final class SyntheticWorld {
     /** Probability that a click follows the user's current interest. */
     public static final double FOCUS = 0.8;
     private static final int[] STEPS = {1, -1, 2, -2, 3, -3};
+    /** {@link #FOCUS} as a threshold on a uniform 24-bit integer. */
+    private static final long FOCUS_OF_2_24 = Math.round(FOCUS * (1 << 24));
 
     private final int users;
     private final int categories;
@@ -31,6 +33,7 @@ public final class SyntheticWorld {
     private final int[] dwell;
     private final int[] dwelt;
     private final SplittableRandom rnd;
+    private final long seed;
 
     /** One click: user, item and category raw ids. */
     public record Click(long userId, long itemId, long categoryId) {}
@@ -47,6 +50,7 @@ public final class SyntheticWorld {
         this.dwell = new int[users];
         this.dwelt = new int[users];
         this.rnd = new SplittableRandom(seed);
+        this.seed = seed;
         for (int u = 0; u < users; u++) {
             current[u] = rnd.nextInt(categories);
             step[u] = STEPS[rnd.nextInt(STEPS.length)];
@@ -104,6 +108,55 @@ public final class SyntheticWorld {
             current[u] = Math.floorMod(current[u] + step[u], categories);
         }
         return new Click(id(u), id(item), id(category));
+    }
+
+    /**
+     * The next {@code n} clicks of user u, drawn as {@link #click} draws them but from a random stream
+     * of the user's own (derived from the world's seed and u) instead of the world's shared one, and
+     * without changing the world: a pure function of (users' starting interests, seed, u's position on
+     * its walk, n). Called on a world in which u has not clicked, with the same seed (and any number of
+     * users above u: a user's starting interest does not depend on how many follow it), it gives the
+     * same clicks in any process, thread or order: {@code bootstrap} builds users' histories with it
+     * and a checker regenerates them. {@link #skip} then moves u's interest past them, so that
+     * {@link #click} continues the walk.
+     */
+    public Click[] history(int u, int n) {
+        SplittableRandom own = new SplittableRandom(mix64(seed ^ mix64(0x5DEECE66DL + u)));
+        int cur = current[u];
+        int dw = dwelt[u];
+        Click[] out = new Click[n];
+        for (int i = 0; i < n; i++) {
+            // Two 64-bit draws a click, cut into the three choices by multiply-shift (bias below 2^-24):
+            // SplittableRandom's bounded nextInt divides, which made a quarter of a bootstrapped user's
+            // cost outside the model's cell steps.
+            long r = own.nextLong();
+            int category = (r >>> 40) < FOCUS_OF_2_24 ? cur : (int) (((r & 0xFFFFFFFFL) * categories) >>> 32);
+            int item = category * itemsPerCategory + (int) (((own.nextLong() >>> 32) * itemsPerCategory) >>> 32);
+            if (++dw >= dwell[u]) {
+                dw = 0;
+                cur = Math.floorMod(cur + step[u], categories);
+            }
+            out[i] = new Click(id(u), id(item), id(category));
+        }
+        return out;
+    }
+
+    /**
+     * Moves user u's interest on as {@code n} clicks would (the walk does not depend on which items
+     * were clicked), drawing nothing: after {@code history(u, n)}, the world then continues where that
+     * history ended.
+     */
+    public void skip(int u, long n) {
+        long moved = dwelt[u] + n;
+        dwelt[u] = (int) (moved % dwell[u]);
+        current[u] = (int) Math.floorMod(current[u] + (moved / dwell[u]) % categories * step[u], (long) categories);
+    }
+
+    /** Stafford's mix13 (SplittableRandom's own finaliser): nearby inputs give unrelated streams. */
+    private static long mix64(long z) {
+        z = (z ^ (z >>> 30)) * 0xBF58476D1CE4E5B9L;
+        z = (z ^ (z >>> 27)) * 0x94D049BB133111EBL;
+        return z ^ (z >>> 31);
     }
 
     /**

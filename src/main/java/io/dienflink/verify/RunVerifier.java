@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
  *       must show every distinct click applied and be correct (else {@code windowsWrong}).</li>
  * </ul>
  *
+ * <p>A job started from a savepoint of bootstrapped users held clicks the topics do not show: give
+ * them as {@link Options#prior()}, and every user's clicks are those followed by the topic's.
+ *
  * <p>Assumes the run's input has stopped (records produced after the verifier read a topic's end are
  * not known to it) and that no user's state expired during the run.
  */
@@ -60,8 +63,15 @@ public final class RunVerifier {
      * @param probe send one probe request per user that has clicks and check that it is scored with
      *     every distinct click applied (the user's final window)
      * @param timeout how long to wait for missing scores, dead letters and probe answers
+     * @param prior users' clicks from before the clicks topic (the job started from a bootstrapped
+     *     savepoint): the check puts them before the topic's
      */
-    public record Options(boolean probe, Duration timeout) {
+    public record Options(boolean probe, Duration timeout, PriorClicks prior) {
+        /** A run whose job started without users' state from elsewhere. */
+        public Options(boolean probe, Duration timeout) {
+            this(probe, timeout, PriorClicks.NONE);
+        }
+
         public static Options defaults() {
             return new Options(true, Duration.ofSeconds(60));
         }
@@ -83,7 +93,7 @@ public final class RunVerifier {
         boolean exactlyOnce = config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE;
         DienModel model = DienModel.from(ModelBundle.load(Path.of(config.modelPath())));
         InputValidation validation = new InputValidation(InputValidation.Limits.of(config));
-        ClickLog clicks = new ClickLog(config.dedupWindow());
+        ClickLog clicks = new ClickLog(config.dedupWindow(), options.prior());
         RequestLedger requests = new RequestLedger();
         DeadLetterLedger deadLetters = new DeadLetterLedger(requests);
 
@@ -103,6 +113,7 @@ public final class RunVerifier {
                         validation.request(r.value(), r.topic(), r.partition(), r.offset(), r.timestamp());
                 if (o.valid()) {
                     requests.acceptRequest(o.value(), false);
+                    clicks.mention(o.value().userId());
                 } else {
                     deadLetters.expect(r, o.reason());
                 }

@@ -42,6 +42,21 @@ final class UserClicks {
         return true;
     }
 
+    /**
+     * Applies a user's clicks from before the topic (oldest first; the user has none from the topic
+     * yet): distinct clicks whose event ids the job does not remember, so they enter no ring.
+     */
+    void applyPrior(PriorClicks.History h) {
+        int n = h.items().length;
+        if (count + n > items.length) {
+            items = Arrays.copyOf(items, Math.max(2 * items.length, count + n));
+            categories = Arrays.copyOf(categories, items.length);
+        }
+        System.arraycopy(h.items(), 0, items, count, n);
+        System.arraycopy(h.categories(), 0, categories, count, n);
+        count += n;
+    }
+
     private boolean seen(long hash) {
         for (long id : recent) {
             if (id == hash) {

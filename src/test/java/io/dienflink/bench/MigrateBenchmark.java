@@ -1,7 +1,8 @@
 package io.dienflink.bench;
 
+import io.dienflink.bootstrap.Population;
+import io.dienflink.bootstrap.SyntheticBootstrap;
 import io.dienflink.job.SavepointMigration;
-import io.dienflink.job.SyntheticSavepoints;
 import io.dienflink.model.ModelBundle;
 import io.dienflink.reference.UntrainedBundles;
 import java.nio.file.Files;
@@ -11,10 +12,10 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Throughput of {@code migrate}: a savepoint of N users with full windows (T = 100, official
- * dimensions), built by model A, rewritten for model B. The input savepoint is bootstrapped with
- * the State Processor API (the same writer the migration uses; {@link SyntheticSavepoints}), compressed as the job writes its
- * savepoints, or uncompressed with {@code -Dcompressed=false} (savepoints of the job before it
- * compressed them). Not part of the test suite; run with
+ * dimensions), built by model A, rewritten for model B. The input savepoint is written by
+ * {@code bootstrap} ({@link SyntheticBootstrap}: 110 clicks per user of the demo's synthetic world, through the job's
+ * click path), compressed as the job writes its savepoints, or uncompressed with {@code -Dcompressed=false}
+ * (savepoints of the job before it compressed them). Not part of the test suite; run with
  * {@code ./mvnw -q test -Dtest=MigrateBenchmark -Dgroups=benchmark -DexcludedGroups=none [-Dusers=N] [-Dcompressed=false]}.
  */
 @Tag("benchmark")
@@ -34,7 +35,8 @@ class MigrateBenchmark {
         String input = dir.resolve("input").toUri().toString();
         boolean compressed = Boolean.parseBoolean(System.getProperty("compressed", "true"));
         long t0 = System.nanoTime();
-        SyntheticSavepoints.write(dir.resolve("a").toString(), users, compressed, input);
+        SyntheticBootstrap.write(new SyntheticBootstrap.Settings(new Population(users, 3, 110), dir.resolve("a"), input, 2,
+                SyntheticBootstrap.defaultMaxParallelism(2), System.currentTimeMillis(), compressed));
         System.out.printf("bootstrapped %d users in %.1f s%n", users, (System.nanoTime() - t0) / 1e9);
 
         // CPU time of this process (MiniCluster included) across the migration: on a machine shared with other
