@@ -268,9 +268,10 @@ class FuzzITCase {
         p.put("bootstrap.servers", KAFKA.bootstrapServers());
         p.put("key.serializer", ByteArraySerializer.class.getName());
         p.put("value.serializer", ByteArraySerializer.class.getName());
-        p.put("enable.idempotence", "false");
-        p.put("acks", "1");
-        p.put("retries", "0");
+        // Idempotent, so that a send the broker refused for a moment (NotLeaderOrFollower right after
+        // the topics were created, seen on a loaded machine) is retried without a chance of a duplicate.
+        p.put("enable.idempotence", "true");
+        p.put("acks", "all");
         p.put("linger.ms", "20");
         p.put("batch.size", Integer.toString(512 * 1024));
         p.put("max.request.size", Integer.toString(MAX_INPUT_BYTES));
