@@ -3,6 +3,7 @@ package io.dienflink.bootstrap;
 import io.dienflink.job.DienJobOptions;
 import io.dienflink.job.DienScoringJob;
 import io.dienflink.job.SavepointMigration;
+import io.dienflink.model.DienModel;
 import io.dienflink.model.ModelBundle;
 import io.dienflink.traffic.SyntheticWorld;
 import java.io.IOException;
@@ -160,6 +161,7 @@ public final class SyntheticBootstrap {
         env.getConfig().setUseSnapshotCompression(s.compressed());
         env.setRuntimeMode(RuntimeExecutionMode.STREAMING); // see above
         String model = s.model().toAbsolutePath().toString();
+        UserBuilder.offer(model, DienModel.from(bundle));
         EmbeddedRocksDBStateBackend backend = new EmbeddedRocksDBStateBackend(true);
         backend.setRocksDBOptions(new Uncompressed());
         SavepointWriter.newSavepoint(env, backend, s.maxParallelism())
