@@ -175,15 +175,15 @@ public final class StoredUser {
         }
     }
 
-    /** Remembers an event hash at {@code now}, keeping at most {@code max} (the newest). */
+    /**
+     * Remembers an event hash at {@code now}, keeping at most {@code max} (the newest). Call after
+     * {@link #boundEvents} with the same bound, which trims a larger set left by an earlier setting.
+     */
     void remember(long eventHash, long now, int max) {
         if (max <= 0) {
             return;
         }
-        if (recentCount > max) { // the job was restarted with a smaller dien.click.dedup-window
-            System.arraycopy(recent, recentCount - max, recent, 0, max);
-            recentCount = max;
-        }
+        // boundEvents ran first (UserStore.click), so at most max are remembered here
         if (recentCount == max) {
             System.arraycopy(recent, 1, recent, 0, max - 1);
             recentCount--;
