@@ -25,8 +25,13 @@ final class RequestLedger {
         final List<CtrScore> scores = new ArrayList<>(1);
         /** Expired dead letters read for the request's records. */
         int expired;
-        /** For a probe: whether another probe of its user was sent after this one expired. */
+        /**
+         * For a probe: whether another probe of its user was sent after this one (it expired, or was
+         * answered before the job had applied every click read): the newest probe is judged.
+         */
         boolean resent;
+        /** When the first score was read ({@link System#nanoTime()}), 0 before. */
+        long firstScoreAtNanos;
 
         /** Scores and expired dead letters: each answers one record of the request. */
         int answers() {
@@ -96,6 +101,42 @@ final class RequestLedger {
         return out;
     }
 
+    /**
+     * Probes whose every score shows fewer clicks applied than the user has distinct clicks (per
+     * {@code distinct}), read at least {@code settleNanos} ago and not yet sent again, each returned
+     * once. Such an answer is what a job still catching up on the clicks topic gives (the probe
+     * overtook clicks the verifier had read: the two topics are not aligned), and what a job that
+     * lost a click gives for ever: asked again until the timeout, the two are told apart.
+     */
+    List<Entry> laggingProbes(java.util.function.LongToIntFunction distinct, long settleNanos) {
+        List<Entry> out = new ArrayList<>();
+        long now = System.nanoTime();
+        for (Entry e : requests.values()) {
+            if (!e.probe || e.resent || e.scores.isEmpty() || now - e.firstScoreAtNanos < settleNanos) {
+                continue;
+            }
+            int want = distinct.applyAsInt(e.request.userId());
+            if (e.scores.stream().allMatch(s -> s.getClicksApplied() < want)) {
+                e.resent = true;
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Whether a probe not sent again is answered only with fewer clicks applied than {@code distinct} gives. */
+    boolean probesLagging(java.util.function.LongToIntFunction distinct) {
+        for (Entry e : requests.values()) {
+            if (e.probe && !e.resent && !e.scores.isEmpty()) {
+                int want = distinct.applyAsInt(e.request.userId());
+                if (e.scores.stream().allMatch(s -> s.getClicksApplied() < want)) {
+                    return true;
+                }
+            }
+        }
+        return false;
+    }
+
     /** A record of the scores topic. */
     void acceptScore(ConsumerRecord<byte[], byte[]> record) {
         scores++;
@@ -114,6 +155,9 @@ final class RequestLedger {
         }
         if (e.answers() < e.copies) {
             outstanding--;
+        }
+        if (e.scores.isEmpty()) {
+            e.firstScoreAtNanos = System.nanoTime();
         }
         e.scores.add(score);
     }

@@ -45,7 +45,9 @@ import org.slf4j.LoggerFactory;
  *       {@code deadLettersMissing}); extra ones are {@code deadLettersDoubled}; dead letters for no
  *       invalid record are {@code unexpected};</li>
  *   <li>with probes, every user with clicks is sent one request after all clicks were read; its score
- *       must show every distinct click applied and be correct (else {@code windowsWrong}).</li>
+ *       must show every distinct click applied and be correct (else {@code windowsWrong}). A probe
+ *       answered with clicks missing is asked again until the timeout (the job may still be reading
+ *       the clicks topic, which requests can overtake), and the newest probe is judged.</li>
  * </ul>
  *
  * <p>A job started from a savepoint of bootstrapped users held clicks the topics do not show: give
@@ -58,6 +60,11 @@ public final class RunVerifier {
     private static final Logger LOG = LoggerFactory.getLogger(RunVerifier.class);
     /** Fewer users than this per thread are not worth a thread. */
     private static final int MIN_USERS_PER_THREAD = 64;
+    /**
+     * How long a probe answered with clicks missing stands before it is asked again: long enough
+     * for a job catching up on the clicks topic to move on, short against the timeout.
+     */
+    private static final long PROBE_SETTLE_NANOS = java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(500);
 
     /**
      * @param probe send one probe request per user that has clicks and check that it is scored with
@@ -132,16 +139,33 @@ public final class RunVerifier {
             letters.readToEnd(deadLetters::accept);
             // Late output is normal: a lagging job, or (exactly-once) scores invisible until the next checkpoint.
             long deadline = System.nanoTime() + options.timeout().toNanos();
-            while ((requests.outstanding() > 0 || deadLetters.outstanding() > 0) && System.nanoTime() < deadline) {
-                scores.poll(requests::acceptScore);
-                letters.poll(deadLetters::accept);
+            long laggingProbes = 0;
+            // the last quarter of the timeout is left for the answers to the probes asked again
+            long lastAsk = deadline - options.timeout().toNanos() / 4;
+            while (System.nanoTime() < deadline) {
                 // a probe that waited longer than dien.request.max-age in a lagging job expires: ask again
-                List<RequestLedger.Entry> expiredProbes = requests.expiredProbes();
-                if (!expiredProbes.isEmpty()) {
-                    for (ScoreRequest p : Probes.resend(servers, client, topics.requests(), clicks, expiredProbes)) {
+                List<RequestLedger.Entry> again = new ArrayList<>(requests.expiredProbes());
+                // so is one the job answered before it had read every click (or lost one: then every answer is so)
+                boolean mayAskAgain = System.nanoTime() < lastAsk;
+                List<RequestLedger.Entry> lagging = mayAskAgain
+                        ? requests.laggingProbes(clicks::distinct, PROBE_SETTLE_NANOS) : List.of();
+                laggingProbes += lagging.size();
+                again.addAll(lagging);
+                if (!again.isEmpty()) {
+                    for (ScoreRequest p : Probes.resend(servers, client, topics.requests(), clicks, again)) {
                         requests.acceptRequest(p, true);
                     }
                 }
+                if (requests.outstanding() == 0 && deadLetters.outstanding() == 0
+                        && !(mayAskAgain && requests.probesLagging(clicks::distinct))) {
+                    break;
+                }
+                scores.poll(requests::acceptScore);
+                letters.poll(deadLetters::accept);
+            }
+            if (laggingProbes > 0) {
+                LOG.info("{} probes were answered before the job had applied every click read, and asked again",
+                        laggingProbes);
             }
         }
         return evaluate(model, clicks, requests, deadLetters, exactlyOnce);

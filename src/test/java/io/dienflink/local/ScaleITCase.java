@@ -152,8 +152,9 @@ class ScaleITCase {
                 new RunVerifier.Options(true, Duration.ofSeconds(120), population.priorClicks()));
         log(began, report.line());
         int requests = SAMPLE + (SAMPLE + 2) / 3;
-        // the sampled users' requests, and one probe each (every sampled user has clicks: its history)
-        assertThat(report.requests()).as(report.line()).isEqualTo(requests + SAMPLE);
+        // the sampled users' requests, and a probe each (every sampled user has clicks: its history),
+        // more if the verifier asked again while the job was still reading the clicks
+        assertThat(report.requests()).as(report.line()).isGreaterThanOrEqualTo(requests + SAMPLE);
         assertThat(report.scored()).as(report.line()).isEqualTo(report.requests());
         assertThat(report.wrong()).as(report.line() + report.violations()).isZero();
         assertThat(report.windowsWrong()).as(report.line() + report.violations()).isZero();

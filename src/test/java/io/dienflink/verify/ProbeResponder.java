@@ -18,20 +18,29 @@ import org.apache.kafka.common.TopicPartition;
 /**
  * Stands in for the job on the verifier's probes, so that the probe path can be tested without a
  * Flink job: reads the run's requests topic and answers each probe with the score a job gives after
- * the user's distinct clicks plus {@code shift} (0: a correct job; -1: one that lost a click).
+ * the user's distinct clicks plus a shift (0: a correct job; -1: one that lost a click), the first
+ * probe of each user with {@code firstShift} and any later one with {@code laterShift} (-1 then 0: a
+ * job still reading the clicks topic when the first probe came).
  */
 final class ProbeResponder implements AutoCloseable {
     private final RecordedRun run;
-    private final int shift;
+    private final int firstShift;
+    private final int laterShift;
+    private final java.util.Set<Long> probed = new java.util.HashSet<>();
     private final String servers;
     private final Thread thread;
     private volatile boolean running = true;
     private volatile Exception failure;
 
     ProbeResponder(RecordedRun run, String servers, int shift) {
+        this(run, servers, shift, shift);
+    }
+
+    ProbeResponder(RecordedRun run, String servers, int firstShift, int laterShift) {
         this.run = run;
         this.servers = servers;
-        this.shift = shift;
+        this.firstShift = firstShift;
+        this.laterShift = laterShift;
         this.thread = new Thread(this::respond, "probe-responder");
         thread.start();
     }
@@ -54,6 +63,7 @@ final class ProbeResponder implements AutoCloseable {
                         continue; // the run's malformed records
                     }
                     if (request.getRequestId().startsWith(Probes.PREFIX)) {
+                        int shift = probed.add(request.getUserId()) ? firstShift : laterShift;
                         CtrScore s = run.score(request, run.distinctClicks(request.getUserId()) + shift);
                         producer.send(new ProducerRecord<>(run.topics().scores(), UserKeys.key(s.getUserId()),
                                 AvroMessages.encode(s))).get();

@@ -221,14 +221,31 @@ class RunVerifierTest {
     }
 
     @Test
+    void aProbeAnsweredBeforeTheJobAppliedEveryClickIsAskedAgain() throws Exception {
+        RecordedRun run = run();
+        run.publish();
+        VerifyReport r;
+        // the first probe of each user overtakes the user's last click; the second finds it applied
+        try (ProbeResponder job = new ProbeResponder(run, kafka.bootstrapServers(), -1, 0)) {
+            r = RunVerifier.verify(run.config("AT_LEAST_ONCE"), new RunVerifier.Options(true, Duration.ofSeconds(30)));
+        }
+        assertThat(r.ok()).as(r.line() + " " + r.violations()).isTrue();
+        assertThat(r.windowsWrong()).isZero();
+        assertThat(r.requests()).isEqualTo(run.validRequests + 2 * run.usersWithClicks());
+        assertThat(r.scored()).isEqualTo(r.requests());
+    }
+
+    @Test
     void aProbeAnsweredWithAClickMissingIsAWrongWindow() throws Exception {
         RecordedRun run = run();
         run.publish();
         VerifyReport r;
+        // a job that lost a click answers every probe so, however often it is asked until the timeout
         try (ProbeResponder job = new ProbeResponder(run, kafka.bootstrapServers(), -1)) {
-            r = RunVerifier.verify(run.config("AT_LEAST_ONCE"), new RunVerifier.Options(true, Duration.ofSeconds(30)));
+            r = RunVerifier.verify(run.config("AT_LEAST_ONCE"), new RunVerifier.Options(true, Duration.ofSeconds(4)));
         }
         assertThat(r.ok()).isFalse();
+        assertThat(r.requests()).as("asked again").isGreaterThan(run.validRequests + 2L * run.usersWithClicks());
         // the scores themselves are right for the clicks they claim: only the window is short
         assertThat(r.wrong()).isZero();
         assertThat(r.windowsWrong()).isEqualTo(2);

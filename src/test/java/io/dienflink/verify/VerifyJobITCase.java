@@ -61,8 +61,8 @@ class VerifyJobITCase {
         RecordedRun run = RecordedRun.write(kafka, name);
         JobClient job = startJob(run, guarantee);
         try {
-            // First without probes: waits until the job has scored every request of the run, so its
-            // clicks are applied before the probes are sent.
+            // First without probes: waits until the job has scored every request of the run (its
+            // clicks are most likely applied by then; a probe that overtakes one is asked again).
             VerifyReport output = RunVerifier.verify(run.config(guarantee), new RunVerifier.Options(false, Duration.ofSeconds(120)));
             assertThat(output.ok()).as(output.line() + " " + output.violations()).isTrue();
             assertThat(output.requests()).isEqualTo(output.scored()).isEqualTo(run.validRequests);
@@ -71,7 +71,7 @@ class VerifyJobITCase {
 
             VerifyReport probed = RunVerifier.verify(run.config(guarantee), new RunVerifier.Options(true, Duration.ofSeconds(120)));
             assertThat(probed.ok()).as(probed.line() + " " + probed.violations()).isTrue();
-            assertThat(probed.requests()).isEqualTo(run.validRequests + run.usersWithClicks());
+            assertThat(probed.requests()).isGreaterThanOrEqualTo(run.validRequests + run.usersWithClicks());
             assertThat(probed.windowsWrong()).isZero();
         } finally {
             job.cancel().get();
