@@ -8,8 +8,9 @@ import picocli.CommandLine.Command;
 /**
  * The entry point of the job jar ({@code target/dien-flink-job.jar}), the artifact a Flink cluster runs:
  * {@code flink run dien-flink-job.jar [run] --model DIR ...} starts the scoring job and
- * {@code flink run dien-flink-job.jar migrate ...} rewrites a savepoint. Only {@code run} and
- * {@code migrate} are here: the other tools (demo, bench, train, ...) need what the job jar leaves out
+ * {@code flink run dien-flink-job.jar migrate ...} rewrites a savepoint and
+ * {@code flink run dien-flink-job.jar evaluate ...} starts the online evaluation job. Only {@code run},
+ * {@code migrate} and {@code evaluate} are here: the other tools (demo, bench, train, ...) need what the job jar leaves out
  * (Flink's runtime, Kafka's test kit, ND4J) and live in the tool jar's {@link Main}.
  *
  * <p>Unlike {@link Main}, this never calls {@link System#exit}: Flink runs a job's main inside its
@@ -17,8 +18,8 @@ import picocli.CommandLine.Command;
  * end the JobManager. A failure is thrown instead, so that Flink reports it.
  */
 @Command(name = "dien-flink-job", mixinStandardHelpOptions = true, versionProvider = JobMain.Version.class,
-        description = "The dien-flink job for a Flink cluster: `run` (the default) or `migrate`.",
-        subcommands = {RunCommand.class, MigrateCommand.class, CommandLine.HelpCommand.class})
+        description = "The dien-flink jobs for a Flink cluster: `run` (the default, scoring), `evaluate` (online evaluation) or `migrate`.",
+        subcommands = {RunCommand.class, MigrateCommand.class, EvaluateJobCommand.class, CommandLine.HelpCommand.class})
 public final class JobMain implements Runnable {
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
@@ -37,7 +38,7 @@ public final class JobMain implements Runnable {
 
     /** The arguments with {@code run} in front unless they start with a subcommand or a help/version flag. */
     public static String[] withDefaultCommand(String[] args) {
-        if (args.length > 0 && (Arrays.asList("run", "migrate", "help", "-h", "--help", "-V", "--version")
+        if (args.length > 0 && (Arrays.asList("run", "migrate", "evaluate", "help", "-h", "--help", "-V", "--version")
                 .contains(args[0]))) {
             return args;
         }

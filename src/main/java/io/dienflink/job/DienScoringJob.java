@@ -143,10 +143,20 @@ public final class DienScoringJob {
     }
 
     private static Properties producerProperties(DienJobConfig config) {
-        Properties p = config.clientProperties();
+        return producerProperties(config.clientProperties(), config.deliveryGuarantee(), config.transactionTimeout());
+    }
+
+    /**
+     * The producer settings of a Kafka sink of this project's jobs (the scoring job's and the
+     * evaluate job's): the client settings, a 5 ms linger unless set, and under exactly-once the
+     * transaction timeout (the sink's own default, 1 h, exceeds the broker's maximum).
+     */
+    public static Properties producerProperties(Properties client, DeliveryGuarantee guarantee, Duration transactionTimeout) {
+        Properties p = new Properties();
+        p.putAll(client);
         p.putIfAbsent("linger.ms", "5");
-        if (config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
-            p.put("transaction.timeout.ms", Long.toString(config.transactionTimeout().toMillis()));
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
+            p.put("transaction.timeout.ms", Long.toString(transactionTimeout.toMillis()));
         }
         return p;
     }
@@ -158,17 +168,25 @@ public final class DienScoringJob {
      * (execution.checkpointing.dir) comes from the caller.
      */
     public static void configure(Configuration conf, DienJobConfig config) {
+        configure(conf, config.checkpointInterval(), config.deliveryGuarantee());
+    }
+
+    /**
+     * {@link #configure(Configuration, DienJobConfig)} for any job of this project with that
+     * checkpoint interval and delivery guarantee (the evaluate job takes the same settings).
+     */
+    public static void configure(Configuration conf, Duration checkpointInterval, DeliveryGuarantee guarantee) {
         conf.set(StateBackendOptions.STATE_BACKEND, "rocksdb");
         if (!conf.contains(CheckpointingOptions.INCREMENTAL_CHECKPOINTS)) {
             conf.set(CheckpointingOptions.INCREMENTAL_CHECKPOINTS, true);
         }
-        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, config.checkpointInterval());
+        conf.set(CheckpointingOptions.CHECKPOINTING_INTERVAL, checkpointInterval);
         if (!conf.contains(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE)) {
             // At-least-once output does not need aligned barriers, and alignment stalls every input
             // channel at each checkpoint. A click replayed after a failure is caught by the
             // per-user event-id de-duplication; requests may be scored twice (same request_id).
             conf.set(CheckpointingOptions.CHECKPOINTING_CONSISTENCY_MODE,
-                    config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE
+                    guarantee == DeliveryGuarantee.EXACTLY_ONCE
                             ? CheckpointingMode.EXACTLY_ONCE : CheckpointingMode.AT_LEAST_ONCE);
         }
         if (!conf.contains(CheckpointingOptions.EXTERNALIZED_CHECKPOINT_RETENTION)) {

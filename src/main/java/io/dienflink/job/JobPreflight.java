@@ -59,6 +59,16 @@ public final class JobPreflight {
      * @param brokerMaxTransactionMs the broker's transaction.max.timeout.ms, when known
      */
     public static List<Problem> problems(ReadableConfig flink, DienJobConfig config, OptionalLong brokerMaxTransactionMs) {
+        return problems(flink, config.deliveryGuarantee(), config.checkpointInterval(), config.transactionTimeout(),
+                brokerMaxTransactionMs);
+    }
+
+    /**
+     * The same checks for any job of this project with these settings (the evaluate job's
+     * {@code dien.eval.delivery-guarantee} in place of the scoring job's).
+     */
+    public static List<Problem> problems(ReadableConfig flink, DeliveryGuarantee guarantee, Duration checkpointInterval,
+                                         Duration transactionTimeout, OptionalLong brokerMaxTransactionMs) {
         List<Problem> out = new ArrayList<>();
         if (flink.getOptional(CheckpointingOptions.CHECKPOINTS_DIRECTORY).isEmpty()) {
             out.add(new Problem(CheckpointingOptions.CHECKPOINTS_DIRECTORY.key(),
@@ -84,21 +94,21 @@ public final class JobPreflight {
                             + "after the restore would fail; start with --claimMode CLAIM (-D"
                             + StateRecoveryOptions.RESTORE_MODE.key() + "=CLAIM), or without the changelog (docs/job.md)"));
         }
-        if (config.deliveryGuarantee() == DeliveryGuarantee.EXACTLY_ONCE) {
+        if (guarantee == DeliveryGuarantee.EXACTLY_ONCE) {
             Duration checkpointTimeout = flink.get(CheckpointingOptions.CHECKPOINTING_TIMEOUT);
-            Duration needed = checkpointTimeout.plus(config.checkpointInterval());
-            if (needed.compareTo(config.transactionTimeout()) >= 0) {
+            Duration needed = checkpointTimeout.plus(checkpointInterval);
+            if (needed.compareTo(transactionTimeout) >= 0) {
                 out.add(new Problem(DienJobOptions.TRANSACTION_TIMEOUT.key(),
-                        config.transactionTimeout() + " is not longer than the checkpoint timeout ("
+                        transactionTimeout + " is not longer than the checkpoint timeout ("
                                 + CheckpointingOptions.CHECKPOINTING_TIMEOUT.key() + " " + checkpointTimeout
-                                + ") plus the interval (" + config.checkpointInterval() + "): a slow checkpoint would let "
+                                + ") plus the interval (" + checkpointInterval + "): a slow checkpoint would let "
                                 + "the broker abort the transaction holding its scores; lower the checkpoint timeout or "
                                 + "raise the transaction timeout"));
             }
             brokerMaxTransactionMs.ifPresent(max -> {
-                if (config.transactionTimeout().toMillis() > max) {
+                if (transactionTimeout.toMillis() > max) {
                     out.add(new Problem(DienJobOptions.TRANSACTION_TIMEOUT.key(),
-                            config.transactionTimeout() + " exceeds the broker's transaction.max.timeout.ms (" + max
+                            transactionTimeout + " exceeds the broker's transaction.max.timeout.ms (" + max
                                     + " ms), so every transactional producer would be refused; lower it or raise the "
                                     + "broker's maximum"));
                 }
@@ -112,9 +122,14 @@ public final class JobPreflight {
      * when it cannot be read within a few seconds (then only the broker itself will refuse).
      */
     public static OptionalLong brokerMaxTransactionMs(DienJobConfig config) {
+        return brokerMaxTransactionMs(config.requireBootstrapServers(), config.clientProperties());
+    }
+
+    /** The same for any job: its bootstrap servers and Kafka client settings. */
+    public static OptionalLong brokerMaxTransactionMs(String bootstrapServers, java.util.Properties client) {
         Map<String, Object> props = new java.util.HashMap<>();
-        config.clientProperties().forEach((k, v) -> props.put((String) k, v));
-        props.put("bootstrap.servers", config.requireBootstrapServers());
+        client.forEach((k, v) -> props.put((String) k, v));
+        props.put("bootstrap.servers", bootstrapServers);
         props.put("request.timeout.ms", "5000");
         props.put("default.api.timeout.ms", "10000");
         try (Admin admin = Admin.create(props)) {

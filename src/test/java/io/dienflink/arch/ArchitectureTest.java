@@ -19,9 +19,10 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     /** The packages the job jar takes whole (pom.xml, the job-jar execution's filter). */
     private static final List<String> JOB_JAR_PACKAGES =
-            List.of("io.dienflink.model", "io.dienflink.job", "io.dienflink.kafka", "io.dienflink.avro");
+            List.of("io.dienflink.model", "io.dienflink.job", "io.dienflink.kafka", "io.dienflink.avro",
+                    "io.dienflink.evaluate");
     /** The command-line classes the job jar takes from {@code cli} (the same filter), nested classes included. */
-    private static final Set<String> JOB_JAR_CLI_CLASSES = Set.of("JobMain", "RunCommand", "MigrateCommand", "JobSettings",
+    private static final Set<String> JOB_JAR_CLI_CLASSES = Set.of("JobMain", "RunCommand", "MigrateCommand", "EvaluateJobCommand", "JobSettings",
             "InputException", "UsageException");
 
     /** Whether the job jar holds the class: everything else of the project is in the tool jar only. */
@@ -68,7 +69,7 @@ class ArchitectureTest {
     void theJobJarNeedsNothingFromTheToolJar() {
         noClasses().that(IN_THE_JOB_JAR)
                 .should().dependOnClassesThat(resideInAPackage("io.dienflink..").and(DescribedPredicate.not(IN_THE_JOB_JAR).as("not in the job jar")))
-                .because("the job jar holds only model, job, kafka, avro and the job's commands: local and embedded "
+                .because("the job jar holds only model, job, kafka, avro, evaluate and the job's commands: local and embedded "
                         + "infrastructure, benchmarks, the trainer, the reference model and the other tools ship "
                         + "in the tool jar only")
                 .check(classes);
