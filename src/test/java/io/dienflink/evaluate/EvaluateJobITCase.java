@@ -98,8 +98,10 @@ class EvaluateJobITCase {
         conf.set(EvaluateOptions.ATTRIBUTION_WINDOW, Duration.ofMillis(EvaluateWorld.W));
         conf.set(EvaluateOptions.MAX_PENDING_PER_USER, EvaluateWorld.MAX_PENDING);
         conf.set(EvaluateOptions.OUT_OF_ORDERNESS, Duration.ofSeconds(2));
-        // a partition no user of the run hashes to holds the watermark back until it is declared idle
-        conf.set(EvaluateOptions.SOURCE_IDLENESS, Duration.ofSeconds(3));
+        // every partition has records all along (EvaluateWorld): none may be declared idle, so that a
+        // source that starts reading late (a loaded machine) holds the watermark back instead of
+        // finding its first records late
+        conf.set(EvaluateOptions.SOURCE_IDLENESS, Duration.ofMinutes(5));
         conf.set(DienJobOptions.PARALLELISM, 2);
         conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofMillis(500));
         conf.setString(EvaluateOptions.DELIVERY_GUARANTEE.key(), System.getProperty("it.eval.guarantee", "EXACTLY_ONCE"));
@@ -149,6 +151,26 @@ class EvaluateJobITCase {
         return out;
     }
 
+    /** Waits until {@code topic} has at least {@code n} records (read uncommitted: written, maybe not yet committed) and {@code also} holds. */
+    private static void awaitRecords(String topic, int n, java.util.function.BooleanSupplier also) throws InterruptedException {
+        Properties p = kafka.clientProperties();
+        p.put("group.id", "await-" + System.nanoTime());
+        p.put("auto.offset.reset", "earliest");
+        p.put("key.deserializer", ByteArrayDeserializer.class.getName());
+        p.put("value.deserializer", ByteArrayDeserializer.class.getName());
+        int seen = 0;
+        long deadline = System.currentTimeMillis() + 60_000;
+        try (KafkaConsumer<byte[], byte[]> c = new KafkaConsumer<>(p)) {
+            c.subscribe(List.of(topic));
+            while ((seen < n || !also.getAsBoolean()) && System.currentTimeMillis() < deadline) {
+                seen += c.poll(Duration.ofMillis(100)).count();
+            }
+        }
+        if (seen < n) {
+            throw new IllegalStateException("only " + seen + " records on " + topic);
+        }
+    }
+
     @Test
     void knownInputGivesTheExpectedEvaluationsExactlyOnce() throws Exception {
         run("eval-plain", null);
@@ -167,23 +189,30 @@ class EvaluateJobITCase {
         while (job.getJobStatus().get() != org.apache.flink.api.common.JobStatus.RUNNING) {
             Thread.sleep(100);
         }
-        try (KafkaProducer<byte[], byte[]> producer = producer()) {
-            java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
-            world.send(producer, topics, 18, progress -> {
-                if (killOne != null && progress > 0.5 && !killed.getAndSet(true)) {
-                    try {
-                        producer.flush();
-                        killOne.terminateTaskManager(hostOfTheLabeller(killOne, job)).get();
-                        killOne.startTaskManager(); // the replacement
-                    } catch (Exception e) {
-                        throw new IllegalStateException(e);
-                    }
-                }
-            });
-            world.close(producer, topics, PARTITIONS);
-            if (killOne != null) {
-                assertThat(killed).isTrue();
+        java.util.concurrent.atomic.AtomicReference<Double> progress = new java.util.concurrent.atomic.AtomicReference<>(0.0);
+        java.util.concurrent.atomic.AtomicBoolean killed = new java.util.concurrent.atomic.AtomicBoolean();
+        Thread killer = new Thread(() -> {
+            // mid-stream, and only once the job has written labelled records (so that some output
+            // and some state predate the loss), the TaskManager of labelling subtask 0 goes away
+            try {
+                awaitRecords(topics.get("labelled"), 50, () -> progress.get() >= 0.5);
+                killOne.terminateTaskManager(hostOfTheLabeller(killOne, job)).get();
+                killed.set(true);
+                killOne.startTaskManager(); // the replacement
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
+        }, "taskmanager-killer");
+        if (killOne != null) {
+            killer.start();
+        }
+        try (KafkaProducer<byte[], byte[]> producer = producer()) {
+            world.send(producer, topics, 18, progress::set);
+            if (killOne != null) {
+                killer.join(60_000);
+                assertThat(killed).as("the TaskManager was lost mid-stream").isTrue();
+            }
+            world.close(producer, topics, PARTITIONS);
         }
         Map<String, ModelEval> expected = world.expectedEvals();
         Map<String, List<Integer>> expectedLogs = world.expectedLogs();

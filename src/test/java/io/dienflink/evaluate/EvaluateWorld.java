@@ -53,9 +53,17 @@ final class EvaluateWorld {
 
     EvaluateWorld(long seed) {
         SplittableRandom rnd = new SplittableRandom(seed);
+        // six users on each of the two partitions (the producer's default partitioner), so that every
+        // partition of every topic has records all along and none has to be declared idle
         long[] users = new long[12];
-        for (int i = 0; i < users.length; i++) {
-            users[i] = 1000L * (i + 1);
+        int[] perPartition = new int[2];
+        for (long id = 1000, i = 0; i < users.length; id += 1000) {
+            int partition = org.apache.kafka.common.utils.Utils.toPositive(
+                    org.apache.kafka.common.utils.Utils.murmur2(UserKeys.key(id))) % 2;
+            if (perPartition[partition] < users.length / 2) {
+                perPartition[partition]++;
+                users[(int) i++] = id;
+            }
         }
         int n = 1_800; // 3 minutes, a request every 100 ms
         for (int k = 0; k < n; k++) {
