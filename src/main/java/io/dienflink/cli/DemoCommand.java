@@ -51,6 +51,9 @@ final class DemoCommand implements Callable<Integer> {
     @Option(names = "--seed", defaultValue = "7", description = "Traffic seed. Default: ${DEFAULT-VALUE}")
     long seed;
 
+    @CommandLine.Mixin
+    ResponseOptions responses = new ResponseOptions();
+
     @Option(names = "--warmup", defaultValue = "0s", converter = DurationConverter.class, paramLabel = "TIME",
             description = "Latencies of the first part of the run are left out of the summary. Default: ${DEFAULT-VALUE}")
     Duration warmup;
@@ -126,7 +129,7 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Job ready; traffic: " + clicksPerSecond + " clicks/s, " + requestsPerSecond + " requests/s of "
                     + candidates + " candidates");
             err.flush();
-            generator.start();
+            responses.apply(generator, seed).start();
             long start = System.nanoTime();
             long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
             Outage outageRun = outageAt == null ? null : Outage.start(pipeline, outageAt, outage, err);

@@ -44,6 +44,9 @@ final class GenerateCommand implements Callable<Integer> {
             + "window, for measurements at --users users).")
     Integer fillClicksPerUser;
 
+    @CommandLine.Mixin
+    ResponseOptions responses = new ResponseOptions();
+
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
@@ -61,7 +64,7 @@ final class GenerateCommand implements Callable<Integer> {
                 status(err, g);
                 return g.failed() > 0 ? 1 : 0;
             }
-            g.start();
+            responses.apply(g, seed).start();
             long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration.toNanos();
             while (System.nanoTime() < end) {
                 Thread.sleep(Math.min(10_000, Math.max(1, (end - System.nanoTime()) / 1_000_000)));

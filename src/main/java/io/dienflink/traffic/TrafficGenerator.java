@@ -50,6 +50,12 @@ public final class TrafficGenerator implements AutoCloseable {
     /** Requests are sent only while this says yes (a closed-loop load: see {@link #gateRequests}). */
     private volatile java.util.function.BooleanSupplier requestGate = () -> true;
     private volatile RequestUsers requestUsers = RequestUsers.UNIFORM;
+    /** The users' clicks on requested candidates, or null (off: the traffic is as before the response model). */
+    private volatile ResponseModel responses;
+    /** Response clicks waiting for their time, soonest first; the sending thread's only. */
+    private final java.util.PriorityQueue<ResponseModel.Response> dueResponses =
+            new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(ResponseModel.Response::time));
+    private final AtomicLong responseClicks = new AtomicLong();
 
     /** A generator for an unsecured cluster (the embedded one). */
     public TrafficGenerator(String bootstrapServers, Topics topics, SyntheticWorld world, Rates rates) {
@@ -135,6 +141,23 @@ public final class TrafficGenerator implements AutoCloseable {
         producer.flush();
     }
 
+    /**
+     * Turns the response model on: for each valid request sent, the user clicks each candidate with
+     * its true probability after the model's delay; the click goes to the clicks topic at that time
+     * (event time = request time + delay), like any other click, so it also becomes the user's history.
+     * It does not move the world's interest walk, and is not counted in {@link #clicks()} (so click
+     * budgets and rates keep their meaning) but in {@link #responseClicks()}. Set before {@link #start()}.
+     */
+    public TrafficGenerator respond(ResponseModel model) {
+        this.responses = java.util.Objects.requireNonNull(model);
+        return this;
+    }
+
+    /** Clicks the response model sent. */
+    public long responseClicks() {
+        return responseClicks.get();
+    }
+
     public TrafficGenerator start() {
         thread.start();
         return this;
@@ -171,7 +194,8 @@ public final class TrafficGenerator implements AutoCloseable {
     private void run() {
         long start = System.nanoTime();
         long seq = 0;
-        while (running && !finished()) {
+        while (running && (!finished() || !dueResponses.isEmpty())) {
+            sendDueResponses(System.currentTimeMillis());
             double elapsed = (System.nanoTime() - start) / 1e9;
             boolean clickDue = clicks.get() < rates.maxClicks()
                     && (rates.clicksPerSecond() <= 0 || clicks.get() < elapsed * rates.clicksPerSecond());
@@ -207,12 +231,23 @@ public final class TrafficGenerator implements AutoCloseable {
         clicks.incrementAndGet();
     }
 
+    private void sendDueResponses(long now) {
+        while (!dueResponses.isEmpty() && dueResponses.peek().time() <= now) {
+            ResponseModel.Response r = dueResponses.poll();
+            long n = responseClicks.getAndIncrement();
+            send(topics.clicks(), r.userId(), AvroMessages.encode(new ClickEvent("resp" + n, r.userId(), r.itemId(),
+                    r.categoryId(), Instant.ofEpochMilli(r.time()))));
+        }
+    }
+
     private void sendRequest(long seq, long now) {
         int u = requestUsers.pick(world);
         List<Candidate> candidates = new ArrayList<>(rates.candidatesPerRequest());
+        List<SyntheticWorld.Candidate> truth = new ArrayList<>(rates.candidatesPerRequest());
         for (int i = 0; i < rates.candidatesPerRequest(); i++) {
             SyntheticWorld.Candidate c = world.candidate(u);
             candidates.add(new Candidate(c.itemId(), c.categoryId()));
+            truth.add(c);
         }
         long user = SyntheticWorld.id(u);
         boolean bad = malformedNow();
@@ -223,6 +258,10 @@ public final class TrafficGenerator implements AutoCloseable {
         byte[] value = AvroMessages.encode(new AdRequest("r" + seq, user, Instant.ofEpochMilli(now), bad ? List.of() : candidates));
         send(topics.requests(), user, value);
         requests.incrementAndGet();
+        ResponseModel model = responses;
+        if (model != null && !bad) {
+            dueResponses.addAll(model.respond(now, user, truth));
+        }
     }
 
     private boolean malformedNow() {
