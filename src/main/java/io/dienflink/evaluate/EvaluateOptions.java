@@ -90,6 +90,15 @@ public final class EvaluateOptions {
             .withDescription("EXACTLY_ONCE only: transactional id prefix of the evaluate job's sinks; different from "
                     + "the scoring job's, stable across restarts.");
 
+    /**
+     * The evaluation's topics at their defaults (challenger scores, serving log, labelled serving
+     * log, model-eval), which the local cluster creates next to the scoring job's four.
+     */
+    public static java.util.List<String> defaultTopics() {
+        return java.util.List.of(SHADOW_SCORES_TOPIC.defaultValue(), SERVING_LOG_TOPIC.defaultValue(),
+                SERVING_LOG_LABELLED_TOPIC.defaultValue(), MODEL_EVAL_TOPIC.defaultValue());
+    }
+
     /** The delivery guarantee of the settings (case and - or _ ignored). */
     public static DeliveryGuarantee deliveryGuarantee(Configuration conf) {
         String value = conf.get(DELIVERY_GUARANTEE).trim().replace('-', '_').toUpperCase(java.util.Locale.ROOT);

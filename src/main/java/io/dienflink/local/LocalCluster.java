@@ -167,7 +167,8 @@ public final class LocalCluster {
     /**
      * Starts the broker, the JobManager and {@code settings.taskManagers()} TaskManagers, and waits
      * until the broker answers, the REST API answers and every TaskManager has registered. The
-     * default topics ({@link Topics#DEFAULT}) are created with 2 partitions. If the cluster of this
+     * default topics ({@link Topics#DEFAULT}) and the evaluation's
+     * ({@link io.dienflink.evaluate.EvaluateOptions#defaultTopics()}) are created with 2 partitions. If the cluster of this
      * work directory is already running, fails rather than start a second one.
      */
     public void up(Settings settings) throws IOException, InterruptedException {
@@ -233,6 +234,8 @@ public final class LocalCluster {
         broker.waitUntilReady();
         try {
             broker.createTopics(2, Topics.DEFAULT.all());
+            // the online evaluation's topics (docs/evaluation.md), so the evaluate job starts on defaults
+            broker.createTopics(2, io.dienflink.evaluate.EvaluateOptions.defaultTopics());
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IOException("cannot create the default topics", e.getCause());
         }

@@ -98,6 +98,9 @@ class JobJarITCase {
             assertThat(m.getMainAttributes().getValue("Main-Class")).isEqualTo(JobMain.class.getName());
             assertThat(jar.getEntry("io/dienflink/cli/RunCommand.class")).isNotNull();
             assertThat(jar.getEntry("io/dienflink/model/BundleLoader.class")).isNotNull();
+            // the online evaluation job: JobMain evaluate
+            assertThat(jar.getEntry("io/dienflink/cli/EvaluateJobCommand.class")).isNotNull();
+            assertThat(jar.getEntry("io/dienflink/evaluate/EvaluateJob.class")).isNotNull();
             assertThat(jar.getEntry("org/apache/flink/connector/kafka/source/KafkaSource.class")).isNotNull();
             assertThat(jar.getEntry("org/apache/kafka/clients/producer/KafkaProducer.class")).isNotNull();
             // the resources the job reads: every earlier release's Avro schemas (AvroMessages.decoder)
