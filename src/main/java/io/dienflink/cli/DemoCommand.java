@@ -54,6 +54,16 @@ final class DemoCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ResponseOptions responses = new ResponseOptions();
 
+    @Option(names = "--evaluate",
+            description = "Also run the online evaluation job (docs/evaluation.md) on the embedded broker and print "
+                    + "the ModelEval records it wrote at the end (stderr); turns --responses on, so there are labels.")
+    boolean evaluate;
+
+    @Option(names = "--attribution-window", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME",
+            description = "With --evaluate: dien.eval.attribution-window (the demo's responses come within "
+                    + "--response-delay-max). Default: ${DEFAULT-VALUE}")
+    Duration attributionWindow;
+
     @Option(names = "--warmup", defaultValue = "0s", converter = DurationConverter.class, paramLabel = "TIME",
             description = "Latencies of the first part of the run are left out of the summary. Default: ${DEFAULT-VALUE}")
     Duration warmup;
@@ -129,6 +139,17 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Job ready; traffic: " + clicksPerSecond + " clicks/s, " + requestsPerSecond + " requests/s of "
                     + candidates + " candidates");
             err.flush();
+            if (evaluate) {
+                responses.responses = true;
+                Configuration eval = new Configuration(conf);
+                eval.set(io.dienflink.evaluate.EvaluateOptions.ATTRIBUTION_WINDOW, attributionWindow);
+                // the demo has no challenger unless the scoring job runs one: its empty topic must not stall labels
+                eval.set(io.dienflink.evaluate.EvaluateOptions.SOURCE_IDLENESS, Duration.ofSeconds(10));
+                pipeline.startEvaluation(eval);
+                err.println("Evaluate job started (attribution window " + attributionWindow.toSeconds() + " s); a minute's ModelEval "
+                        + "comes once its last window closed");
+                err.flush();
+            }
             responses.apply(generator, seed).start();
             long start = System.nanoTime();
             long end = duration == null ? Long.MAX_VALUE : start + duration.toNanos();
@@ -179,6 +200,9 @@ final class DemoCommand implements Callable<Integer> {
             generator.close();
             drain(reader, generator.validRequests(), job.exactlyOnce());
             reader.close();
+            if (evaluate) {
+                printEvaluations(pipeline, err);
+            }
             Histogram total = reader.total();
             long unscored = Math.max(0, generator.validRequests() - reader.scoredRequests());
             out.printf("summary clicks=%d requests=%d scores=%d dead_letters=%d unscored=%d expired=%d p50_ms=%d p99_ms=%d max_ms=%d%s%n",
@@ -195,6 +219,31 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /** Prints the ModelEval records written so far, one line each (committed ones: the evaluate job's transactions). */
+    private static void printEvaluations(EmbeddedPipeline pipeline, PrintWriter err) {
+        var decoder = io.dienflink.kafka.AvroMessages.decoder(io.dienflink.avro.ModelEval.class);
+        try (var consumer = io.dienflink.kafka.KafkaClients.reader(pipeline.bootstrapServers(), new java.util.Properties(),
+                "demo-eval", true, true)) {
+            consumer.subscribe(java.util.List.of(io.dienflink.evaluate.EvaluateOptions.MODEL_EVAL_TOPIC.defaultValue()));
+            long quietUntil = System.currentTimeMillis() + 3_000;
+            while (System.currentTimeMillis() < quietUntil) {
+                for (var r : consumer.poll(Duration.ofMillis(250))) {
+                    io.dienflink.avro.ModelEval e = decoder.decode(r.value());
+                    err.printf(java.util.Locale.ROOT, "eval minute=%s role=%s model=%s labelled=%d positives=%d auc=%.4f "
+                                    + "log_loss=%.4f ne=%.4f calibration=%.3f dropped=%d%s%n", e.getMinute(), e.getRole(),
+                            e.getModelVersion(), e.getLabelled(), e.getPositives(), e.getAuc(), e.getLogLoss(),
+                            e.getNormalizedEntropy(), e.getCalibration(), e.getDroppedPending(),
+                            e.getAucDifference() == null ? "" : String.format(java.util.Locale.ROOT,
+                                    " auc_difference=%.4f±%.4f psi=%.3f", e.getAucDifference(),
+                                    1.96 * Math.sqrt(e.getAucDifferenceVariance()), e.getPsi()));
+                }
+            }
+        } catch (java.io.IOException e) {
+            err.println("could not read the evaluation: " + e);
+        }
+        err.flush();
     }
 
     private static String recovered(double seconds) {

@@ -45,6 +45,8 @@ public final class EmbeddedPipeline implements AutoCloseable {
     private final EmbeddedKafkaCluster kafka;
     private final Configuration jobConf;
     private volatile JobClient job;
+    /** The online evaluation job, when {@link #startEvaluation} started one. */
+    private volatile JobClient evaluation;
     private final int webPort;
     private final DienJobConfig config;
 
@@ -103,6 +105,39 @@ public final class EmbeddedPipeline implements AutoCloseable {
             kafka.close();
             throw e;
         }
+    }
+
+    /**
+     * Starts the online evaluation job (docs/evaluation.md) next to the scoring job, on this broker
+     * and a local MiniCluster of its own (no web UI): the scoring job's clicks and scores topics,
+     * the evaluation's topics created first. Cancelled by {@link #close()}.
+     *
+     * @param evalSettings the evaluate job's options ({@code dien.eval.*}, topics); Kafka is filled in
+     */
+    public io.dienflink.evaluate.EvaluateConfig startEvaluation(Configuration evalSettings) throws Exception {
+        Configuration conf = new Configuration(evalSettings);
+        conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
+        conf.set(DienJobOptions.SCORES_TOPIC, config.topics().scores());
+        conf.set(DienJobOptions.CLICKS_TOPIC, config.topics().clicks());
+        io.dienflink.evaluate.EvaluateConfig eval = io.dienflink.evaluate.EvaluateConfig.from(conf);
+        int parallelism = config.parallelism() > 0 ? config.parallelism() : 2;
+        java.util.List<String> topics = new java.util.ArrayList<>(java.util.List.of(eval.shadowScoresTopic(),
+                eval.modelEvalTopic(), eval.servingLogTopic(), eval.servingLogLabelledTopic()));
+        if (eval.impressions()) {
+            topics.add(eval.impressionsTopic());
+        }
+        kafka.createTopics(parallelism, topics);
+        DienScoringJob.configure(conf, eval.checkpointInterval(), eval.deliveryGuarantee());
+        conf.addAll(DienScoringJob.rocksDbDefaults(conf));
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, workDir.resolve("eval-checkpoints").toUri().toString());
+        conf.addAll(DienScoringJob.changelogDefaults(conf));
+        conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(128));
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.createLocalEnvironment(conf);
+        env.setParallelism(parallelism);
+        io.dienflink.evaluate.EvaluateJob.forKafka(eval).addTo(env);
+        evaluation = env.executeAsync("dien-flink evaluate (embedded)");
+        LOG.info("Evaluate job {} submitted to its local MiniCluster", evaluation.getJobID());
+        return eval;
     }
 
     private JobClient submit(Configuration conf) throws Exception {
@@ -202,6 +237,13 @@ public final class EmbeddedPipeline implements AutoCloseable {
 
     @Override
     public void close() throws Exception {
+        if (evaluation != null) {
+            try {
+                evaluation.cancel().get();
+            } catch (Exception e) {
+                LOG.debug("evaluate job already finished", e);
+            }
+        }
         try {
             job.cancel().get();
         } catch (Exception e) {
