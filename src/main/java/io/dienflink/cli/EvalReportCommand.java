@@ -99,8 +99,8 @@ final class EvalReportCommand implements Callable<Integer> {
                 topic, report.from() == null ? "-" : report.from(), report.to() == null ? "-" : report.to(), counts.records(),
                 report.recordsInRange(), report.duplicates(), counts.undecodable());
         for (EvalReport.ModelSummary s : report.models()) {
-            out.printf(Locale.ROOT, "model role=%s fingerprint=%s version=%s minutes=%d labelled=%d positives=%d log_loss=%.6f "
-                            + "calibration=%.4f ne=%.6f auc_mean=%.6f auc_histogram=%.6f dropped_pending=%d%n", s.role(),
+            out.printf(Locale.ROOT, "model role=%s fingerprint=%s version=%s minutes=%d labelled=%d positives=%d log_loss=%.9f "
+                            + "calibration=%.6f ne=%.9f auc_mean=%.9f auc_histogram=%.9f dropped_pending=%d%n", s.role(),
                     s.fingerprint(), s.version(), s.minutes().size(), s.labelled(), s.positives(), s.logLoss(), s.calibration(),
                     s.normalizedEntropy(), s.aucMean(), s.aucHistogram(), s.droppedPending());
         }

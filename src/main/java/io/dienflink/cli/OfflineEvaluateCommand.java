@@ -65,15 +65,15 @@ final class OfflineEvaluateCommand implements Callable<Integer> {
             double[] served = readScores(servedScores, p.length);
             print(out, "served", OfflineEvaluation.Metrics.of(served, y));
             OfflineEvaluation.Skew skew = OfflineEvaluation.compareServed(p, served);
-            out.printf(Locale.ROOT, "skew examples=%d max_abs=%.3g mean_abs=%.3g above_1e-6=%d%n", skew.examples(), skew.maxAbs(),
-                    skew.meanAbs(), skew.above1e6());
+            out.printf(Locale.ROOT, "skew examples=%d max_abs=%.3g mean_abs=%.3g above_1e-5=%d%n", skew.examples(), skew.maxAbs(),
+                    skew.meanAbs(), skew.above1e5());
         }
         out.flush();
         return 0;
     }
 
     private static void print(PrintWriter out, String head, OfflineEvaluation.Metrics m) {
-        out.printf(Locale.ROOT, "%s examples=%d positives=%d auc=%.6f log_loss=%.6f ne=%.6f calibration=%.4f%n", head,
+        out.printf(Locale.ROOT, "%s examples=%d positives=%d auc=%.9f log_loss=%.9f ne=%.9f calibration=%.6f%n", head,
                 m.examples(), m.positives(), m.auc(), m.logLoss(), m.normalizedEntropy(), m.calibration());
     }
 

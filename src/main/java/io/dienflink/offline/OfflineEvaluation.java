@@ -39,7 +39,7 @@ public final class OfflineEvaluation {
     }
 
     /** How far the recomputed (windowed) scores are from the served ones. */
-    public record Skew(long examples, double maxAbs, double meanAbs, long above1e6) {}
+    public record Skew(long examples, double maxAbs, double meanAbs, long above1e5) {}
 
     /** The labels of the examples, in order. */
     public static int[] labels(List<RawSample> examples) {
@@ -81,7 +81,7 @@ public final class OfflineEvaluation {
             double d = Math.abs(recomputed[i] - served[i]);
             max = Math.max(max, d);
             sum += d;
-            above += d > 1e-6 ? 1 : 0;
+            above += d > 1e-5 ? 1 : 0; // float32 rounding alone reaches ~1e-6 (windowed and streaming kernels differ)
         }
         return new Skew(served.length, max, served.length == 0 ? Double.NaN : sum / served.length, above);
     }
