@@ -51,6 +51,9 @@ final class EvalReportCommand implements Callable<Integer> {
     @Option(names = "--png", paramLabel = "FILE", description = "Draws both models' AUC per minute and the difference with its 95% band.")
     Path png;
 
+    @Option(names = "--minutes", description = "Also print one `minute ...` line per model and minute (to compare with evaluate on one minute's export).")
+    boolean perMinute;
+
     @Option(names = "--check", description = "Apply the upgrade rule (docs/upgrades.md); exit 3 when a condition fails.")
     boolean check;
 
@@ -104,6 +107,17 @@ final class EvalReportCommand implements Callable<Integer> {
                     s.fingerprint(), s.version(), s.minutes().size(), s.labelled(), s.positives(), s.logLoss(), s.calibration(),
                     s.normalizedEntropy(), s.aucMean(), s.aucHistogram(), s.droppedPending());
         }
+        if (perMinute) {
+            for (EvalReport.ModelSummary s : report.models()) {
+                for (ModelEval m : s.minutes()) {
+                    out.printf(Locale.ROOT, "minute time=%s role=%s fingerprint=%s labelled=%d positives=%d auc=%.9f log_loss=%.9f "
+                                    + "calibration=%.6f paired=%d auc_difference=%s auc_difference_variance=%s psi=%s%n",
+                            m.getMinute(), s.role(), s.fingerprint(), m.getLabelled(), m.getPositives(), m.getAuc(),
+                            m.getLogLoss(), m.getCalibration(), m.getPaired(), orDash(m.getAucDifference()),
+                            orDash(m.getAucDifferenceVariance()), orDash(m.getPsi()));
+                }
+            }
+        }
         EvalReport.Comparison c = report.comparison();
         if (c == null) {
             out.println("verdict none: the range has no " + (report.models().stream().anyMatch(
@@ -132,5 +146,9 @@ final class EvalReportCommand implements Callable<Integer> {
         }
         out.flush();
         return exit;
+    }
+
+    private static String orDash(Double v) {
+        return v == null ? "-" : String.format(Locale.ROOT, "%.9g", v);
     }
 }

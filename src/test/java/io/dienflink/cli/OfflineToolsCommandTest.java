@@ -106,7 +106,7 @@ class OfflineToolsCommandTest {
         send("model-eval", records, new byte[] {1, 2, 3});
         Path png = dir.resolve("report.png");
         CliRun r = CliRun.of("eval-report", "--bootstrap-servers", kafka.bootstrapServers(), "--from", minute(0).toString(),
-                "--to", minute(4).toString(), "--png", png.toString(), "--check", "--min-minutes", "4", "--min-labelled", "2000");
+                "--to", minute(4).toString(), "--png", png.toString(), "--minutes", "--check", "--min-minutes", "4", "--min-labelled", "2000");
         assertThat(r.exit()).as(r.out() + r.err()).isZero();
         Map<String, String> head = fields(r.out(), "eval-report ");
         assertThat(head).containsEntry("records", "9").containsEntry("in_range", "8").containsEntry("undecodable", "1")
@@ -132,6 +132,9 @@ class OfflineToolsCommandTest {
         assertThat(b).containsEntry("labelled", "2200").containsEntry("positives", "440").containsEntry("minutes", "4");
         assertThat(Double.parseDouble(b.get("log_loss"))).isCloseTo(0.45, within(1e-9));
         assertThat(Double.parseDouble(b.get("calibration"))).isCloseTo(1.0, within(1e-9));
+        assertThat(r.out().lines().filter(l -> l.startsWith("minute "))).hasSize(8);
+        assertThat(fields(r.out(), "minute time=" + minute(1) + " role=challenger")).containsEntry("paired", "700")
+                .containsEntry("auc", "0.720000000");
         BufferedImage image = ImageIO.read(png.toFile());
         assertThat(image.getWidth()).isEqualTo(1200);
         assertThat(image.getHeight()).isEqualTo(660);

@@ -166,4 +166,62 @@ class EvalReportTest {
                 "auc PASS", "calibration FAIL", "ne PASS", "psi REVIEW");
         assertThat(UpgradeRule.passes(strict)).isFalse();
     }
+    /**
+     * The interval covers the true difference about 95 % of the time, and the stratified estimate is
+     * close to DeLong's over all the range's examples at once. Two models score the same examples:
+     * s = μ·y + √ρ·z + √(1 − ρ)·e (z shared, e each model's own, all standard normal), so each AUC is
+     * Φ(μ / √2) and B − A = Φ(1.2 / √2) − Φ(1 / √2) = 0.0416781 (computed with erf).
+     */
+    @Test
+    void theIntervalCoversTheTrueDifferenceAboutNinetyFivePercentOfTheTime() {
+        double truth = 0.04167810651743964;
+        double rho = 0.6;
+        Random random = new Random(19);
+        int reps = 200;
+        int minutes = 6;
+        int covered = 0;
+        double worstGap = 0;
+        for (int rep = 0; rep < reps; rep++) {
+            List<ModelEval> records = new ArrayList<>();
+            List<double[]> allA = new ArrayList<>();
+            List<double[]> allB = new ArrayList<>();
+            List<int[]> allY = new ArrayList<>();
+            for (int m = 0; m < minutes; m++) {
+                int n = 150 + random.nextInt(300); // minutes of different traffic
+                double[] a = new double[n];
+                double[] b = new double[n];
+                int[] y = new int[n];
+                for (int i = 0; i < n; i++) {
+                    y[i] = random.nextDouble() < 0.3 ? 1 : 0;
+                    double z = random.nextGaussian();
+                    a[i] = 1.0 * y[i] + Math.sqrt(rho) * z + Math.sqrt(1 - rho) * random.nextGaussian();
+                    b[i] = 1.2 * y[i] + Math.sqrt(rho) * z + Math.sqrt(1 - rho) * random.nextGaussian();
+                }
+                BinaryMetrics.PairedAuc d = BinaryMetrics.delong(a, b, y);
+                int positives = java.util.Arrays.stream(y).sum();
+                records.add(champion("A", m, n, positives, d.aucA(), positives, n * 0.5));
+                records.add(challenger("B", m, n, positives, d.aucB(), positives, n * 0.5, (long) n, d.difference(),
+                        d.variance()));
+                allA.add(a);
+                allB.add(b);
+                allY.add(y);
+            }
+            EvalReport.Comparison c = EvalReport.of(records, null, null, null, null).comparison();
+            covered += c.low() <= truth && truth <= c.high() ? 1 : 0;
+            BinaryMetrics.PairedAuc pooled = BinaryMetrics.delong(concat(allA), concat(allB), concatInts(allY));
+            worstGap = Math.max(worstGap, Math.abs(c.difference() - pooled.difference()));
+            assertThat(Math.sqrt(c.variance()) / Math.sqrt(pooled.variance())).isBetween(0.8, 1.25);
+        }
+        // 200 draws of a 95 % interval: 190 expected, binomial standard deviation 3
+        assertThat(covered).isBetween(180, 199);
+        assertThat(worstGap).isLessThan(0.01);
+    }
+
+    private static double[] concat(List<double[]> parts) {
+        return parts.stream().flatMapToDouble(java.util.Arrays::stream).toArray();
+    }
+
+    private static int[] concatInts(List<int[]> parts) {
+        return parts.stream().flatMapToInt(java.util.Arrays::stream).toArray();
+    }
 }
