@@ -6,9 +6,7 @@ import io.dienflink.avro.ServingLog;
 import java.io.IOException;
 import java.io.Writer;
 import java.time.Instant;
-import java.util.HashSet;
 import java.util.List;
-import java.util.Set;
 
 /**
  * Turns labelled serving-log records into training examples in the official DIEN format
@@ -33,7 +31,7 @@ public final class SampleExport {
     private final Instant from;
     private final Instant to;
     private final String fingerprint;
-    private final Set<String> seen = new HashSet<>();
+    private final SeenRequests seen = new SeenRequests();
     private final StringBuilder line = new StringBuilder(256);
 
     private long records;
