@@ -3,6 +3,7 @@ package io.dienflink.cli;
 import io.dienflink.avro.ModelEval;
 import io.dienflink.offline.EvalReport;
 import io.dienflink.offline.EvalReportPlot;
+import io.dienflink.offline.EvalReportText;
 import io.dienflink.offline.TopicSnapshot;
 import io.dienflink.offline.UpgradeRule;
 import java.io.PrintWriter;
@@ -98,38 +99,12 @@ final class EvalReportCommand implements Callable<Integer> {
             throw new InputException(e.getMessage());
         }
         PrintWriter out = spec.commandLine().getOut();
-        out.printf(Locale.ROOT, "eval-report topic=%s from=%s to=%s records=%d in_range=%d duplicates=%d undecodable=%d%n",
-                topic, report.from() == null ? "-" : report.from(), report.to() == null ? "-" : report.to(), counts.records(),
-                report.recordsInRange(), report.duplicates(), counts.undecodable());
-        for (EvalReport.ModelSummary s : report.models()) {
-            out.printf(Locale.ROOT, "model role=%s fingerprint=%s version=%s minutes=%d labelled=%d positives=%d log_loss=%.9f "
-                            + "calibration=%.6f ne=%.9f auc_mean=%.9f auc_histogram=%.9f dropped_pending=%d%n", s.role(),
-                    s.fingerprint(), s.version(), s.minutes().size(), s.labelled(), s.positives(), s.logLoss(), s.calibration(),
-                    s.normalizedEntropy(), s.aucMean(), s.aucHistogram(), s.droppedPending());
-        }
-        if (perMinute) {
-            for (EvalReport.ModelSummary s : report.models()) {
-                for (ModelEval m : s.minutes()) {
-                    out.printf(Locale.ROOT, "minute time=%s role=%s fingerprint=%s labelled=%d positives=%d auc=%.9f log_loss=%.9f "
-                                    + "calibration=%.6f paired=%d auc_difference=%s auc_difference_variance=%s psi=%s%n",
-                            m.getMinute(), s.role(), s.fingerprint(), m.getLabelled(), m.getPositives(), m.getAuc(),
-                            m.getLogLoss(), m.getCalibration(), m.getPaired(), orDash(m.getAucDifference()),
-                            orDash(m.getAucDifferenceVariance()), orDash(m.getPsi()));
-                }
-            }
-        }
+        EvalReportText.lines(topic, counts, report, perMinute).forEach(out::println);
         EvalReport.Comparison c = report.comparison();
         if (c == null) {
-            out.println("verdict none: the range has no " + (report.models().stream().anyMatch(
-                    s -> s.role().equals(EvalReport.CHAMPION)) ? "challenger" : "champion") + " records");
             out.flush();
             return check ? 3 : 0;
         }
-        out.printf(Locale.ROOT, "compare champion=%s challenger=%s minutes=%d minutes_without_estimate=%d paired=%d "
-                        + "auc_difference=%.6f ci95_low=%.6f ci95_high=%.6f psi=%.4f psi_max_minute=%.4f%n",
-                c.champion().fingerprint(), c.challenger().fingerprint(), c.minutes().size(), c.minutesWithoutEstimate(),
-                c.paired(), c.difference(), c.low(), c.high(), c.psi(), c.psiMaxMinute());
-        out.println("verdict " + c.verdict().text());
         if (png != null) {
             EvalReportPlot.write(c, png);
             spec.commandLine().getErr().println("plot " + png.toAbsolutePath());
@@ -146,9 +121,5 @@ final class EvalReportCommand implements Callable<Integer> {
         }
         out.flush();
         return exit;
-    }
-
-    private static String orDash(Double v) {
-        return v == null ? "-" : String.format(Locale.ROOT, "%.9g", v);
     }
 }
