@@ -182,7 +182,8 @@ public final class EvalReport {
         }
         List<ModelSummary> models = new ArrayList<>();
         byModel.values().forEach(m -> models.add(summarize(new ArrayList<>(m.values()))));
-        models.sort(Comparator.comparing(ModelSummary::role).thenComparing(s -> -s.labelled()));
+        models.sort(Comparator.comparing((ModelSummary s) -> !s.role().equals(CHAMPION)).thenComparing(ModelSummary::role)
+                .thenComparing(s -> -s.labelled()));
         ModelSummary a = pick(models, CHAMPION, champion);
         ModelSummary b = pick(models, CHALLENGER, challenger);
         Comparison c = a == null || b == null ? null : compare(a, b);
