@@ -345,6 +345,15 @@ class OfflineToolsCommandTest {
         Map<String, String>[] mixed = exportAndEvaluate("mixed-log");
         assertThat(Long.parseLong(mixed[2].get("above_1e-5"))).isPositive().isLessThanOrEqualTo(longExamples);
         assertThat(Double.parseDouble(mixed[2].get("max_abs"))).isGreaterThan(1e-4);
+
+        // the loop closes: train reads the export and its bundle is evaluated on the same file
+        Path retrained = dir.resolve("retrained");
+        CliRun train = CliRun.of("train", "--data", dir.resolve("mixed-log.txt").toString(), "--model", "dien", "--output",
+                retrained.toString(), "--epochs", "1", "--max-history", String.valueOf(t));
+        assertThat(train.exit()).as(train.err()).isZero();
+        CliRun again = CliRun.of("evaluate", "--model", retrained.toString(), "--data", dir.resolve("mixed-log.txt").toString());
+        assertThat(again.exit()).as(again.err()).isZero();
+        assertThat(fields(again.out(), "evaluate ")).containsEntry("examples", mixed[0].get("examples"));
     }
 
     @SuppressWarnings("unchecked")
