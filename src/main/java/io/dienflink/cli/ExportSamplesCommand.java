@@ -64,6 +64,11 @@ final class ExportSamplesCommand implements Callable<Integer> {
                 }
             });
         } catch (IllegalArgumentException e) {
+            // a missing topic: no half-written training file is left behind
+            Files.deleteIfExists(output);
+            if (scores != null) {
+                Files.deleteIfExists(scores);
+            }
             throw new InputException(e.getMessage());
         } catch (UncheckedIOException e) {
             throw new InputException("cannot write " + output + ": " + e.getCause().getMessage());

@@ -210,6 +210,16 @@ class OfflineToolsCommandTest {
                 .isEqualTo("1\t7\t21\t1\t11\u000212\u000213\t1\u00022\u00021");
     }
 
+    @Test
+    void exportSamplesNamesAMissingTopicAndLeavesNoFile() {
+        Path file = dir.resolve("none.txt");
+        CliRun r = CliRun.of("export-samples", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "no-such-topic",
+                "--output", file.toString());
+        assertThat(r.exit()).isEqualTo(1);
+        assertThat(r.err()).contains("topic no-such-topic does not exist");
+        assertThat(file).doesNotExist();
+    }
+
     private static String describe(RawSample x) {
         return x.label() + " " + x.user() + " " + Arrays.toString(x.items()) + " " + Arrays.toString(x.categories()) + " "
                 + x.candidateItem() + " " + x.candidateCategory();
