@@ -31,7 +31,15 @@ final class EvalReportCommand implements Callable<Integer> {
     @CommandLine.Mixin
     JobSettings settings = new JobSettings();
 
-    @Option(names = "--topic", defaultValue = "model-eval", description = "The evaluate job's output. Default: ${DEFAULT-VALUE}")
+    /**
+     * The evaluate job's option for this topic (docs/evaluation.md), read from --config/-D so that one settings file
+     * serves the jobs and the tools; --topic overrides it.
+     */
+    static final org.apache.flink.configuration.ConfigOption<String> TOPIC =
+            org.apache.flink.configuration.ConfigOptions.key("dien.topic.model-eval").stringType().defaultValue("model-eval")
+                    .withDescription("The topic EvalReport reads.");
+
+    @Option(names = "--topic", description = "Default: dien.topic.model-eval of the settings, else model-eval.")
     String topic;
 
     @Option(names = "--from", paramLabel = "TIME", converter = TimeArgument.class,
@@ -88,6 +96,9 @@ final class EvalReportCommand implements Callable<Integer> {
             throw new CommandLine.ParameterException(spec.commandLine(), "--from must be before --to");
         }
         JobSettings.Kafka kafka = settings.kafka();
+        if (topic == null) {
+            topic = settings.configuration().get(TOPIC);
+        }
         List<ModelEval> records = new ArrayList<>();
         TopicSnapshot.Counts counts;
         EvalReport report;

@@ -26,7 +26,15 @@ final class ExportSamplesCommand implements Callable<Integer> {
     @CommandLine.Mixin
     JobSettings settings = new JobSettings();
 
-    @Option(names = "--topic", defaultValue = "serving-log-labelled", description = "Default: ${DEFAULT-VALUE}")
+    /**
+     * The evaluate job's option for this topic (docs/evaluation.md), read from --config/-D so that one settings file
+     * serves the jobs and the tools; --topic overrides it.
+     */
+    static final org.apache.flink.configuration.ConfigOption<String> TOPIC =
+            org.apache.flink.configuration.ConfigOptions.key("dien.topic.serving-log-labelled").stringType().defaultValue("serving-log-labelled")
+                    .withDescription("The topic ExportSamples reads.");
+
+    @Option(names = "--topic", description = "Default: dien.topic.serving-log-labelled of the settings, else serving-log-labelled.")
     String topic;
 
     @Option(names = "--output", required = true, paramLabel = "FILE", description = "The training file to write.")
@@ -52,6 +60,9 @@ final class ExportSamplesCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         JobSettings.Kafka kafka = settings.kafka();
+        if (topic == null) {
+            topic = settings.configuration().get(TOPIC);
+        }
         SampleExport export;
         TopicSnapshot.Counts counts;
         try (BufferedWriter out = writer(output); BufferedWriter served = scores == null ? null : writer(scores)) {

@@ -186,8 +186,10 @@ class OfflineToolsCommandTest {
         send("export-counts", records);
         Path file = dir.resolve("samples.txt");
         Path scores = dir.resolve("scores.txt");
-        CliRun r = CliRun.of("export-samples", "--bootstrap-servers", kafka.bootstrapServers(), "--topic", "export-counts",
-                "--output", file.toString(), "--scores", scores.toString(), "--to", t.plusSeconds(300).toString());
+        // the topic as the evaluate job's settings name it
+        CliRun r = CliRun.of("export-samples", "--bootstrap-servers", kafka.bootstrapServers(),
+                "-Ddien.topic.serving-log-labelled=export-counts", "--output", file.toString(), "--scores", scores.toString(),
+                "--to", t.plusSeconds(300).toString());
         assertThat(r.exit()).as(r.err()).isZero();
         assertThat(fields(r.out(), "export-samples ")).containsEntry("records", "7").containsEntry("examples", "3")
                 .containsEntry("positives", "1").containsEntry("requests", "2").containsEntry("skipped_not_labelled", "1")
