@@ -103,7 +103,12 @@ final class EvalReportCommand implements Callable<Integer> {
         TopicSnapshot.Counts counts;
         EvalReport report;
         try {
-            counts = TopicSnapshot.read(kafka.bootstrapServers(), kafka.client(), topic, ModelEval.class, records::add);
+            // only the range is kept: a month of minutes of two models, with their histograms, would be hundreds of MB
+            counts = TopicSnapshot.read(kafka.bootstrapServers(), kafka.client(), topic, ModelEval.class, r -> {
+                if ((from == null || !r.getMinute().isBefore(from)) && (to == null || r.getMinute().isBefore(to))) {
+                    records.add(r);
+                }
+            });
             report = EvalReport.of(records, from, to, champion, challenger);
         } catch (IllegalArgumentException e) {
             throw new InputException(e.getMessage());

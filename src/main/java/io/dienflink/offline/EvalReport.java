@@ -178,7 +178,7 @@ public final class EvalReport {
         }
         if (in == 0) {
             throw new IllegalArgumentException("no model-eval record with a minute in [" + (from == null ? "-inf" : from)
-                    + ", " + (to == null ? "+inf" : to) + ") (" + out + " outside)");
+                    + ", " + (to == null ? "+inf" : to) + ")");
         }
         List<ModelSummary> models = new ArrayList<>();
         byModel.values().forEach(m -> models.add(summarize(new ArrayList<>(m.values()))));
