@@ -30,6 +30,8 @@ import org.apache.avro.specific.SpecificRecordBase;
 public final class AvroMessages {
     /** Earlier schema versions, oldest first, by record name; each is a resource {@code schemas/vN/Name.avsc}. */
     private static final List<String> PREVIOUS_VERSIONS = List.of("v1");
+    /** Records that did not exist before version 2 (issue 19): no earlier schema to read. */
+    private static final java.util.Set<String> SINCE_V2 = java.util.Set.of("ServingLog", "Impression", "ModelEval");
     /** Marker (2 bytes) and schema fingerprint (8 bytes) before the Avro binary body. */
     public static final int HEADER_LENGTH = 10;
 
@@ -99,6 +101,9 @@ public final class AvroMessages {
     private static List<Schema> schemasOf(Class<?> type) {
         List<Schema> out = new ArrayList<>();
         out.add(prototype(type).getSchema());
+        if (SINCE_V2.contains(type.getSimpleName())) {
+            return out;
+        }
         for (String version : PREVIOUS_VERSIONS) {
             String resource = "/schemas/" + version + "/" + type.getSimpleName() + ".avsc";
             try (InputStream in = AvroMessages.class.getResourceAsStream(resource)) {
