@@ -85,7 +85,9 @@ public final class EmbeddedPipeline implements AutoCloseable {
             }
             DienJobConfig config = DienJobConfig.from(conf);
             int parallelism = config.parallelism() > 0 ? config.parallelism() : 2;
-            kafka.createTopics(parallelism, config.topics().all());
+            java.util.List<String> topics = new java.util.ArrayList<>(config.topics().all());
+            topics.addAll(config.extraTopics()); // the shadow scores' and the serving log's, when on
+            kafka.createTopics(parallelism, topics);
             beforeJob.run(kafka.bootstrapServers(), config.topics());
             DienScoringJob.configure(conf, config);
             conf.addAll(DienScoringJob.rocksDbDefaults(conf));
