@@ -163,6 +163,13 @@ public class ShadowScorer extends RichAsyncFunction<ShadowRequest, CtrScore> {
         }
     }
 
+    /** What became of the handed-off requests so far, in this subtask (the metrics' values). */
+    record Outcomes(long scored, long dropped, long failed, long timedOut) {}
+
+    Outcomes outcomes() {
+        return new Outcomes(scored.getCount(), dropped.getCount(), failed.getCount(), timedOut.getCount());
+    }
+
     @Override
     public void close() {
         if (executor != null) {
