@@ -1,5 +1,9 @@
 package io.dienflink.cli;
 
+import io.dienflink.bench.ThreadCpu;
+import io.dienflink.job.DienScoringJob;
+import io.dienflink.shadow.ShadowStage;
+
 import io.dienflink.job.DienJobOptions;
 import io.dienflink.local.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
@@ -132,6 +136,9 @@ final class DemoCommand implements Callable<Integer> {
             Outage outageRun = outageAt == null ? null : Outage.start(pipeline, outageAt, outage, err);
             Timeline rows = new Timeline(recoveredP99);
             boolean warm = warmup.isZero();
+            ThreadCpu cpuAtWarm = ThreadCpu.now();
+            long scoresAtWarm = 0;
+            long shadowAtWarm = 0;
             long lastClicks = 0;
             long lastRequests = 0;
             long lastScores = 0;
@@ -143,6 +150,9 @@ final class DemoCommand implements Callable<Integer> {
                 if (!warm && System.nanoTime() - start >= warmup.toNanos()) {
                     reader.resetTotal(); // the summary counts from here
                     warm = true;
+                    cpuAtWarm = ThreadCpu.now();
+                    scoresAtWarm = reader.scores();
+                    shadowAtWarm = pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowScored");
                 }
                 long c = generator.clicks();
                 long r = generator.requests();
@@ -167,6 +177,7 @@ final class DemoCommand implements Callable<Integer> {
             if (outageRun != null) {
                 outageRun.await();
             }
+            cpu(pipeline, rows, cpuAtWarm, reader.scores() - scoresAtWarm, shadowAtWarm, err);
             if (timeline != null) {
                 rows.write(timeline);
                 err.println("Timeline: " + timeline.toAbsolutePath());
@@ -192,6 +203,32 @@ final class DemoCommand implements Callable<Integer> {
             }
         }
         return 0;
+    }
+
+    /**
+     * One line on stderr with what the run's steady part (after --warmup) cost: CPU time of the
+     * scorer's task threads per score and of the shadow challenger (its task and executor threads)
+     * per shadow score, read from this JVM's threads ({@link ThreadCpu}), the challenger's counts
+     * from its metrics, and the median and worst per-second p99:
+     * {@code cpu seconds=… scores=… scorer_cpu_s=… scorer_cpu_us_per_score=… challenger_cpu_s=…
+     * shadow_scored=… shadow_dropped=… shadow_failed=… challenger_cpu_us_per_shadow=… p99_ms_median=… p99_ms_worst=…}.
+     */
+    private static void cpu(EmbeddedPipeline pipeline, Timeline rows, ThreadCpu before, long scores, long shadowBefore,
+                            PrintWriter err) {
+        ThreadCpu after = ThreadCpu.now();
+        long scorer = after.since(before, n -> n.contains(DienScoringJob.SCORER_NAME));
+        long challenger = after.since(before, n -> n.contains(ShadowStage.CHALLENGER_NAME) || n.startsWith("shadow-challenger-"));
+        long shadow = Math.max(0, pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowScored") - Math.max(0, shadowBefore));
+        Timeline.Stats stats = rows.stats(Long.MAX_VALUE);
+        err.printf("Machine: %s%n", io.dienflink.bench.MachineInfo.current());
+        err.printf(java.util.Locale.ROOT, "cpu seconds=%d scores=%d scorer_cpu_s=%.2f scorer_cpu_us_per_score=%.1f "
+                        + "challenger_cpu_s=%.2f shadow_scored=%d shadow_dropped=%d shadow_failed=%d "
+                        + "challenger_cpu_us_per_shadow=%.1f p99_ms_median=%d p99_ms_worst=%d%n",
+                stats.seconds(), scores, scorer / 1e9, scores == 0 ? 0.0 : scorer / 1e3 / scores, challenger / 1e9, shadow,
+                pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowDropped"),
+                pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowFailed"),
+                shadow == 0 ? 0.0 : challenger / 1e3 / shadow, stats.p99Median(), stats.p99Worst());
+        err.flush();
     }
 
     private static String recovered(double seconds) {

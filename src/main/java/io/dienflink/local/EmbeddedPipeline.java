@@ -98,6 +98,11 @@ public final class EmbeddedPipeline implements AutoCloseable {
             conf.set(RestOptions.PORT, port);
             conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));
             conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+            if (config.shadow().shadowOn() && !conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {
+                // the challenger runs in a slot-sharing group of its own: slots beside the job's
+                int shadow = config.shadow().parallelism() > 0 ? config.shadow().parallelism() : parallelism;
+                conf.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism + shadow);
+            }
             EmbeddedPipeline pipeline = new EmbeddedPipeline(work, kafka, conf, port, config);
             pipeline.job = pipeline.submit(conf);
             return pipeline;
@@ -174,6 +179,51 @@ public final class EmbeddedPipeline implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /**
+     * The sum over the subtasks of an operator metric of the vertex whose name contains
+     * {@code vertexName} (e.g. {@code shadowDropped} of the shadow challenger), from the REST API;
+     * -1 while it is not available.
+     */
+    public long operatorMetricSum(String vertexName, String metric) {
+        try {
+            String base = webUiUrl() + "/jobs/" + job.getJobID();
+            JsonNode vertices = get(base);
+            if (vertices == null) {
+                return -1;
+            }
+            for (JsonNode v : vertices.path("vertices")) {
+                if (!v.path("name").asText().contains(vertexName)) {
+                    continue;
+                }
+                String url = base + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+                JsonNode available = get(url);
+                if (available == null) {
+                    return -1;
+                }
+                for (JsonNode m : available) {
+                    String id = m.path("id").asText();
+                    if (id.equals(metric) || id.endsWith("." + metric)) {
+                        JsonNode value = get(url + "?get=" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
+                                + "&agg=sum");
+                        return value == null || value.isEmpty() ? -1 : (long) value.get(0).path("sum").asDouble(-1);
+                    }
+                }
+            }
+            return -1;
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static JsonNode get(String url) throws IOException, InterruptedException {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(REST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() == 200 ? new ObjectMapper().readTree(response.body()) : null;
     }
 
     /** Checkpoints triggered so far (completed, failed and in progress); -1 when not available. */
