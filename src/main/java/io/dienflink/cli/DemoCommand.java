@@ -223,11 +223,13 @@ final class DemoCommand implements Callable<Integer> {
         err.printf("Machine: %s%n", io.dienflink.bench.MachineInfo.current());
         err.printf(java.util.Locale.ROOT, "cpu seconds=%d scores=%d scorer_cpu_s=%.2f scorer_cpu_us_per_score=%.1f "
                         + "challenger_cpu_s=%.2f shadow_scored=%d shadow_dropped=%d shadow_failed=%d "
-                        + "challenger_cpu_us_per_shadow=%.1f p99_ms_median=%d p99_ms_worst=%d%n",
+                        + "challenger_cpu_us_per_shadow=%.1f shadow_handed_off=%d shadow_queued=%d p99_ms_median=%d p99_ms_worst=%d%n",
                 stats.seconds(), scores, scorer / 1e9, scores == 0 ? 0.0 : scorer / 1e3 / scores, challenger / 1e9, shadow,
                 pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowDropped"),
                 pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowFailed"),
-                shadow == 0 ? 0.0 : challenger / 1e3 / shadow, stats.p99Median(), stats.p99Worst());
+                shadow == 0 ? 0.0 : challenger / 1e3 / shadow,
+                pipeline.operatorMetricSum(DienScoringJob.SCORER_NAME, "shadowHandedOff"),
+                pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowQueued"), stats.p99Median(), stats.p99Worst());
         err.flush();
     }
 

@@ -98,6 +98,11 @@ public final class EmbeddedPipeline implements AutoCloseable {
             conf.set(RestOptions.PORT, port);
             conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));
             conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+            if (!conf.contains(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL)) {
+                // the REST API's metric values are at most this old (Flink's default: 10 s), so the
+                // counts a run reads at its start and end (demo's cpu line) cover its seconds
+                conf.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, java.time.Duration.ofSeconds(1));
+            }
             if (config.shadow().shadowOn() && !conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {
                 // the challenger runs in a slot-sharing group of its own: slots beside the job's
                 int shadow = config.shadow().parallelism() > 0 ? config.shadow().parallelism() : parallelism;

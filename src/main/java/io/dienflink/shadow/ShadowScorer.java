@@ -43,6 +43,8 @@ public class ShadowScorer extends RichAsyncFunction<ShadowRequest, CtrScore> {
     private static final long serialVersionUID = 1L;
     private static final Logger LOG = LoggerFactory.getLogger(ShadowScorer.class);
     private static final long FAILURE_LOG_INTERVAL_NS = TimeUnit.SECONDS.toNanos(10);
+    private static final int WARM_UP_ROUNDS = 400;
+    private static final long WARM_UP_MS = 20_000;
     /** One B per bundle path per TaskManager (per job class loader); each thread has its own scorer. */
     private static final ConcurrentHashMap<String, DienModel> MODELS = new ConcurrentHashMap<>();
 
@@ -110,6 +112,10 @@ public class ShadowScorer extends RichAsyncFunction<ShadowRequest, CtrScore> {
             return t;
         }, new ThreadPoolExecutor.AbortPolicy());
         m.gauge("shadowQueued", (Gauge<Integer>) () -> executor.getQueue().size());
+        // B's kernels run on the slow JIT tiers until C2 has compiled them (a hundred times slower):
+        // warm them on the challenger's own thread, so the task thread starts taking requests at
+        // once; requests arriving meanwhile wait in the queue or are dropped and counted.
+        executor.execute(() -> WindowedChallenger.warmUp(challengers.get(), WARM_UP_ROUNDS, WARM_UP_MS));
         LOG.info("Shadow challenger {} ({}) on {} thread(s), hand-off queue {}", model.modelVersion(), model.fingerprint(),
                 threads, queue);
     }

@@ -49,6 +49,28 @@ public final class WindowedChallenger {
     }
 
     /**
+     * Scores synthetic requests (windows of every length up to T, 1, 10 and 100 candidates) for
+     * {@code rounds} rounds or {@code maxMs}, whichever ends first, so that the JIT has compiled
+     * B's kernels before real requests come; returns the rounds run.
+     */
+    public static int warmUp(WindowedChallenger c, int rounds, long maxMs) {
+        long end = System.nanoTime() + maxMs * 1_000_000;
+        long[] ids = new long[100];
+        for (int i = 0; i < ids.length; i++) {
+            ids[i] = i;
+        }
+        int r = 0;
+        for (; r < rounds && System.nanoTime() < end; r++) {
+            int k = 1 + r % c.maxHistory;
+            long[] history = java.util.Arrays.copyOf(ids, Math.min(k, ids.length));
+            int n = r % 10 == 0 ? 100 : r % 2 == 0 ? 10 : 1;
+            long[] candidates = java.util.Arrays.copyOf(ids, n);
+            c.score(new ShadowRequest("warm-up", r, 0, candidates, candidates, history, history, k), 0);
+        }
+        return r;
+    }
+
+    /**
      * B's scores for the request, named with B's version and fingerprint; {@code history_length} is
      * the number of clicks B read, {@code clicks_applied} the champion's (which clicks the window holds).
      *
