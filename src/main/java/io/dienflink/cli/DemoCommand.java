@@ -138,7 +138,6 @@ final class DemoCommand implements Callable<Integer> {
             boolean warm = warmup.isZero();
             ThreadCpu cpuAtWarm = ThreadCpu.now();
             long scoresAtWarm = 0;
-            long shadowAtWarm = 0;
             long lastClicks = 0;
             long lastRequests = 0;
             long lastScores = 0;
@@ -152,7 +151,6 @@ final class DemoCommand implements Callable<Integer> {
                     warm = true;
                     cpuAtWarm = ThreadCpu.now();
                     scoresAtWarm = reader.scores();
-                    shadowAtWarm = pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowScored");
                 }
                 long c = generator.clicks();
                 long r = generator.requests();
@@ -177,7 +175,7 @@ final class DemoCommand implements Callable<Integer> {
             if (outageRun != null) {
                 outageRun.await();
             }
-            cpu(pipeline, rows, cpuAtWarm, reader.scores() - scoresAtWarm, shadowAtWarm, err);
+            cpu(pipeline, rows, cpuAtWarm, reader.scores() - scoresAtWarm, err);
             if (timeline != null) {
                 rows.write(timeline);
                 err.println("Timeline: " + timeline.toAbsolutePath());
@@ -207,22 +205,27 @@ final class DemoCommand implements Callable<Integer> {
 
     /**
      * One line on stderr with what the run's steady part (after --warmup) cost: CPU time of the
-     * scorer's task threads per score and of the shadow challenger (its task and executor threads)
-     * per shadow score, read from this JVM's threads ({@link ThreadCpu}), the challenger's counts
-     * from its metrics, and the median and worst per-second p99:
+     * scorer's task threads per score (the clicks they apply included) and of the shadow challenger
+     * (its task and executor threads) per shadow request (scores × share), read from this JVM's
+     * threads ({@link ThreadCpu}), the hand-off's counts since the start from the metrics, and the
+     * median and worst per-second p99:
      * {@code cpu seconds=… scores=… scorer_cpu_s=… scorer_cpu_us_per_score=… challenger_cpu_s=…
-     * shadow_scored=… shadow_dropped=… shadow_failed=… challenger_cpu_us_per_shadow=… p99_ms_median=… p99_ms_worst=…}.
+     * shadow_requests=… shadow_dropped=… shadow_failed=… challenger_cpu_us_per_shadow=… shadow_handed_off=… shadow_queued=…
+     * p99_ms_median=… p99_ms_worst=…}.
      */
-    private static void cpu(EmbeddedPipeline pipeline, Timeline rows, ThreadCpu before, long scores, long shadowBefore,
-                            PrintWriter err) {
+    private static void cpu(EmbeddedPipeline pipeline, Timeline rows, ThreadCpu before, long scores, PrintWriter err) {
         ThreadCpu after = ThreadCpu.now();
         long scorer = after.since(before, n -> n.contains(DienScoringJob.SCORER_NAME));
         long challenger = after.since(before, n -> n.contains(ShadowStage.CHALLENGER_NAME) || n.startsWith("shadow-challenger-"));
-        long shadow = Math.max(0, pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowScored") - Math.max(0, shadowBefore));
+        // Flink's REST API serves metric values up to metrics.fetcher.update-interval old, too stale for a
+        // difference over the run: the shadow requests of the run are its scores times the share, less the
+        // drops (reported, and 0 in a healthy run)
+        double shadowShare = pipeline.config().shadow().shadowOn() ? pipeline.config().shadow().shadowShare() : 0;
+        long shadow = Math.round(scores * shadowShare);
         Timeline.Stats stats = rows.stats(Long.MAX_VALUE);
         err.printf("Machine: %s%n", io.dienflink.bench.MachineInfo.current());
         err.printf(java.util.Locale.ROOT, "cpu seconds=%d scores=%d scorer_cpu_s=%.2f scorer_cpu_us_per_score=%.1f "
-                        + "challenger_cpu_s=%.2f shadow_scored=%d shadow_dropped=%d shadow_failed=%d "
+                        + "challenger_cpu_s=%.2f shadow_requests=%d shadow_dropped=%d shadow_failed=%d "
                         + "challenger_cpu_us_per_shadow=%.1f shadow_handed_off=%d shadow_queued=%d p99_ms_median=%d p99_ms_worst=%d%n",
                 stats.seconds(), scores, scorer / 1e9, scores == 0 ? 0.0 : scorer / 1e3 / scores, challenger / 1e9, shadow,
                 pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowDropped"),
