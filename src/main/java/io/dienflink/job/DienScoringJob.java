@@ -59,6 +59,9 @@ import org.slf4j.LoggerFactory;
  *                 └──── dead letters (side outputs, unioned) ──────────────┴─▶ dead-letter sink
  * </pre>
  *
+ * With {@code dien.shadow.model} or {@code dien.log.share} the scorer also hands sampled requests to
+ * the shadow challenger and the serving log (side outputs; {@link ShadowStage} adds the rest).
+ *
  * Sources and sinks are injected so tests can swap them; {@link #forKafka} builds the Kafka ones.
  * Every operator has a name and a stable uid (savepoints depend on the uids).
  */
