@@ -190,6 +190,15 @@ public final class DienScoringJob {
                 deadLetterSink.apply(deadLetters), challenger, shadowScores, servingLog);
     }
 
+    /**
+     * This job with another challenger function (the seam tests use to run a slow or failing
+     * bundle B in the real job); the job must have the shadow challenger on.
+     */
+    public DienScoringJob withChallenger(ShadowScorer other) {
+        return new DienScoringJob(config, modelFingerprint, clicks, requests, scores, deadLetters, other, shadowScores,
+                servingLog);
+    }
+
     private static KafkaSource<RawRecord> kafkaSource(String servers, String topic, String groupId, Properties props,
                                                       OffsetResetStrategy withoutCommit) {
         return KafkaSource.<RawRecord>builder()

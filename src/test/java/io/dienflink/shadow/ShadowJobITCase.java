@@ -37,7 +37,9 @@ import org.apache.flink.configuration.Configuration;
 import org.apache.flink.core.execution.JobClient;
 import org.apache.flink.runtime.testutils.MiniClusterResourceConfiguration;
 import org.apache.flink.streaming.api.environment.StreamExecutionEnvironment;
+import org.apache.flink.test.junit5.InjectClusterClient;
 import org.apache.flink.test.junit5.MiniClusterExtension;
+import org.apache.flink.client.program.ClusterClient;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
@@ -83,27 +85,7 @@ class ShadowJobITCase {
         RecordedRun run = RecordedRun.write(kafka, "shadow");
         String shadowTopic = "shadow-ctr-scores-shadow";
         String logTopic = "shadow-serving-log";
-        Configuration conf = new Configuration();
-        run.settings(guarantee).forEach(conf::setString);
-        conf.set(DienJobOptions.SHADOW_MODEL, GoldenCases.bundleDir("torch").toString());
-        conf.set(DienJobOptions.SHADOW_SHARE, 1.0);
-        conf.set(DienJobOptions.LOG_SHARE, 1.0);
-        conf.set(DienJobOptions.SHADOW_SCORES_TOPIC, shadowTopic);
-        conf.set(DienJobOptions.SERVING_LOG_TOPIC, logTopic);
-        conf.set(DienJobOptions.PARALLELISM, 2);
-        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
-        conf.set(DienJobOptions.REQUEST_INITIAL_OFFSET, DienJobOptions.InitialOffset.EARLIEST.name());
-        conf.set(DienJobOptions.REQUEST_MAX_AGE, Duration.ZERO);
-        DienJobConfig config = DienJobConfig.from(conf);
-        assertThat(config.extraTopics()).containsExactly(shadowTopic, logTopic);
-        kafka.createTopics(2, config.extraTopics());
-        DienScoringJob.configure(conf, config);
-        conf.addAll(DienScoringJob.rocksDbDefaults(conf));
-        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
-        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
-        env.configure(conf);
-        DienScoringJob.forKafka(config).addTo(env);
-        JobClient job = env.executeAsync("shadow and serving log");
+        JobClient job = startJob(run, guarantee, shadowTopic, logTopic, null);
         try {
             VerifyReport output = RunVerifier.verify(run.config(guarantee), new RunVerifier.Options(false, Duration.ofSeconds(120)));
             assertThat(output.ok()).as(output.line() + " " + output.violations()).isTrue();
@@ -155,6 +137,69 @@ class ShadowJobITCase {
                     }
                 }
             }
+        } finally {
+            job.cancel().get();
+        }
+    }
+
+    /** Starts the job on the run's topics with both shares 1.0 and B = "torch", or {@code challenger} in B's place. */
+    private JobClient startJob(RecordedRun run, String guarantee, String shadowTopic, String logTopic,
+                               ShadowScorer challenger) throws Exception {
+        Configuration conf = new Configuration();
+        run.settings(guarantee).forEach(conf::setString);
+        conf.set(DienJobOptions.SHADOW_MODEL, GoldenCases.bundleDir("torch").toString());
+        conf.set(DienJobOptions.SHADOW_SHARE, 1.0);
+        conf.set(DienJobOptions.LOG_SHARE, 1.0);
+        conf.set(DienJobOptions.SHADOW_SCORES_TOPIC, shadowTopic);
+        conf.set(DienJobOptions.SERVING_LOG_TOPIC, logTopic);
+        conf.set(DienJobOptions.PARALLELISM, 2);
+        conf.set(DienJobOptions.CHECKPOINT_INTERVAL, Duration.ofSeconds(1));
+        conf.set(DienJobOptions.REQUEST_INITIAL_OFFSET, DienJobOptions.InitialOffset.EARLIEST.name());
+        conf.set(DienJobOptions.REQUEST_MAX_AGE, Duration.ZERO);
+        DienJobConfig config = DienJobConfig.from(conf);
+        assertThat(config.extraTopics()).containsExactly(shadowTopic, logTopic);
+        kafka.createTopics(2, config.extraTopics());
+        DienScoringJob.configure(conf, config);
+        conf.addAll(DienScoringJob.rocksDbDefaults(conf));
+        conf.set(CheckpointingOptions.CHECKPOINTS_DIRECTORY, checkpoints.toUri().toString());
+        StreamExecutionEnvironment env = StreamExecutionEnvironment.getExecutionEnvironment();
+        env.configure(conf);
+        DienScoringJob job = DienScoringJob.forKafka(config);
+        (challenger == null ? job : job.withChallenger(challenger)).addTo(env);
+        return env.executeAsync("shadow and serving log " + shadowTopic);
+    }
+
+    /**
+     * B slow (400 ms a request, one thread, a queue of 1) and failing on every second request it
+     * takes: serving still verifies, the job never restarts, B scores only some requests.
+     */
+    @Test
+    void aSlowFailingChallengerNeitherLosesNorDelaysServing(@InjectClusterClient ClusterClient<?> client) throws Exception {
+        String guarantee = "AT_LEAST_ONCE";
+        RecordedRun run = RecordedRun.write(kafka, "broken");
+        String shadowTopic = "broken-ctr-scores-shadow";
+        JobClient job = startJob(run, guarantee, shadowTopic, "broken-serving-log",
+                new SlowFailingChallenger(GoldenCases.bundleDir("torch").toString(), 1, 1, 400, 2));
+        try {
+            VerifyReport probed = RunVerifier.verify(run.config(guarantee), new RunVerifier.Options(true, Duration.ofSeconds(120)));
+            assertThat(probed.ok()).as(probed.line() + " " + probed.violations()).isTrue();
+            assertThat(probed.scored()).isGreaterThanOrEqualTo(run.validRequests + run.usersWithClicks());
+            Map<String, List<CtrScore>> served = read(run.config(guarantee).topics().scores(), CtrScore.class,
+                    s -> s.getRequestId().toString(), Set.of(), Duration.ofSeconds(10));
+            Map<String, List<CtrScore>> shadow = read(shadowTopic, CtrScore.class, s -> s.getRequestId().toString(),
+                    Set.of(), Duration.ofSeconds(5));
+            assertThat(served.keySet()).containsAll(shadow.keySet());
+            assertThat(shadow.size()).as("B's scores of %d requests", served.size()).isLessThan(served.size());
+            assertThat(job.getJobStatus().get()).isEqualTo(org.apache.flink.api.common.JobStatus.RUNNING);
+            String restarts = "[]";
+            long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
+            while (restarts.equals("[]") && System.nanoTime() < deadline) { // the REST API fetches metrics periodically
+                restarts = new String(java.net.URI.create(client.getWebInterfaceURL() + "/jobs/" + job.getJobID()
+                        + "/metrics?get=numRestarts").toURL().openStream().readAllBytes(),
+                        java.nio.charset.StandardCharsets.UTF_8).trim();
+                Thread.sleep(500);
+            }
+            assertThat(restarts).as("the job's numRestarts").contains("\"value\":\"0\"");
         } finally {
             job.cancel().get();
         }
