@@ -46,6 +46,8 @@ import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -79,12 +81,14 @@ class ShadowJobITCase {
         kafka.close();
     }
 
-    @Test
-    void servingVerifiesAndEveryRequestHasItsShadowScoreAndItsLogRecord() throws Exception {
-        String guarantee = "AT_LEAST_ONCE";
-        RecordedRun run = RecordedRun.write(kafka, "shadow");
-        String shadowTopic = "shadow-ctr-scores-shadow";
-        String logTopic = "shadow-serving-log";
+    @ParameterizedTest
+    @ValueSource(strings = {"AT_LEAST_ONCE", "EXACTLY_ONCE"})
+    void servingVerifiesAndEveryRequestHasItsShadowScoreAndItsLogRecord(String guarantee) throws Exception {
+        boolean exactlyOnce = guarantee.equals("EXACTLY_ONCE");
+        String name = exactlyOnce ? "shadow-eo" : "shadow";
+        RecordedRun run = RecordedRun.write(kafka, name);
+        String shadowTopic = name + "-ctr-scores-shadow";
+        String logTopic = name + "-serving-log";
         JobClient job = startJob(run, guarantee, shadowTopic, logTopic, null);
         try {
             VerifyReport output = RunVerifier.verify(run.config(guarantee), new RunVerifier.Options(false, Duration.ofSeconds(120)));
@@ -104,6 +108,10 @@ class ShadowJobITCase {
             // share 1.0 and a queue far above the run: every request scored by B, none dropped
             assertThat(shadow.keySet()).isEqualTo(served.keySet());
             assertThat(log.keySet()).isEqualTo(served.keySet());
+            if (exactlyOnce) { // no failure in the run: one of each, committed (read_committed)
+                assertThat(shadow.values()).allSatisfy(l -> assertThat(l).hasSize(1));
+                assertThat(log.values()).allSatisfy(l -> assertThat(l).hasSize(1));
+            }
 
             DienModel b = DienModel.from(GoldenCases.bundle("torch"));
             DienScorer reference = b.newScorer();
@@ -214,6 +222,7 @@ class ShadowJobITCase {
         Properties p = kafka.clientProperties();
         p.put("group.id", "shadow-it-" + System.nanoTime());
         p.put("auto.offset.reset", "earliest");
+        p.put("isolation.level", "read_committed"); // exactly-once runs: what a consumer of the topics may see
         p.put("key.deserializer", ByteArrayDeserializer.class.getName());
         p.put("value.deserializer", ByteArrayDeserializer.class.getName());
         Map<String, List<T>> out = new HashMap<>();
