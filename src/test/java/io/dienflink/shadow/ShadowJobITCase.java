@@ -226,8 +226,8 @@ class ShadowJobITCase {
         p.put("key.deserializer", ByteArrayDeserializer.class.getName());
         p.put("value.deserializer", ByteArrayDeserializer.class.getName());
         Map<String, List<T>> out = new HashMap<>();
-        // AvroMessages.decoder also registers every earlier release's schema of the type, and the
-        // issue-19 types have none (it throws for them): their own current-schema decoder
+        // a ServingLog has no earlier schema to read: the generated class's own decoder (on this
+        // branch's base, AvroMessages.decoder looked for schemas/v1/ServingLog.avsc and threw)
         org.apache.avro.message.BinaryMessageDecoder<T> decoder = type == ServingLog.class
                 ? (org.apache.avro.message.BinaryMessageDecoder<T>) (Object) ServingLog.getDecoder()
                 : AvroMessages.decoder(type);
