@@ -232,7 +232,7 @@ final class ClusterBenchCommand implements Callable<Integer> {
             topics = Topics.prefixed(runId);
             Properties admin = new Properties();
             admin.put("bootstrap.servers", servers);
-            KafkaClients.createTopics(admin, 2, topics.all());
+            KafkaClients.createTopics(admin, 2, io.dienflink.local.FlinkCli.runTopics(topics));
             SyntheticWorld world = SyntheticWorld.demo(users, 7);
             try (ScoreReader r = new ScoreReader(servers, new Properties(), topics, false, false).start();
                  TrafficGenerator p = new TrafficGenerator(servers, topics, world, new TrafficGenerator.Rates(1, 1, 1, 0, 0, 0))) {

@@ -1,5 +1,9 @@
 package io.dienflink.cli;
 
+import io.dienflink.bench.ThreadCpu;
+import io.dienflink.job.DienScoringJob;
+import io.dienflink.shadow.ShadowStage;
+
 import io.dienflink.job.DienJobOptions;
 import io.dienflink.local.EmbeddedPipeline;
 import io.dienflink.traffic.ScoreReader;
@@ -156,6 +160,8 @@ final class DemoCommand implements Callable<Integer> {
             Outage outageRun = outageAt == null ? null : Outage.start(pipeline, outageAt, outage, err);
             Timeline rows = new Timeline(recoveredP99);
             boolean warm = warmup.isZero();
+            ThreadCpu cpuAtWarm = ThreadCpu.now();
+            long scoresAtWarm = 0;
             long lastClicks = 0;
             long lastRequests = 0;
             long lastScores = 0;
@@ -167,6 +173,8 @@ final class DemoCommand implements Callable<Integer> {
                 if (!warm && System.nanoTime() - start >= warmup.toNanos()) {
                     reader.resetTotal(); // the summary counts from here
                     warm = true;
+                    cpuAtWarm = ThreadCpu.now();
+                    scoresAtWarm = reader.scores();
                 }
                 long c = generator.clicks();
                 long r = generator.requests();
@@ -191,6 +199,7 @@ final class DemoCommand implements Callable<Integer> {
             if (outageRun != null) {
                 outageRun.await();
             }
+            cpu(pipeline, rows, cpuAtWarm, reader.scores() - scoresAtWarm, err);
             if (timeline != null) {
                 rows.write(timeline);
                 err.println("Timeline: " + timeline.toAbsolutePath());
@@ -243,6 +252,39 @@ final class DemoCommand implements Callable<Integer> {
         } catch (java.io.IOException e) {
             err.println("could not read the evaluation: " + e);
         }
+        err.flush();
+    }
+
+    /**
+     * One line on stderr with what the run's steady part (after --warmup) cost: CPU time of the
+     * scorer's task threads per score (the clicks they apply included) and of the shadow challenger
+     * (its task and executor threads) per shadow request (scores × share), read from this JVM's
+     * threads ({@link ThreadCpu}), the hand-off's counts since the start from the metrics, and the
+     * median and worst per-second p99:
+     * {@code cpu seconds=… scores=… scorer_cpu_s=… scorer_cpu_us_per_score=… challenger_cpu_s=…
+     * shadow_requests=… shadow_dropped=… shadow_failed=… challenger_cpu_us_per_shadow=… shadow_handed_off=… shadow_queued=…
+     * p99_ms_median=… p99_ms_worst=…}.
+     */
+    private static void cpu(EmbeddedPipeline pipeline, Timeline rows, ThreadCpu before, long scores, PrintWriter err) {
+        ThreadCpu after = ThreadCpu.now();
+        long scorer = after.since(before, n -> n.contains(DienScoringJob.SCORER_NAME));
+        long challenger = after.since(before, n -> n.contains(ShadowStage.CHALLENGER_NAME) || n.startsWith("shadow-challenger-"));
+        // Flink's REST API serves metric values up to metrics.fetcher.update-interval old, too stale for a
+        // difference over the run: the shadow requests of the run are its scores times the share, less the
+        // drops (reported, and 0 in a healthy run)
+        double shadowShare = pipeline.config().shadow().shadowOn() ? pipeline.config().shadow().shadowShare() : 0;
+        long shadow = Math.round(scores * shadowShare);
+        Timeline.Stats stats = rows.stats(Long.MAX_VALUE);
+        err.printf("Machine: %s%n", io.dienflink.bench.MachineInfo.current());
+        err.printf(java.util.Locale.ROOT, "cpu seconds=%d scores=%d scorer_cpu_s=%.2f scorer_cpu_us_per_score=%.1f "
+                        + "challenger_cpu_s=%.2f shadow_requests=%d shadow_dropped=%d shadow_failed=%d "
+                        + "challenger_cpu_us_per_shadow=%.1f shadow_handed_off=%d shadow_queued=%d p99_ms_median=%d p99_ms_worst=%d%n",
+                stats.seconds(), scores, scorer / 1e9, scores == 0 ? 0.0 : scorer / 1e3 / scores, challenger / 1e9, shadow,
+                pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowDropped"),
+                pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowFailed"),
+                shadow == 0 ? 0.0 : challenger / 1e3 / shadow,
+                pipeline.operatorMetricSum(DienScoringJob.SCORER_NAME, "shadowHandedOff"),
+                pipeline.operatorMetricSum(ShadowStage.CHALLENGER_NAME, "shadowQueued"), stats.p99Median(), stats.p99Worst());
         err.flush();
     }
 

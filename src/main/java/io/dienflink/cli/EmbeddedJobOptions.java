@@ -40,9 +40,24 @@ final class EmbeddedJobOptions {
         conf.set(DienJobOptions.DELIVERY_GUARANTEE, delivery.name());
         // exactly-once scores become visible at checkpoints, so checkpoint often
         conf.set(DienJobOptions.CHECKPOINT_INTERVAL, exactlyOnce() ? Duration.ofMillis(500) : Duration.ofSeconds(10));
+        if (shadow != null) {
+            conf.set(DienJobOptions.SHADOW_MODEL, shadow.toAbsolutePath().toString());
+        }
+        if (logShare != null) {
+            conf.set(DienJobOptions.LOG_SHARE, logShare);
+        }
         settings.forEach(conf::setString);
         return conf;
     }
+
+    @Option(names = "--shadow", paramLabel = "DIR",
+            description = "A challenger bundle B (dien.shadow.model): every request (dien.shadow.share, 1.0 unless -D sets "
+                    + "it) is also scored by B in windowed semantics on its own operator, to the shadow-scores topic.")
+    Path shadow;
+
+    @Option(names = "--log-share", paramLabel = "SHARE",
+            description = "dien.log.share: share of requests written to the serving-log topic. Default: the job's (0).")
+    Double logShare;
 
     @Option(names = "-D", paramLabel = "key=value",
             description = "A job or Flink setting for the embedded run (e.g. -Dstate.backend.rocksdb.writebuffer.size=8mb); repeatable.")

@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
                 BundleCommand.class,
                 ModelBenchCommand.class, PlotTimelineCommand.class, LocalClusterCommand.class, FlinkCommand.class,
                 ChaosCommand.class, ClusterBenchCommand.class,
+                EvalReportCommand.class, ExportSamplesCommand.class, OfflineEvaluateCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
 

@@ -10,8 +10,9 @@ import org.apache.flink.connector.base.DeliveryGuarantee;
  * The evaluate job's own settings (docs/evaluation.md, "Options"). The Kafka connection
  * ({@code dien.kafka.bootstrap-servers}, {@code dien.kafka.client.*}), the clicks and scores topics,
  * {@code dien.checkpoint.interval}, {@code dien.parallelism} and {@code dien.kafka.transaction-timeout}
- * are the scoring job's keys ({@link io.dienflink.job.DienJobOptions}), so one properties file serves
- * both jobs.
+ * are the scoring job's keys ({@link io.dienflink.job.DienJobOptions}), as are the challenger's scores
+ * ({@code dien.topic.shadow-scores}) and the serving log ({@code dien.topic.serving-log}) the scoring job
+ * writes: one properties file serves both jobs.
  */
 public final class EvaluateOptions {
     private EvaluateOptions() {}
@@ -42,10 +43,6 @@ public final class EvaluateOptions {
                     + "Records it brings later are late if they are older than the watermark by more than the "
                     + "attribution window, and then counted (lateScores), not labelled.");
 
-    public static final ConfigOption<String> SHADOW_SCORES_TOPIC = ConfigOptions.key("dien.topic.shadow-scores")
-            .stringType().defaultValue("ctr-scores-shadow")
-            .withDescription("Topic of the challenger's CtrScore records (the scoring job's shadow output).");
-
     public static final ConfigOption<Boolean> READ_SHADOW = ConfigOptions.key("dien.eval.shadow")
             .booleanType().defaultValue(true)
             .withDescription("Read the challenger's scores (dien.topic.shadow-scores); the topic must exist.");
@@ -55,10 +52,6 @@ public final class EvaluateOptions {
             .withDescription("Topic of Impression records (request id and the items the ad server showed). When set, "
                     + "only shown candidates are labelled; the others get label -1 and count nowhere. Unset: every "
                     + "scored candidate is labelled (see docs/evaluation.md for the bias that gives).");
-
-    public static final ConfigOption<String> SERVING_LOG_TOPIC = ConfigOptions.key("dien.topic.serving-log")
-            .stringType().defaultValue("serving-log")
-            .withDescription("Topic of the scoring job's ServingLog records.");
 
     public static final ConfigOption<Boolean> LABEL_SERVING_LOG = ConfigOptions.key("dien.eval.serving-log")
             .booleanType().defaultValue(false)
@@ -91,12 +84,12 @@ public final class EvaluateOptions {
                     + "the scoring job's, stable across restarts.");
 
     /**
-     * The evaluation's topics at their defaults (challenger scores, serving log, labelled serving
-     * log, model-eval), which the local cluster creates next to the scoring job's four.
+     * The evaluation's output topics at their defaults (labelled serving log, model-eval), which the
+     * local cluster creates next to the scoring job's (its inputs: {@code dien.topic.shadow-scores} and
+     * {@code dien.topic.serving-log} are the scoring job's options).
      */
     public static java.util.List<String> defaultTopics() {
-        return java.util.List.of(SHADOW_SCORES_TOPIC.defaultValue(), SERVING_LOG_TOPIC.defaultValue(),
-                SERVING_LOG_LABELLED_TOPIC.defaultValue(), MODEL_EVAL_TOPIC.defaultValue());
+        return java.util.List.of(SERVING_LOG_LABELLED_TOPIC.defaultValue(), MODEL_EVAL_TOPIC.defaultValue());
     }
 
     /** The delivery guarantee of the settings (case and - or _ ignored). */

@@ -1,6 +1,7 @@
 package io.dienflink.job;
 
 import io.dienflink.kafka.Topics;
+import io.dienflink.shadow.ShadowConfig;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.Map;
@@ -31,7 +32,8 @@ public record DienJobConfig(
         int windowCacheUsers,
         Duration transactionTimeout,
         String transactionalIdPrefix,
-        Map<String, String> kafkaClientProperties) implements Serializable {
+        Map<String, String> kafkaClientProperties,
+        ShadowConfig shadow) implements Serializable {
 
     public DienJobConfig {
         require(modelPath != null && !modelPath.isBlank(), DienJobOptions.MODEL_PATH, "is required");
@@ -46,6 +48,17 @@ public record DienJobConfig(
         require(!transactionTimeout.isNegative() && !transactionTimeout.isZero(), DienJobOptions.TRANSACTION_TIMEOUT,
                 "must be positive");
         kafkaClientProperties = Map.copyOf(kafkaClientProperties);
+        require(shadow.shadowShare() >= 0 && shadow.shadowShare() <= 1, DienJobOptions.SHADOW_SHARE, "must be in [0, 1]");
+        require(shadow.logShare() >= 0 && shadow.logShare() <= 1, DienJobOptions.LOG_SHARE, "must be in [0, 1]");
+        require(shadow.queue() > 0, DienJobOptions.SHADOW_QUEUE, "must be positive");
+        require(shadow.threads() > 0, DienJobOptions.SHADOW_THREADS, "must be positive");
+        require(shadow.parallelism() == -1 || shadow.parallelism() > 0, DienJobOptions.SHADOW_PARALLELISM,
+                "must be positive, or -1 for the job's parallelism");
+    }
+
+    /** The topics the job writes to beside its four: the shadow scores' and the serving log's when on. */
+    public java.util.List<String> extraTopics() {
+        return shadow.topics();
     }
 
     /** Which click event ids the scorer remembers, and for how long. */
@@ -73,7 +86,11 @@ public record DienJobConfig(
                 conf.get(DienJobOptions.WINDOW_CACHE_USERS),
                 conf.get(DienJobOptions.TRANSACTION_TIMEOUT),
                 conf.get(DienJobOptions.TRANSACTIONAL_ID_PREFIX),
-                kafkaClientSettings(conf));
+                kafkaClientSettings(conf),
+                new ShadowConfig(conf.get(DienJobOptions.SHADOW_MODEL), conf.get(DienJobOptions.SHADOW_SHARE),
+                        conf.get(DienJobOptions.SHADOW_QUEUE), conf.get(DienJobOptions.SHADOW_THREADS),
+                        conf.get(DienJobOptions.SHADOW_PARALLELISM), conf.get(DienJobOptions.LOG_SHARE),
+                        conf.get(DienJobOptions.SHADOW_SCORES_TOPIC), conf.get(DienJobOptions.SERVING_LOG_TOPIC)));
     }
 
     /** The topics of the settings; also what the tools ({@code generate}, {@code read-scores}) use. */

@@ -144,5 +144,51 @@ public final class DienJobOptions {
             .stringType().defaultValue("dien-flink-scores")
             .withDescription("EXACTLY_ONCE only: transactional id prefix; keep it stable across restarts of the same job.");
 
+    public static final ConfigOption<String> SHADOW_MODEL = ConfigOptions.key("dien.shadow.model")
+            .stringType().noDefaultValue()
+            .withDescription("Challenger bundle B (directory or zip, at this path on every TaskManager). When set, a "
+                    + "share of requests (dien.shadow.share) is also scored by B in windowed semantics (from zero over "
+                    + "the user's window of raw clicks as read from state) on a separate operator in its own slots, "
+                    + "and B's scores go to dien.topic.shadow-scores. B may differ from the serving bundle in "
+                    + "vocabularies, dimensions and maxHistory. Serving never waits for B: what B cannot take is "
+                    + "dropped and counted (shadowDropped).");
+
+    public static final ConfigOption<Double> SHADOW_SHARE = ConfigOptions.key("dien.shadow.share")
+            .doubleType().defaultValue(1.0)
+            .withDescription("Share of requests, in [0, 1], the challenger scores when dien.shadow.model is set: a "
+                    + "deterministic choice by a hash of the request id, the same after every restart, independent "
+                    + "of dien.log.share's.");
+
+    public static final ConfigOption<Integer> SHADOW_QUEUE = ConfigOptions.key("dien.shadow.queue")
+            .intType().defaultValue(1_000)
+            .withDescription("Bounded hand-off: requests waiting for a challenger thread, per challenger subtask. A "
+                    + "request arriving at a full queue is not scored by B (counted in shadowDropped); the scorer is "
+                    + "never held up.");
+
+    public static final ConfigOption<Integer> SHADOW_THREADS = ConfigOptions.key("dien.shadow.threads")
+            .intType().defaultValue(1)
+            .withDescription("Challenger threads per challenger subtask.");
+
+    public static final ConfigOption<Integer> SHADOW_PARALLELISM = ConfigOptions.key("dien.shadow.parallelism")
+            .intType().defaultValue(-1)
+            .withDescription("Challenger subtasks (each in a slot of the slot-sharing group 'shadow'); -1: the job's "
+                    + "parallelism.");
+
+    public static final ConfigOption<Double> LOG_SHARE = ConfigOptions.key("dien.log.share")
+            .doubleType().defaultValue(0.0)
+            .withDescription("Share of requests, in [0, 1], whose scoring inputs the job writes to the serving log "
+                    + "(dien.topic.serving-log): request, user, the window's raw click ids as read from state, "
+                    + "candidates and the scores sent. A deterministic choice by a hash of the request id, "
+                    + "independent of dien.shadow.share's. 0: no serving log.");
+
+    public static final ConfigOption<String> SHADOW_SCORES_TOPIC = ConfigOptions.key("dien.topic.shadow-scores")
+            .stringType().defaultValue("ctr-scores-shadow")
+            .withDescription("Topic the challenger's CtrScore records are written to (keyed by user id; each names "
+                    + "B's model_version and model_fingerprint).");
+
+    public static final ConfigOption<String> SERVING_LOG_TOPIC = ConfigOptions.key("dien.topic.serving-log")
+            .stringType().defaultValue("serving-log")
+            .withDescription("Topic the ServingLog records are written to (keyed by user id).");
+
     private DienJobOptions() {}
 }

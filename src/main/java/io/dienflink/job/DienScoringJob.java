@@ -2,11 +2,16 @@ package io.dienflink.job;
 
 import io.dienflink.avro.CtrScore;
 import io.dienflink.avro.DeadLetter;
+import io.dienflink.avro.ServingLog;
 import io.dienflink.kafka.CtrScoreSerializer;
 import io.dienflink.kafka.DeadLetterSerializer;
 import io.dienflink.kafka.RawRecord;
 import io.dienflink.kafka.RawRecordDeserializer;
 import io.dienflink.model.ModelBundle;
+import io.dienflink.shadow.ServingLogSerializer;
+import io.dienflink.shadow.ShadowConfig;
+import io.dienflink.shadow.ShadowScorer;
+import io.dienflink.shadow.ShadowStage;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -54,6 +59,9 @@ import org.slf4j.LoggerFactory;
  *                 └──── dead letters (side outputs, unioned) ──────────────┴─▶ dead-letter sink
  * </pre>
  *
+ * With {@code dien.shadow.model} or {@code dien.log.share} the scorer also hands sampled requests to
+ * the shadow challenger and the serving log (side outputs; {@link ShadowStage} adds the rest).
+ *
  * Sources and sinks are injected so tests can swap them; {@link #forKafka} builds the Kafka ones.
  * Every operator has a name and a stable uid (savepoints depend on the uids).
  */
@@ -76,18 +84,42 @@ public final class DienScoringJob {
     private final Source<RawRecord, ?, ?> requests;
     private final Sink<CtrScore> scores;
     private final Sink<DeadLetter> deadLetters;
+    /** Issue 19's hand-off: B's function and the two extra sinks, each null when its feature is off. */
+    private final ShadowScorer challenger;
+    private final Sink<CtrScore> shadowScores;
+    private final Sink<ServingLog> servingLog;
 
     /**
      * @param modelFingerprint the bundle's fingerprint as validated at submission; every TaskManager checks it
      */
     public DienScoringJob(DienJobConfig config, String modelFingerprint, Source<RawRecord, ?, ?> clicks,
                           Source<RawRecord, ?, ?> requests, Sink<CtrScore> scores, Sink<DeadLetter> deadLetters) {
+        this(config, modelFingerprint, clicks, requests, scores, deadLetters, null, null, null);
+    }
+
+    /**
+     * @param challenger the shadow challenger's function, or null when {@code config.shadow()} runs none
+     * @param shadowScores where the challenger's scores go, or null likewise
+     * @param servingLog where the serving log goes, or null when {@code config.shadow()} writes none
+     */
+    public DienScoringJob(DienJobConfig config, String modelFingerprint, Source<RawRecord, ?, ?> clicks,
+                          Source<RawRecord, ?, ?> requests, Sink<CtrScore> scores, Sink<DeadLetter> deadLetters,
+                          ShadowScorer challenger, Sink<CtrScore> shadowScores, Sink<ServingLog> servingLog) {
+        if (config.shadow().shadowOn() && (challenger == null || shadowScores == null)) {
+            throw new IllegalArgumentException(DienJobOptions.SHADOW_MODEL.key() + " is set: the job needs the challenger and its sink");
+        }
+        if (config.shadow().logOn() && servingLog == null) {
+            throw new IllegalArgumentException(DienJobOptions.LOG_SHARE.key() + " is positive: the job needs the serving-log sink");
+        }
         this.config = config;
         this.modelFingerprint = modelFingerprint;
         this.clicks = clicks;
         this.requests = requests;
         this.scores = scores;
         this.deadLetters = deadLetters;
+        this.challenger = challenger;
+        this.shadowScores = shadowScores;
+        this.servingLog = servingLog;
     }
 
     /**
@@ -99,6 +131,33 @@ public final class DienScoringJob {
         LOG.info("Model {} ({}) validated", bundle.config().modelVersion(), bundle.fingerprint());
         String servers = config.requireBootstrapServers();
         Properties props = config.clientProperties();
+        ShadowConfig shadow = config.shadow();
+        ShadowScorer challenger = null;
+        KafkaSink<CtrScore> shadowSink = null;
+        if (shadow.shadowOn()) {
+            ModelBundle b;
+            try {
+                b = ModelBundle.load(Path.of(shadow.modelPath()));
+            } catch (RuntimeException e) {
+                throw new IllegalArgumentException(DienJobOptions.SHADOW_MODEL.key() + ": " + e.getMessage(), e);
+            }
+            LOG.info("Shadow challenger {} ({}) validated", b.config().modelVersion(), b.fingerprint());
+            challenger = new ShadowScorer(shadow.modelPath(), b.fingerprint(), shadow.threads(), shadow.queue());
+            shadowSink = KafkaSink.<CtrScore>builder()
+                    .setBootstrapServers(servers)
+                    .setKafkaProducerConfig(producerProperties(config))
+                    .setDeliveryGuarantee(config.deliveryGuarantee())
+                    .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-shadow")
+                    .setRecordSerializer(new CtrScoreSerializer(shadow.shadowScoresTopic()))
+                    .build();
+        }
+        KafkaSink<ServingLog> logSink = !shadow.logOn() ? null : KafkaSink.<ServingLog>builder()
+                .setBootstrapServers(servers)
+                .setKafkaProducerConfig(producerProperties(config))
+                .setDeliveryGuarantee(config.deliveryGuarantee())
+                .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-log")
+                .setRecordSerializer(new ServingLogSerializer(shadow.servingLogTopic()))
+                .build();
         return new DienScoringJob(config, bundle.fingerprint(),
                 kafkaSource(servers, config.topics().clicks(), config.groupId(), props, OffsetResetStrategy.EARLIEST),
                 kafkaSource(servers, config.topics().requests(), config.groupId(), props,
@@ -117,7 +176,8 @@ public final class DienScoringJob {
                         .setDeliveryGuarantee(config.deliveryGuarantee())
                         .setTransactionalIdPrefix(config.transactionalIdPrefix() + "-dlq")
                         .setRecordSerializer(new DeadLetterSerializer(config.topics().deadLetters()))
-                        .build());
+                        .build(),
+                challenger, shadowSink, logSink);
     }
 
     /**
@@ -127,7 +187,16 @@ public final class DienScoringJob {
      */
     public DienScoringJob withSinks(UnaryOperator<Sink<CtrScore>> scoresSink, UnaryOperator<Sink<DeadLetter>> deadLetterSink) {
         return new DienScoringJob(config, modelFingerprint, clicks, requests, scoresSink.apply(scores),
-                deadLetterSink.apply(deadLetters));
+                deadLetterSink.apply(deadLetters), challenger, shadowScores, servingLog);
+    }
+
+    /**
+     * This job with another challenger function (the seam tests use to run a slow or failing
+     * bundle B in the real job); the job must have the shadow challenger on.
+     */
+    public DienScoringJob withChallenger(ShadowScorer other) {
+        return new DienScoringJob(config, modelFingerprint, clicks, requests, scores, deadLetters, other, shadowScores,
+                servingLog);
     }
 
     private static KafkaSource<RawRecord> kafkaSource(String servers, String topic, String groupId, Properties props,
@@ -313,9 +382,11 @@ public final class DienScoringJob {
         SingleOutputStreamOperator<CtrScore> scored = validClicks.keyBy(Click::userId)
                 .connect(validRequests.keyBy(ScoreRequest::userId))
                 .process(new InterestScorer(config.modelPath(), modelFingerprint, config.inactivityExpiry().toMillis(),
-                        config.dedup(), config.requestMaxAge().toMillis(), config.windowCacheUsers()))
+                        config.dedup(), config.requestMaxAge().toMillis(), config.windowCacheUsers(),
+                        config.shadow().handOff()))
                 .name(SCORER_NAME).uid(UID_SCORER);
         scored.sinkTo(scores).name("Kafka CTR scores").uid(UID_SCORES_SINK);
+        ShadowStage.addTo(scored, config.shadow(), challenger, shadowScores, servingLog);
         DataStream<DeadLetter> dead = validClicks.getSideOutput(DeadLetterRouting.DEAD_LETTERS)
                 .union(validRequests.getSideOutput(DeadLetterRouting.DEAD_LETTERS),
                         scored.getSideOutput(DeadLetterRouting.DEAD_LETTERS));

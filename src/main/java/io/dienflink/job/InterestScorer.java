@@ -7,6 +7,7 @@ import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.InterestState;
 import io.dienflink.model.Semantics;
+import io.dienflink.shadow.ServingHandOff;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +62,8 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     private final DedupPolicy dedup;
     private final long maxAgeMs;
     private final int windowCacheUsers;
+    /** Sampled requests to the shadow challenger and the serving log (side outputs); NONE when both are off. */
+    private final ServingHandOff handOff;
 
     private transient DienModel model;
     private transient DienScorer scorer;
@@ -108,6 +111,13 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
     /** @param dedup which click event ids are remembered, and for how long */
     public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, DedupPolicy dedup, long maxAgeMs,
                           int windowCacheUsers) {
+        this(modelPath, expectedFingerprint, inactivityMs, dedup, maxAgeMs, windowCacheUsers, ServingHandOff.NONE);
+    }
+
+    /** @param handOff which scored requests go to the shadow challenger and the serving log ({@link ServingHandOff}) */
+    public InterestScorer(String modelPath, String expectedFingerprint, long inactivityMs, DedupPolicy dedup, long maxAgeMs,
+                          int windowCacheUsers, ServingHandOff handOff) {
+        this.handOff = handOff;
         if (windowCacheUsers < 0) {
             throw new IllegalArgumentException("windowCacheUsers must not be negative: " + windowCacheUsers);
         }
@@ -160,6 +170,7 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
                 (table, input) -> m.addGroup("table", table).addGroup("input", input).counter("unknownIds"));
         scoreLatencyMs = m.histogram("scoreLatencyMs", new DescriptiveStatisticsHistogram(10_000));
         historyLength = m.histogram("historyLength", new DescriptiveStatisticsHistogram(10_000));
+        handOff.open(m);
         UserWindowCache cache = null;
         if (windowCacheUsers > 0) {
             UserWindowCache c = new UserWindowCache(windowCacheUsers);
@@ -246,6 +257,10 @@ public final class InterestScorer extends KeyedCoProcessFunction<Long, Click, Sc
                 .setRequestTime(Instant.ofEpochMilli(request.eventTime()))
                 .setScoredAt(Instant.ofEpochMilli(now))
                 .build());
+        if (handOff.active()) { // after the score is sent: the hand-off never delays it
+            handOff.handOff(ctx::output, request.requestId(), request.userId(), request.eventTime(), request.itemIds(),
+                    request.categoryIds(), n, state, model, ctr, now);
+        }
         scoreLatencyMs.update(Math.max(0, now - request.eventTime()));
         historyLength.update(state.windowLength());
     }

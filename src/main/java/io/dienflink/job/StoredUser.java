@@ -96,6 +96,11 @@ public final class StoredUser {
         return categories[t];
     }
 
+    /** A copy of the extractor state after the window's oldest click; empty without clicks. */
+    public float[] first() {
+        return first.clone();
+    }
+
     /** A copy of the state after the newest click. */
     public float[] newest() {
         return newest.clone();

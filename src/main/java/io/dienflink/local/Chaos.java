@@ -136,7 +136,7 @@ public final class Chaos {
         }
         bootstrapServers = cluster.bootstrapServers();
         log("cluster " + cluster.restAddress() + ", kafka " + bootstrapServers + ", job jar " + settings.jobJar());
-        KafkaClients.createTopics(client(), 2, topics.all());
+        KafkaClients.createTopics(client(), 2, FlinkCli.runTopics(topics));
         SplittableRandom rnd = new SplittableRandom(settings.seed());
         List<Fault> faults = new ArrayList<>();
         // 500 users of the demo vocabulary: enough users per key group, few enough probes at the end

@@ -87,7 +87,9 @@ public final class EmbeddedPipeline implements AutoCloseable {
             }
             DienJobConfig config = DienJobConfig.from(conf);
             int parallelism = config.parallelism() > 0 ? config.parallelism() : 2;
-            kafka.createTopics(parallelism, config.topics().all());
+            java.util.List<String> topics = new java.util.ArrayList<>(config.topics().all());
+            topics.addAll(config.extraTopics()); // the shadow scores' and the serving log's, when on
+            kafka.createTopics(parallelism, topics);
             beforeJob.run(kafka.bootstrapServers(), config.topics());
             DienScoringJob.configure(conf, config);
             conf.addAll(DienScoringJob.rocksDbDefaults(conf));
@@ -98,6 +100,16 @@ public final class EmbeddedPipeline implements AutoCloseable {
             conf.set(RestOptions.PORT, port);
             conf.set(TaskManagerOptions.MANAGED_MEMORY_SIZE, MemorySize.ofMebiBytes(256));
             conf.set(CoreOptions.DEFAULT_PARALLELISM, parallelism);
+            if (!conf.contains(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL)) {
+                // the REST API's metric values are at most this old (Flink's default: 10 s), so the
+                // counts a run reads at its start and end (demo's cpu line) cover its seconds
+                conf.set(org.apache.flink.configuration.MetricOptions.METRIC_FETCHER_UPDATE_INTERVAL, java.time.Duration.ofSeconds(1));
+            }
+            if (config.shadow().shadowOn() && !conf.contains(TaskManagerOptions.NUM_TASK_SLOTS)) {
+                // the challenger runs in a slot-sharing group of its own: slots beside the job's
+                int shadow = config.shadow().parallelism() > 0 ? config.shadow().parallelism() : parallelism;
+                conf.set(TaskManagerOptions.NUM_TASK_SLOTS, parallelism + shadow);
+            }
             EmbeddedPipeline pipeline = new EmbeddedPipeline(work, kafka, conf, port, config);
             pipeline.job = pipeline.submit(conf);
             return pipeline;
@@ -207,6 +219,51 @@ public final class EmbeddedPipeline implements AutoCloseable {
             }
         }
         return -1;
+    }
+
+    /**
+     * The sum over the subtasks of an operator metric of the vertex whose name contains
+     * {@code vertexName} (e.g. {@code shadowDropped} of the shadow challenger), from the REST API;
+     * -1 while it is not available.
+     */
+    public long operatorMetricSum(String vertexName, String metric) {
+        try {
+            String base = webUiUrl() + "/jobs/" + job.getJobID();
+            JsonNode vertices = get(base);
+            if (vertices == null) {
+                return -1;
+            }
+            for (JsonNode v : vertices.path("vertices")) {
+                if (!v.path("name").asText().contains(vertexName)) {
+                    continue;
+                }
+                String url = base + "/vertices/" + v.path("id").asText() + "/subtasks/metrics";
+                JsonNode available = get(url);
+                if (available == null) {
+                    return -1;
+                }
+                for (JsonNode m : available) {
+                    String id = m.path("id").asText();
+                    if (id.equals(metric) || id.endsWith("." + metric)) {
+                        JsonNode value = get(url + "?get=" + java.net.URLEncoder.encode(id, java.nio.charset.StandardCharsets.UTF_8)
+                                + "&agg=sum");
+                        return value == null || value.isEmpty() ? -1 : (long) value.get(0).path("sum").asDouble(-1);
+                    }
+                }
+            }
+            return -1;
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private static JsonNode get(String url) throws IOException, InterruptedException {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(URI.create(url)).timeout(REST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofString());
+        return response.statusCode() == 200 ? new ObjectMapper().readTree(response.body()) : null;
     }
 
     /** Checkpoints triggered so far (completed, failed and in progress); -1 when not available. */

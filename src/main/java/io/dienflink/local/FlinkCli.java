@@ -104,10 +104,24 @@ public final class FlinkCli {
         s.put(io.dienflink.job.DienJobOptions.REQUESTS_TOPIC.key(), topics.requests());
         s.put(io.dienflink.job.DienJobOptions.SCORES_TOPIC.key(), topics.scores());
         s.put(io.dienflink.job.DienJobOptions.DEAD_LETTER_TOPIC.key(), topics.deadLetters());
+        // used only when the shadow challenger or the serving log is on (issue 19); see runTopics
+        s.put(io.dienflink.job.DienJobOptions.SHADOW_SCORES_TOPIC.key(), topics.scores() + "-shadow");
+        s.put(io.dienflink.job.DienJobOptions.SERVING_LOG_TOPIC.key(), topics.scores() + "-serving-log");
         s.put(io.dienflink.job.DienJobOptions.GROUP_ID.key(), id);
         s.put(io.dienflink.job.DienJobOptions.TRANSACTIONAL_ID_PREFIX.key(), id);
         s.put(io.dienflink.job.DienJobOptions.PARALLELISM.key(), "2");
         return s;
+    }
+
+    /**
+     * Every topic a run with {@link #ownTopics} may write: its four, and the shadow scores' and the
+     * serving log's, created up front so that turning either feature on with {@code -D} needs nothing else.
+     */
+    public static List<String> runTopics(io.dienflink.kafka.Topics topics) {
+        List<String> all = new java.util.ArrayList<>(topics.all());
+        all.add(topics.scores() + "-shadow");
+        all.add(topics.scores() + "-serving-log");
+        return all;
     }
 
     /**

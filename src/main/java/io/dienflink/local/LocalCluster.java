@@ -233,9 +233,13 @@ public final class LocalCluster {
         }
         broker.waitUntilReady();
         try {
-            broker.createTopics(2, Topics.DEFAULT.all());
-            // the online evaluation's topics (docs/evaluation.md), so the evaluate job starts on defaults
-            broker.createTopics(2, io.dienflink.evaluate.EvaluateOptions.defaultTopics());
+            java.util.List<String> topics = new java.util.ArrayList<>(Topics.DEFAULT.all());
+            // the shadow challenger's and the serving log's (issue 19), for jobs that turn them on
+            topics.add(io.dienflink.job.DienJobOptions.SHADOW_SCORES_TOPIC.defaultValue());
+            topics.add(io.dienflink.job.DienJobOptions.SERVING_LOG_TOPIC.defaultValue());
+            // the online evaluation's outputs (docs/evaluation.md), so the evaluate job starts on defaults
+            topics.addAll(io.dienflink.evaluate.EvaluateOptions.defaultTopics());
+            broker.createTopics(2, topics);
         } catch (java.util.concurrent.ExecutionException e) {
             throw new IOException("cannot create the default topics", e.getCause());
         }

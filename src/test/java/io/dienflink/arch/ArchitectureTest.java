@@ -19,8 +19,8 @@ import org.junit.jupiter.api.Test;
 class ArchitectureTest {
     /** The packages the job jar takes whole (pom.xml, the job-jar execution's filter). */
     private static final List<String> JOB_JAR_PACKAGES =
-            List.of("io.dienflink.model", "io.dienflink.job", "io.dienflink.kafka", "io.dienflink.avro",
-                    "io.dienflink.evaluate");
+            List.of("io.dienflink.model", "io.dienflink.job", "io.dienflink.shadow", "io.dienflink.kafka",
+                    "io.dienflink.avro", "io.dienflink.evaluate");
     /** The command-line classes the job jar takes from {@code cli} (the same filter), nested classes included. */
     private static final Set<String> JOB_JAR_CLI_CLASSES = Set.of("JobMain", "RunCommand", "MigrateCommand", "EvaluateJobCommand", "JobSettings",
             "InputException", "UsageException");

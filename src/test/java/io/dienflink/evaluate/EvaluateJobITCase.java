@@ -87,9 +87,9 @@ class EvaluateJobITCase {
         conf.set(DienJobOptions.BOOTSTRAP_SERVERS, kafka.bootstrapServers());
         conf.set(DienJobOptions.SCORES_TOPIC, topics.get("scores"));
         conf.set(DienJobOptions.CLICKS_TOPIC, topics.get("clicks"));
-        conf.set(EvaluateOptions.SHADOW_SCORES_TOPIC, topics.get("shadow"));
+        conf.set(DienJobOptions.SHADOW_SCORES_TOPIC, topics.get("shadow"));
         conf.set(EvaluateOptions.IMPRESSIONS_TOPIC, topics.get("impressions"));
-        conf.set(EvaluateOptions.SERVING_LOG_TOPIC, topics.get("serving-log"));
+        conf.set(DienJobOptions.SERVING_LOG_TOPIC, topics.get("serving-log"));
         conf.set(EvaluateOptions.LABEL_SERVING_LOG, true);
         conf.set(EvaluateOptions.SERVING_LOG_LABELLED_TOPIC, topics.get("labelled"));
         conf.set(EvaluateOptions.MODEL_EVAL_TOPIC, topics.get("model-eval"));

@@ -204,11 +204,20 @@ class RunbookITCase {
             return watcher.mark();
         }
 
-        /** Waits for a score of {@code model} seen after {@code mark}. */
+        /**
+         * Waits for a score of {@code model} seen after {@code mark} on each of the scores topic's two
+         * partitions: one partition's first score under a new model says nothing of the other's, whose
+         * requests may still have been expiring while the job restarted.
+         */
         void awaitVersion(ModelBundle model, int mark) throws InterruptedException {
             String version = model.config().modelVersion();
-            if (watcher.await(mark, s -> s.score().getModelVersion().equals(version), Duration.ofMinutes(3)).isEmpty()) {
-                throw new AssertionError("no score of " + version + " after score " + mark + ": " + phases());
+            for (int partition = 0; partition < 2; partition++) {
+                int p = partition;
+                if (watcher.await(mark, s -> s.partition() == p && s.score().getModelVersion().equals(version),
+                        Duration.ofMinutes(3)).isEmpty()) {
+                    throw new AssertionError("no score of " + version + " on partition " + p + " after score " + mark
+                            + ": " + phases());
+                }
             }
         }
 
