@@ -60,7 +60,8 @@ final class DemoCommand implements Callable<Integer> {
 
     @Option(names = "--evaluate",
             description = "Also run the online evaluation job (docs/evaluation.md) on the embedded broker and print "
-                    + "the ModelEval records it wrote at the end (stderr); turns --responses on, so there are labels.")
+                    + "the ModelEval records it wrote and the eval-report of them at the end (stderr); turns --responses "
+                    + "on, so there are labels. On with --shadow: the whole loop, champion against challenger.")
     boolean evaluate;
 
     @Option(names = "--attribution-window", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME",
@@ -143,6 +144,9 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Job ready; traffic: " + clicksPerSecond + " clicks/s, " + requestsPerSecond + " requests/s of "
                     + candidates + " candidates");
             err.flush();
+            if (job.shadow != null) {
+                evaluate = true; // a challenger is only worth running with its evaluation
+            }
             if (evaluate) {
                 responses.responses = true;
                 Configuration eval = new Configuration(conf);
@@ -233,6 +237,7 @@ final class DemoCommand implements Callable<Integer> {
     /** Prints the ModelEval records written so far, one line each (committed ones: the evaluate job's transactions). */
     private static void printEvaluations(EmbeddedPipeline pipeline, PrintWriter err) {
         var decoder = io.dienflink.kafka.AvroMessages.decoder(io.dienflink.avro.ModelEval.class);
+        java.util.List<io.dienflink.avro.ModelEval> all = new java.util.ArrayList<>();
         try (var consumer = io.dienflink.kafka.KafkaClients.reader(pipeline.bootstrapServers(), new java.util.Properties(),
                 "demo-eval", true, true)) {
             consumer.subscribe(java.util.List.of(io.dienflink.evaluate.EvaluateOptions.MODEL_EVAL_TOPIC.defaultValue()));
@@ -240,6 +245,7 @@ final class DemoCommand implements Callable<Integer> {
             while (System.currentTimeMillis() < quietUntil) {
                 for (var r : consumer.poll(Duration.ofMillis(250))) {
                     io.dienflink.avro.ModelEval e = decoder.decode(r.value());
+                    all.add(e);
                     err.printf(java.util.Locale.ROOT, "eval minute=%s role=%s model=%s labelled=%d positives=%d auc=%.4f "
                                     + "log_loss=%.4f ne=%.4f calibration=%.3f dropped=%d%s%n", e.getMinute(), e.getRole(),
                             e.getModelVersion(), e.getLabelled(), e.getPositives(), e.getAuc(), e.getLogLoss(),
@@ -251,6 +257,11 @@ final class DemoCommand implements Callable<Integer> {
             }
         } catch (java.io.IOException e) {
             err.println("could not read the evaluation: " + e);
+        }
+        if (!all.isEmpty()) { // what `eval-report` prints for the run's whole range
+            io.dienflink.offline.EvalReport report = io.dienflink.offline.EvalReport.of(all, null, null, null, null);
+            io.dienflink.offline.EvalReportText.lines(io.dienflink.evaluate.EvaluateOptions.MODEL_EVAL_TOPIC.defaultValue(),
+                    new io.dienflink.offline.TopicSnapshot.Counts(all.size(), 0), report, false).forEach(err::println);
         }
         err.flush();
     }

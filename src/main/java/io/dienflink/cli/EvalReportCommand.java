@@ -24,7 +24,7 @@ import picocli.CommandLine.Option;
         description = {"Reads the evaluate job's model-eval topic and prints, per model over [--from, --to) of request time:",
                 "minutes, labelled, positives, pooled log loss, calibration and normalized entropy, AUC (labelled-weighted mean",
                 "of the minutes' AUCs and the pooled-histogram AUC); then champion against challenger: the AUC difference with",
-                "its 95% confidence interval (stratified over the minutes' paired DeLong estimates), the PSI, and a verdict",
+                "its 95%% confidence interval (stratified over the minutes' paired DeLong estimates), the PSI, and a verdict",
                 "line. --png draws it over time; --check applies the upgrade rule of docs/upgrades.md (exit 3 if it fails).",
                 "Exit codes: 0 report printed, 1 no records in range or unknown fingerprint, 2 bad usage, 3 --check failed."})
 final class EvalReportCommand implements Callable<Integer> {
@@ -56,7 +56,7 @@ final class EvalReportCommand implements Callable<Integer> {
     @Option(names = "--challenger", paramLabel = "FP", description = "Challenger fingerprint. Default: the challenger with the most labelled scores in range.")
     String challenger;
 
-    @Option(names = "--png", paramLabel = "FILE", description = "Draws both models' AUC per minute and the difference with its 95% band.")
+    @Option(names = "--png", paramLabel = "FILE", description = "Draws both models' AUC per minute and the difference with its 95%% band.")
     Path png;
 
     @Option(names = "--minutes", description = "Also print one `minute ...` line per model and minute (to compare with evaluate on one minute's export).")
