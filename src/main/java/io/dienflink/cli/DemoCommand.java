@@ -58,11 +58,12 @@ final class DemoCommand implements Callable<Integer> {
     @CommandLine.Mixin
     ResponseOptions responses = new ResponseOptions();
 
-    @Option(names = "--evaluate",
+    @Option(names = "--evaluate", negatable = true,
             description = "Also run the online evaluation job (docs/evaluation.md) on the embedded broker and print "
                     + "the ModelEval records it wrote and the eval-report of them at the end (stderr); turns --responses "
-                    + "on, so there are labels. On with --shadow: the whole loop, champion against challenger.")
-    boolean evaluate;
+                    + "on, so there are labels. On by default with --shadow (the whole loop, champion against "
+                    + "challenger); --no-evaluate runs the challenger alone (e.g. to measure what it costs).")
+    Boolean evaluate;
 
     @Option(names = "--attribution-window", defaultValue = "30s", converter = DurationConverter.class, paramLabel = "TIME",
             description = "With --evaluate: dien.eval.attribution-window (the demo's responses come within "
@@ -144,8 +145,8 @@ final class DemoCommand implements Callable<Integer> {
             err.println("Job ready; traffic: " + clicksPerSecond + " clicks/s, " + requestsPerSecond + " requests/s of "
                     + candidates + " candidates");
             err.flush();
-            if (job.shadow != null) {
-                evaluate = true; // a challenger is only worth running with its evaluation
+            if (evaluate == null) {
+                evaluate = job.shadow != null; // a challenger is judged by its evaluation
             }
             if (evaluate) {
                 responses.responses = true;
