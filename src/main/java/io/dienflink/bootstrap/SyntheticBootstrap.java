@@ -14,7 +14,6 @@ import java.nio.file.Path;
 import java.util.Collection;
 import java.util.stream.Stream;
 import org.apache.flink.api.common.JobExecutionResult;
-import org.apache.flink.api.common.RuntimeExecutionMode;
 import org.apache.flink.api.common.typeinfo.PrimitiveArrayTypeInfo;
 import org.apache.flink.api.common.typeinfo.Types;
 import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
@@ -143,7 +142,7 @@ public final class SyntheticBootstrap {
      * Writes the savepoint on a local MiniCluster, with the bundle at {@code s.model()} already loaded
      * (and so validated) by the caller.
      *
-     * <p>Streaming execution, not batch: under batch execution Flink 2.2's adaptive batch scheduler
+     * <p>Streaming execution, not batch ({@link SavepointMigration#environment}): under batch execution Flink 2.2's adaptive batch scheduler
      * hands each writer a range of key groups balanced by bytes, which need not be the range the State
      * Processor API's writer owns (Flink's key-group assignment), and a writer given a key outside its
      * range failed inside the State Processor API's task, which swallows the error: the job hung with
@@ -159,7 +158,6 @@ public final class SyntheticBootstrap {
         long t0 = System.nanoTime();
         StreamExecutionEnvironment env = SavepointMigration.environment(s.parallelism());
         env.getConfig().setUseSnapshotCompression(s.compressed());
-        env.setRuntimeMode(RuntimeExecutionMode.STREAMING); // see above
         String model = s.model().toAbsolutePath().toString();
         UserBuilder.offer(model, DienModel.from(bundle));
         EmbeddedRocksDBStateBackend backend = new EmbeddedRocksDBStateBackend(true);

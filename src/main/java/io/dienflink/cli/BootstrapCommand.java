@@ -16,7 +16,7 @@ import picocli.CommandLine.Option;
                 "for N, SyntheticWorld.demo(N, seed)), each with K clicks applied through the job's own click path under",
                 "the bundle, last active now, no remembered click event ids. Start the job from it (flink run -s",
                 "SAVEPOINT --claimMode CLAIM ... run --model DIR) to serve N users from the first second.",
-                "Runs on a local MiniCluster (State Processor API, batch). Prints one line:",
+                "Runs on a local MiniCluster (State Processor API, streaming execution). Prints one line:",
                 "bootstrap users=... seconds=... users_per_s=... cpu_s=... savepoint_bytes=... bytes_per_user=... output=..."})
 final class BootstrapCommand implements Callable<Integer> {
     @Option(names = "--users", required = true, paramLabel = "N", description = "Users 0 … N−1 (ids 1000·(i+1)).")

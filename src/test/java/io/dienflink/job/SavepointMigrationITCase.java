@@ -1,16 +1,20 @@
 package io.dienflink.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
 
 import io.dienflink.model.DienModel;
 import io.dienflink.model.DienScorer;
 import io.dienflink.model.GoldenCases;
+import io.dienflink.model.ModelBundle;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import org.apache.flink.runtime.state.KeyGroupRangeAssignment;
 import org.apache.flink.testutils.logging.LoggerAuditingExtension;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
@@ -27,6 +31,8 @@ import org.slf4j.event.Level;
 class SavepointMigrationITCase {
     private static final String MODEL_A = "official"; // T = 20, H = 36
     private static final String MODEL_B = "torch"; // T = 12, H = 16: every A user is rebuilt
+    private static final Path DEMO = Path.of("bundles", "demo");
+    private static final Path UNTRAINED = Path.of("bundles", "demo-untrained");
 
     @RegisterExtension
     final LoggerAuditingExtension log = new LoggerAuditingExtension(SavepointMigration.class, Level.WARN);
@@ -99,5 +105,50 @@ class SavepointMigrationITCase {
             assertThat(nine.remembers(LegacyUsers.eventHash(9, i))).as("event %d remembered", i).isTrue();
         }
         assertThat(nine.remembers(LegacyUsers.eventHash(9, 17 - 9))).as("event older than the ring").isFalse();
+    }
+
+    /**
+     * A savepoint whose users crowd the first half of the key groups, migrated at parallelism 2 to a
+     * bundle that rebuilds every one. Under batch execution Flink 2.2's adaptive batch scheduler gives
+     * each writer subtask a range of key groups balanced by bytes ("Optimized the balanced data
+     * distribution"), not the range the State Processor API's writer owns; the writer handed a key
+     * outside its range failed in a thread whose error the State Processor API does not pass on, and
+     * the migration hung for ever (seen first at 25,000 users of release 619fd5e's layout: key groups
+     * fill unevenly by chance; here on purpose, so that the split cannot fall on the owners' one).
+     */
+    @Test
+    void aMigrationOfUnevenKeyGroupsAtParallelismTwoWritesEveryUserAndEnds() throws Exception {
+        // the demo bundle (T = 30): enough bytes (about 25 MB between reader and writer) that the
+        // scheduler runs two writers, as at 25,000 users of a full window
+        ModelBundle demo = ModelBundle.load(DEMO);
+        DienScorer a = DienModel.from(demo).newScorer();
+        long[] items = demo.longs("vocab.item");
+        long[] cats = demo.longs("vocab.category");
+        List<LegacyUsers.LegacyUser> stored = new ArrayList<>();
+        int low = 0;
+        int high = 0;
+        for (long user = 1; low < 32_000 || high < 8_000; user++) {
+            // four users in each key group of the first half for every one in the second
+            boolean firstHalf = KeyGroupRangeAssignment.assignToKeyGroup(user, 128) < 64;
+            if (firstHalf ? low++ < 32_000 : high++ < 8_000) {
+                stored.add(LegacyUsers.built(a, user, 40, items, cats, 64));
+            }
+        }
+        int users = stored.size();
+        String input = tmp.resolve("input").toUri().toString();
+        LegacyUsers.write(stored, input);
+        stored.clear();
+
+        String output = tmp.resolve("migrated").toUri().toString();
+        SavepointMigration.Result r = assertTimeoutPreemptively(Duration.ofMinutes(3),
+                () -> SavepointMigration.migrate(input, UNTRAINED.toString(), output, 2),
+                "the migration did not end");
+        assertThat(r.users()).as("users migrated").isEqualTo(users);
+        assertThat(r.rebuilt()).as("users rebuilt under the other bundle").isEqualTo(users);
+        assertThat(r.reset()).isZero();
+        List<UserSnapshot> migrated = SavedUsers.read(output);
+        long fingerprint = ModelBundle.load(UNTRAINED).fingerprint64();
+        assertThat(migrated).hasSize(users)
+                .allSatisfy(u -> assertThat(u.user.modelFingerprint()).isEqualTo(fingerprint));
     }
 }
