@@ -142,13 +142,14 @@ public final class SyntheticBootstrap {
      * Writes the savepoint on a local MiniCluster, with the bundle at {@code s.model()} already loaded
      * (and so validated) by the caller.
      *
-     * <p>Streaming execution, not batch ({@link SavepointMigration#environment}): under batch execution Flink 2.2's adaptive batch scheduler
-     * hands each writer a range of key groups balanced by bytes, which need not be the range the State
-     * Processor API's writer owns (Flink's key-group assignment), and a writer given a key outside its
-     * range failed inside the State Processor API's task, which swallows the error: the job hung with
-     * one writer blocked for ever (seen at a million users: 797,000 and 203,000 users to the two
-     * writers instead of half each). Streaming execution partitions by Flink's assignment, and the
-     * users need no sort (they come in key order, {@link InKeyOrder}).
+     * <p>Streaming execution, not batch ({@link SavepointMigration#environment}): under batch
+     * execution Flink 2.2's adaptive batch scheduler hands each writer a range of key groups balanced
+     * by bytes, which need not be the range the State Processor API's writer owns (Flink's key-group
+     * assignment), and a writer given a key outside its range failed inside the State Processor API's
+     * task, which swallows the error: the job hung with one writer blocked for ever (seen at a million
+     * users: 797,000 and 203,000 users to the two writers instead of half each). Streaming execution
+     * partitions by Flink's assignment, and the users need no sort (they come in key order, {@link
+     * InKeyOrder}).
      */
     public static Result write(Settings s, ModelBundle bundle) throws Exception {
         Population p = s.population();

@@ -75,6 +75,12 @@ final class ClusterBenchCommand implements Callable<Integer> {
             description = "A line of the cluster's Flink config.yaml (repeatable), e.g. -D state.changelog.enabled=true.")
     Map<String, String> flinkConfig = new LinkedHashMap<>();
 
+    @Option(names = "--job-setting", paramLabel = "KEY=VALUE",
+            description = "A setting of the job (repeatable), given to it as -DKEY=VALUE at every submission: dien.* keys "
+                    + "(docs/job.md), and Flink settings the job sets itself unless given, e.g. execution.buffer-timeout "
+                    + "(a -D line in the cluster's config.yaml does not override those).")
+    Map<String, String> jobSettings = new LinkedHashMap<>();
+
     @Option(names = "--users", defaultValue = "10000",
             description = "Synthetic users SyntheticWorld.id(0 … N-1): those the fill fills (or the savepoint holds) and the traffic goes to. Default: ${DEFAULT-VALUE}")
     int users;
@@ -435,9 +441,13 @@ final class ClusterBenchCommand implements Callable<Integer> {
         return new Submitted(t0, running, firstScore);
     }
 
-    /** The run's job settings: its own topics, group and transactional ids, and the current parallelism. */
+    /**
+     * The run's job settings: its own topics, group and transactional ids, then {@code --job-setting}, then the
+     * current parallelism.
+     */
     private Map<String, String> jobSettings() {
         Map<String, String> s = FlinkCli.ownTopics(topics, runId);
+        s.putAll(jobSettings);
         s.put(io.dienflink.job.DienJobOptions.PARALLELISM.key(), Integer.toString(parallelism));
         return s;
     }

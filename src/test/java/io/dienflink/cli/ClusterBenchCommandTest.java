@@ -46,8 +46,11 @@ class ClusterBenchCommandTest {
                 "--rescale-to-taskmanagers", "4", "--upgrade-to", "bundles/demo-untrained");
         c.validate();
         assertThat(c.requestUsers.hot()).isEqualTo(10);
-        cli.parseArgs("--from-savepoint", sp.toString());
+        cli.parseArgs("--from-savepoint", sp.toString(), "--job-setting", "execution.buffer-timeout=50ms",
+                "--job-setting", "dien.kafka.client.fetch.min.bytes=65536");
         c.validate();
+        assertThat(c.jobSettings).containsExactly(java.util.Map.entry("execution.buffer-timeout", "50ms"),
+                java.util.Map.entry("dien.kafka.client.fetch.min.bytes", "65536"));
         // today's defaults
         cli.parseArgs();
         c.validate();
