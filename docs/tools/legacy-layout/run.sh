@@ -11,7 +11,8 @@
 #
 # Usage: docs/tools/legacy-layout/run.sh [USERS]   (from the repository's top; build it first)
 # Needs: the T = 100 bundles of docs/benchmarks.md ("The job at millions of users") in $SCALE,
-# about 40 GB of free disk at a million users (19 GB of savepoint, as much again restored).
+# about 45 GB of free disk at a million users (measured peak: 19 GB of savepoint, 21 GB more while
+# the old job restored it and took its first materialization; the bootstrap alone peaks near 40 GB).
 set -euo pipefail
 users=${1:-1000000}
 repo=$(pwd)

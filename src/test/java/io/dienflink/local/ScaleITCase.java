@@ -94,12 +94,16 @@ class ScaleITCase {
         String given = System.getProperty("scale.savepoint");
         String savepoint = given != null ? Path.of(given).toUri().toString()
                 : cluster.savepointDir().resolve("bootstrap-" + USERS).toUri().toString();
-        SyntheticBootstrap.Result boot = given != null ? new SyntheticBootstrap.Result(USERS, 0, -1)
-                : SyntheticBootstrap.write(new SyntheticBootstrap.Settings(population, MODEL, savepoint, 2,
-                        SyntheticBootstrap.defaultMaxParallelism(2), System.currentTimeMillis()), bundle);
-        assertThat(boot.users()).isEqualTo(USERS);
-        log(began, String.format("bootstrapped %d users in %.1f s, %d bytes (%.0f per user)", boot.users(),
-                boot.millis() / 1000.0, boot.savepointBytes(), boot.bytesPerUser()));
+        SyntheticBootstrap.Result boot = null; // none when the savepoint is given
+        if (given == null) {
+            boot = SyntheticBootstrap.write(new SyntheticBootstrap.Settings(population, MODEL, savepoint, 2,
+                    SyntheticBootstrap.defaultMaxParallelism(2), System.currentTimeMillis()), bundle);
+            assertThat(boot.users()).isEqualTo(USERS);
+            log(began, String.format("bootstrapped %d users in %.1f s, %d bytes (%.0f per user)", boot.users(),
+                    boot.millis() / 1000.0, boot.savepointBytes(), boot.bytesPerUser()));
+        } else {
+            log(began, "restoring the given savepoint " + savepoint);
+        }
 
         String id = "scale-" + began;
         Topics topics = Topics.prefixed(id);
@@ -143,7 +147,8 @@ class ScaleITCase {
                     .orElseThrow(() -> new AssertionError("no score within 3 minutes of the job's submission"));
             long firstScoreMs = first.observedAtMs() - submitted;
             String line = String.format("scale-itcase users=%d time_to_first_score_s=%.1f bootstrap_s=%.1f "
-                    + "savepoint_bytes=%d", USERS, firstScoreMs / 1000.0, boot.millis() / 1000.0, boot.savepointBytes());
+                    + "savepoint_bytes=%d", USERS, firstScoreMs / 1000.0, boot == null ? 0 : boot.millis() / 1000.0,
+                    boot == null ? -1 : boot.savepointBytes());
             System.out.println(line);
             Files.createDirectories(RECORD.toAbsolutePath().getParent());
             Files.writeString(RECORD, line + System.lineSeparator(), StandardOpenOption.CREATE,
